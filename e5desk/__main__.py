@@ -1,0 +1,3 @@
+from e5desk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""`e5desk embed INPUT.txt --role query|passage --out OUT.npy`: row i of OUT is line i."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from e5desk.commands._common import add_model_options, load_encoder, progress_bar, read_lines
+from e5desk.core.errors import E5DeskError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("embed", help="embed a UTF-8 text file, one text per line, to .npy",
+                       description="Embed every line of INPUT (UTF-8, one text per line) and "
+                       "write float32 (n, dim) L2-normalised vectors; row i is line i.")
+    p.add_argument("input", type=Path, metavar="INPUT.txt")
+    p.add_argument("--role", choices=["query", "passage", "raw"], default="query",
+                   help="query: / passage: prefix, or raw (no prefix)")
+    p.add_argument("--task", default=None,
+                   help="instruction for instruct models (preset name or one sentence)")
+    p.add_argument("--out", type=Path, required=True, metavar="OUT.npy")
+    add_model_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    texts = read_lines(args.input)
+    if args.out.suffix.lower() != ".npy":
+        raise E5DeskError(f"--out {args.out}: expected a .npy file name")
+    if not args.out.parent.exists():
+        raise E5DeskError(f"--out {args.out}: folder {args.out.parent} does not exist")
+    encoder = load_encoder(args)
+    with progress_bar(f"embedding {args.input.name}") as bar:
+        result = encoder.encode_detailed(texts, role=args.role, task=args.task, progress=bar)
+    tmp = args.out.with_name(args.out.name + ".partial.npy")
+    np.save(tmp, result.vectors)
+    tmp.replace(args.out)
+    rate = len(texts) / result.seconds if result.seconds else 0.0
+    print(f"e5desk: wrote {args.out} ({result.vectors.shape[0]} x {result.vectors.shape[1]}, "
+          f"{encoder.describe()}, {rate:.0f} texts/s)", file=sys.stderr)
+    for t in result.truncated[:10]:
+        print(f"e5desk: warning: line {t.index + 1} has {t.tokens} tokens; the model saw the "
+              f"first {t.kept}", file=sys.stderr)
+    if len(result.truncated) > 10:
+        print(f"e5desk: warning: {len(result.truncated) - 10} more lines were truncated",
+              file=sys.stderr)
+    return 0

