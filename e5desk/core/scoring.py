@@ -1,0 +1,107 @@
+"""Query–passage scoring as the workbench and `e5desk score` use it.
+
+Prefix rules (from the E5 model cards): asymmetric retrieval embeds queries with the query
+form and passages with the passage form; symmetric tasks (similarity, translation finding,
+bitext mining) and clustering use the query form on both sides; "none" feeds raw text.
+Scores are cosine x 100, as in the model cards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from e5desk.core.errors import E5DeskError
+from e5desk.core.jobs import CancelCheck, Progress
+
+# rule -> (role for queries, role for passages, label)
+PREFIX_RULES: dict[str, tuple[str, str, str]] = {
+    "retrieval": ("query", "passage", "Retrieval: 'query: ' vs 'passage: '"),
+    "symmetric": ("query", "query", "Symmetric: 'query: ' on both sides"),
+    "none": ("raw", "raw", "No prefix (raw text)"),
+}
+# Tasks and the rule the reference documents prescribe for them.
+TASK_RULES = {"retrieval": "retrieval", "similarity": "symmetric", "translation": "symmetric",
+              "bitext": "symmetric", "clustering": "symmetric"}
+
+NARROW_BAND_NOTE = (
+    "E5 cosine scores sit in a narrow high band (about 0.7 to 1.0, from training with a low "
+    "temperature), so the rank of a passage matters more than its absolute score."
+)
+
+
+def roles_for(rule: str) -> tuple[str, str]:
+    try:
+        query_role, passage_role, _ = PREFIX_RULES[rule]
+    except KeyError:
+        raise E5DeskError(
+            f"unknown prefix rule {rule!r}: expected one of {', '.join(PREFIX_RULES)}"
+        ) from None
+    return query_role, passage_role
+
+
+@dataclass
+class Ranking:
+    """Top passages per query: indices into the passages and their scores (cos x 100)."""
+
+    queries: list[str]
+    query_vectors: np.ndarray
+    indices: np.ndarray  # (n_queries, k) passage indices, best first
+    scores: np.ndarray  # (n_queries, k) cosine x 100
+
+    def rows(self) -> list[tuple[int, int, int, float]]:
+        """(query index, rank from 1, passage index, score) for every shown result."""
+        out = []
+        for qi in range(len(self.queries)):
+            for rank, (pi, s) in enumerate(zip(self.indices[qi], self.scores[qi],
+                                               strict=True), 1):
+                out.append((qi, rank, int(pi), float(s)))
+        return out
+
+
+def top_k(query_vectors: np.ndarray, passage_vectors: np.ndarray, k: int,
+          block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Best ``k`` passages per query by cosine x 100, in blocks of passages."""
+    n_q, n_p = len(query_vectors), len(passage_vectors)
+    k = min(k, n_p)
+    best_i = np.zeros((n_q, 0), dtype=np.int64)
+    best_s = np.zeros((n_q, 0), dtype=np.float32)
+    for start in range(0, n_p, block):
+        s = query_vectors @ passage_vectors[start : start + block].T
+        idx = np.arange(start, start + s.shape[1])[None, :].repeat(n_q, 0)
+        best_s = np.concatenate([best_s, s], axis=1)
+        best_i = np.concatenate([best_i, idx], axis=1)
+        if best_s.shape[1] > k:
+            keep = np.argpartition(-best_s, k - 1, axis=1)[:, :k]
+            best_s = np.take_along_axis(best_s, keep, 1)
+            best_i = np.take_along_axis(best_i, keep, 1)
+    order = np.argsort(-best_s, axis=1, kind="stable")
+    return np.take_along_axis(best_i, order, 1), np.take_along_axis(best_s, order, 1) * 100
+
+
+def rank_passages(encoder, queries: Sequence[str], passage_vectors: np.ndarray,
+                  rule: str = "retrieval", task: str | None = None, k: int = 20,
+                  progress: Progress | None = None,
+                  cancelled: CancelCheck | None = None) -> Ranking:
+    """Embed ``queries`` with the rule's query role and rank precomputed passages."""
+    queries = [q for q in (s.strip() for s in queries) if q]
+    if not queries:
+        raise E5DeskError("type at least one query")
+    if len(passage_vectors) == 0:
+        raise E5DeskError("there are no passages to score: load a sentence set or type some")
+    query_role, _ = roles_for(rule)
+    q = encoder.encode(queries, role=query_role, task=task, progress=progress,
+                       cancelled=cancelled)
+    indices, scores = top_k(q, passage_vectors, k)
+    return Ranking(queries, q, indices, scores)
+
+
+def pair_score(encoder, query: str, passage: str, rule: str = "retrieval",
+               task: str | None = None) -> float:
+    """One query, one passage -> relevancy score (cosine x 100)."""
+    query_role, passage_role = roles_for(rule)
+    q = encoder.encode([query], role=query_role, task=task)
+    p = encoder.encode([passage], role=passage_role, task=task)
+    return float(q[0] @ p[0]) * 100

@@ -1,0 +1,131 @@
+"""`e5desk` (no subcommand): the desktop app.
+
+    e5desk [FILE ...] [--model M] [--device D] [--query TEXT] [--screenshot OUT.png]
+
+Opens the window at once; the model loads and the bundled sample (or FILEs) open in the
+background. ``--screenshot`` renders the window after loading, embedding and scoring, saves
+it and exits (for docs and tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+EXAMPLE_QUERY = "Where can I buy a train ticket?"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="e5desk", description="Offline explorer for multilingual "
+                                "E5 embeddings. Subcommands: embed, models, inspect (see "
+                                "`e5desk COMMAND --help`).")
+    p.add_argument("files", nargs="*", help="sentence set files to open")
+    p.add_argument("--model", default=None, help="model folder or name (default: embedded)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--precision", default="exact", choices=["exact", "fast"])
+    p.add_argument("--query", default=None, help="query to score once everything is loaded")
+    p.add_argument("--no-sample", action="store_true", help="do not open the bundled sample")
+    p.add_argument("--screenshot", type=Path, default=None, metavar="OUT.png",
+                   help="render the window after loading and scoring, save it, exit")
+    p.add_argument("--timeout", type=float, default=300, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def setup_logging() -> Path:
+    from e5desk.core.paths import user_data_dir
+
+    log_file = user_data_dir() / "e5desk.log"
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return log_file
+
+
+class AutoPilot:
+    """Once model and sentences are ready: embed, score the query, optionally screenshot."""
+
+    def __init__(self, window, query: str | None, screenshot: Path | None,
+                 timeout: float) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.window, self.query, self.screenshot = window, query, screenshot
+        self.deadline = time.monotonic() + timeout
+        self.scored = False
+        self.exit_code = 0
+        self.timer = QTimer(window, interval=150)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+        if query:
+            window.workbench.set_queries(query)
+
+    def tick(self) -> None:
+        w = self.window
+        session = w.session
+        if time.monotonic() > self.deadline:
+            self.finish(1)
+            return
+        if session.encoder is None or w.runner.running:
+            return
+        if session.combined is None:
+            if self.screenshot is not None and not w.runner.running:
+                self.finish(0)  # nothing to load (no sample, no files)
+            return
+        if not self.scored:
+            self.scored = True
+            if w.workbench.queries.toPlainText().strip():
+                w.workbench.run()
+            return
+        if self.screenshot is None:
+            self.timer.stop()
+            return
+        if w.workbench.ranking is not None or not self.query:
+            self.finish(0)
+
+    def finish(self, code: int) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        self.timer.stop()
+        self.exit_code = code
+        if self.screenshot is not None:
+            QApplication.processEvents()
+            self.window.grab().save(str(self.screenshot))
+            QApplication.instance().exit(code)
+
+
+def run(argv: list[str]) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    import e5desk.core  # noqa: F401  (offline mode before anything imports transformers)
+
+    log_file = setup_logging()
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from e5desk.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("e5desk")
+    app.setOrganizationName("e5desk")
+    settings = QSettings("e5desk", "e5desk")
+    window = MainWindow(settings)
+    window.log_file = log_file
+    for f in args.files:
+        if not Path(f).exists():
+            print(f"e5desk: error: {f}: file not found", file=sys.stderr)
+            return 2
+    window.show()
+    logging.getLogger(__name__).info("window shown after %.2f s",
+                                     time.perf_counter() - started)
+    window.start(args.model, args.files, sample=not args.no_sample,
+                 device=args.device, precision=args.precision)
+    query = args.query
+    if query is None and not args.files and not args.no_sample:
+        query = EXAMPLE_QUERY
+    pilot = AutoPilot(window, query, args.screenshot, args.timeout)
+    code = app.exec()
+    return code or pilot.exit_code

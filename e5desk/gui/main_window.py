@@ -1,0 +1,262 @@
+"""Main window: docks for model and sentence sets, the workbench in the centre, menus,
+status bar with model/device/memory and a progress bar with a cancel button."""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+)
+
+from e5desk import __version__
+from e5desk.gui.model_panel import ModelPanel
+from e5desk.gui.session import Session
+from e5desk.gui.sets_panel import SetsPanel
+from e5desk.gui.workbench import Workbench
+from e5desk.gui.workers import JobRunner
+
+OPEN_FILTER = ("Sentence sets (*.txt *.csv *.tsv *.jsonl *.json *.tmx *.xlf *.xliff *.po *.pot);;"
+               "All files (*)")
+MAX_RECENT = 10
+
+
+def resident_memory_mb() -> float:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, AttributeError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings("e5desk", "e5desk")
+        self.setWindowTitle(f"e5desk {__version__} — multilingual E5 explorer")
+        self.setAcceptDrops(True)
+        self.runner = JobRunner(self)
+        self.session = Session(self.runner, self)
+
+        self.workbench = Workbench(self.session, selected_rows=lambda: self.sets.selected_rows())
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.workbench, "Scores")
+        self.setCentralWidget(self.tabs)
+
+        self.model_panel = ModelPanel(self.session)
+        self.sets = SetsPanel(self.session)
+        self.problems = QListWidget()
+        self.model_dock = self._dock("Model", self.model_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.sets_dock = self._dock("Sentence sets", self.sets,
+                                    Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.problems_dock = self._dock("Load problems", self.problems,
+                                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.problems_dock.hide()
+
+        self._build_status_bar()
+        self._build_menus()
+        self._connect()
+        self._restore()
+
+    # -- construction -----------------------------------------------------------------
+    def _dock(self, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.replace(" ", "_"))
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.model_label = QLabel("model: loading…")
+        self.memory_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Cancel running jobs (Esc)")
+        self.cancel_button.hide()
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+        bar.addPermanentWidget(self.model_label)
+        bar.addPermanentWidget(self.memory_label)
+        self._memory_timer = QTimer(self, interval=2000)
+        self._memory_timer.timeout.connect(self._update_memory)
+        self._memory_timer.start()
+        self._update_memory()
+
+    def _build_menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        self._action(file, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog)
+        self.recent_menu = file.addMenu("Open &recent")
+        self._action(file, "Open &sample set", None, self.open_sample)
+        file.addSeparator()
+        self._action(file, "&Export results…", "Ctrl+E", self.workbench.export_results)
+        file.addSeparator()
+        self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        edit = self.menuBar().addMenu("&Edit")
+        self._action(edit, "&Find sentences", QKeySequence.StandardKey.Find, self._find)
+        self._action(edit, "&Copy results", None, self.workbench.copy_results)
+        jobs = self.menuBar().addMenu("&Jobs")
+        self._action(jobs, "&Cancel running jobs", "Esc", self.runner.cancel_all)
+        view = self.menuBar().addMenu("&View")
+        for dock in (self.model_dock, self.sets_dock, self.problems_dock):
+            view.addAction(dock.toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About e5desk", None, self._about)
+
+    def _action(self, menu, text: str, shortcut, slot) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _connect(self) -> None:
+        self.runner.busy_changed.connect(self._busy)
+        self.runner.progress.connect(self._progress)
+        self.runner.message.connect(self.show_status)
+        self.cancel_button.clicked.connect(self.runner.cancel_all)
+        self.session.error.connect(self.show_error)
+        self.session.model_failed.connect(self.show_error)
+        self.session.model_changed.connect(self._model_loaded)
+        self.session.load_problems.connect(self._problems)
+        self.workbench.status.connect(self.show_status)
+        self.model_panel.status.connect(self.show_status)
+        self.sets.open_requested.connect(self.open_dialog)
+
+    # -- settings ---------------------------------------------------------------------
+    def _restore(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self._fill_recent()
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.runner.cancel_all()
+        self.runner.wait(5000)
+        super().closeEvent(event)
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent/files", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _remember(self, paths) -> None:
+        recent = [str(Path(p).resolve()) for p in paths]
+        recent += [p for p in self.recent_files() if p not in recent]
+        self.settings.setValue("recent/files", recent[:MAX_RECENT])
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.recent_files():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_files([p]))
+        self.recent_menu.setEnabled(bool(self.recent_files()))
+
+    # -- actions ----------------------------------------------------------------------
+    def start(self, model: str | None = None, files=(), sample: bool = True,
+              device: str = "auto", precision: str = "exact") -> None:
+        """Begin background work: model load, device list, files or the bundled sample."""
+        spec = model or self.settings.value("model/last") or None
+        self.session.load_model(spec, device=device, precision=precision)
+        self.model_panel.refresh_models()
+        if files:
+            self.open_files(files)
+        elif sample:
+            self.open_sample()
+
+    def open_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open sentence sets", "", OPEN_FILTER)
+        if paths:
+            self.open_files(paths)
+
+    def open_files(self, paths, **options) -> None:
+        self._remember(paths)
+        self.session.open_files(paths, **options)
+
+    def open_sample(self) -> None:
+        from e5desk.core.resources import resource_path
+
+        self.session.open_files([resource_path("samples", "phrases.csv")])
+
+    def _find(self) -> None:
+        self.sets_dock.show()
+        self.sets.focus_search()
+
+    # -- drag and drop ----------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_files(paths)
+            event.acceptProposedAction()
+
+    # -- feedback ---------------------------------------------------------------------
+    def show_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+
+    def show_error(self, message: str) -> None:
+        self.show_status(message)
+        box = QMessageBox(QMessageBox.Icon.Warning, "e5desk", message,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("errorDialog")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # non-blocking
+
+    def _problems(self, path: str, messages: list) -> None:
+        self.problems.addItem(f"{path}:")
+        for m in messages:
+            self.problems.addItem(f"    {m}")
+        self.problems_dock.show()
+
+    def _busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        if busy:
+            self.progress.setRange(0, 0)
+
+    def _progress(self, name: str, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{name}: %p%")
+
+    def _model_loaded(self) -> None:
+        enc = self.session.encoder
+        self.model_label.setText(f"model: {enc.source.name} · {enc.device}")
+        self.settings.setValue("model/last", self.session.model_spec or "")
+        self.show_status(f"Loaded {enc.describe()}")
+
+    def _update_memory(self) -> None:
+        self.memory_label.setText(f"memory: {resident_memory_mb():,.0f} MB")
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About e5desk", html.escape(
+            f"e5desk {__version__}: an offline explorer for multilingual E5 embeddings. "
+            "Scores are cosine × 100, as in the E5 model cards."))

@@ -1,0 +1,135 @@
+"""Model panel: pick the embedded model, a Hugging Face cache model or a folder; device and
+precision; the model card of what is loaded."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from e5desk.core.errors import E5DeskError
+from e5desk.gui.session import Session
+
+
+class ModelPanel(QWidget):
+    status = Signal(str)
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.models = QComboBox()
+        self.models.setMinimumContentsLength(18)
+        self.device = QComboBox()
+        self.fast = QCheckBox("Fast (bfloat16 / int8 on CPU, float16 on GPU)")
+        self.load_button = QPushButton("Load")
+        add = QPushButton("Add folder…")
+        self.card = QLabel("No model loaded.")
+        self.card.setWordWrap(True)
+        self.card.setObjectName("modelCard")
+        self.card.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        form = QFormLayout()
+        form.addRow("Model:", self.models)
+        form.addRow("Device:", self.device)
+        form.addRow("", self.fast)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addStretch(1)
+        buttons.addWidget(self.load_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.card, 1)
+
+        self.load_button.clicked.connect(self.load_selected)
+        add.clicked.connect(self.add_folder)
+        session.model_loading.connect(lambda name: self.card.setText(f"Loading {name}…"))
+        session.model_changed.connect(self.show_card)
+        session.model_failed.connect(self._failed)
+        self._fill_devices()
+
+    def _fill_devices(self) -> None:
+        self.device.clear()
+        self.device.addItem("auto (best available)", "auto")
+
+        def job(progress, cancelled):
+            from e5desk.core.encoder import available_devices  # imports torch: not here
+
+            return available_devices()
+
+        def done(devices: list[str]) -> None:
+            for d in devices:
+                self.device.addItem(d, d)
+
+        self.session.runner.start("Listing devices", job, done)
+
+    def refresh_models(self) -> None:
+        """List models; runs discovery in the background (it may convert the embedded one)."""
+        from e5desk.core.models.discovery import ModelSource, list_models
+
+        def done(found) -> None:
+            current = self.models.currentData()
+            self.models.clear()
+            for m in found:
+                if isinstance(m, ModelSource):
+                    key = "embedded" if m.origin == "embedded" else str(m.path)
+                    self.models.addItem(f"{m.name}  ({m.family.display}, {m.dim}d)", key)
+                else:
+                    self.models.addItem(f"{m[0]} — unusable", None)
+                    i = self.models.count() - 1
+                    self.models.setItemData(i, m[1], 0x0003)  # ToolTipRole: why not
+            i = self.models.findData(current)
+            if i >= 0:
+                self.models.setCurrentIndex(i)
+
+        self.session.runner.start("Finding models", lambda p, c: list_models(), done)
+
+    def load_selected(self) -> None:
+        spec = self.models.currentData()
+        if spec is None and self.models.count():
+            self.status.emit(self.models.itemData(self.models.currentIndex(), 0x0003) or
+                             "That model cannot be used.")
+            return
+        self.session.load_model(None if spec in (None, "embedded") else spec,
+                                device=self.device.currentData() or "auto",
+                                precision="fast" if self.fast.isChecked() else "exact")
+
+    def add_folder(self) -> None:
+        from e5desk.core.models.discovery import add_configured_folder
+
+        path = QFileDialog.getExistingDirectory(self, "Choose a model folder")
+        if not path:
+            return
+        try:
+            add_configured_folder(path)
+        except E5DeskError as exc:
+            self.card.setText(f"<b>Cannot use this folder.</b><br>{html.escape(str(exc))}")
+            return
+        self.refresh_models()
+        self.status.emit(f"Added {path}")
+
+    def _failed(self, message: str) -> None:
+        self.card.setText(f"<b>The model could not be loaded.</b><br>{html.escape(message)}")
+        self.status.emit(message)
+
+    def show_card(self) -> None:
+        enc = self.session.encoder
+        if enc is None:
+            return
+        rows = "".join(
+            f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
+            for k, v in enc.source.card().items()
+        )
+        rows += (f"<tr><td><b>running on</b></td><td>{html.escape(enc.device)}, "
+                 f"{html.escape(str(enc.dtype).replace('torch.', ''))}</td></tr>")
+        self.card.setText(f"<table cellspacing=4>{rows}</table>")

@@ -1,0 +1,140 @@
+"""What the window works on: the loaded model, the sentence sets, and their vectors.
+
+Every long step (model load, file load, embedding) runs as a core job on the JobRunner;
+this object only keeps results and announces changes with signals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from e5desk.gui.workers import JobRunner
+
+
+class Session(QObject):
+    model_loading = Signal(str)
+    model_changed = Signal()
+    model_failed = Signal(str)
+    sets_changed = Signal()
+    load_problems = Signal(str, list)  # file, messages
+    vectors_changed = Signal(str)  # role
+    error = Signal(str)
+
+    def __init__(self, runner: JobRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.encoder = None
+        self.model_spec: str | None = None
+        self.sets: list = []  # SentenceSet objects, in load order
+        self._combined = None
+        self._vectors: dict[tuple[str, str | None], np.ndarray] = {}
+        self._embedding: dict[tuple[str, str | None], object] = {}
+
+    # -- model ------------------------------------------------------------------------
+    def load_model(self, spec: str | None = None, device: str = "auto",
+                   precision: str = "exact") -> None:
+        self.model_loading.emit(spec or "embedded")
+
+        def job(progress, cancelled):
+            from e5desk.core.encoder import Encoder  # torch import: off the GUI thread
+
+            return Encoder.load(spec, progress=progress, device=device, precision=precision)
+
+        def done(encoder) -> None:
+            self.encoder = encoder
+            self.model_spec = spec
+            self._vectors.clear()
+            self._embedding.clear()
+            self.model_changed.emit()
+
+        self.runner.start("Loading model", job, done, on_error=self.model_failed.emit)
+
+    # -- sentence sets ----------------------------------------------------------------
+    def open_files(self, paths: Sequence[str | Path], **options) -> None:
+        from e5desk.core.data import load_sentence_set
+
+        for path in paths:
+            path = Path(path)
+
+            def job(progress, cancelled, path=path):
+                return load_sentence_set(path, progress=progress, cancelled=cancelled,
+                                         **options)
+
+            self.runner.start(f"Opening {path.name}", job, self._add_result,
+                              on_error=self.error.emit)
+
+    def _add_result(self, result) -> None:
+        problems = result.problems() if hasattr(result, "problems") else []
+        if problems:
+            self.load_problems.emit(str(result.path), problems)
+        if len(result.sentence_set):
+            self.add_set(result.sentence_set)
+
+    def add_set(self, sentence_set) -> None:
+        self.sets.append(sentence_set)
+        self._combined = None
+        self._vectors.clear()
+        self._embedding.clear()
+        self.sets_changed.emit()
+
+    def remove_set(self, index: int) -> None:
+        del self.sets[index]
+        self._combined = None
+        self._vectors.clear()
+        self._embedding.clear()
+        self.sets_changed.emit()
+
+    @property
+    def combined(self):
+        """All loaded sets as one SentenceSet (with a set-name column)."""
+        if self._combined is None and self.sets:
+            from e5desk.core.data import concat_sets
+
+            self._combined = concat_sets(self.sets)
+        return self._combined
+
+    def texts(self) -> list[str]:
+        c = self.combined
+        return [] if c is None else list(c.text)
+
+    # -- vectors ----------------------------------------------------------------------
+    def vectors(self, role: str, task: str | None = None) -> np.ndarray | None:
+        return self._vectors.get((role, task))
+
+    def ensure_vectors(self, role: str, task: str | None = None,
+                       then: Callable[[np.ndarray], None] | None = None) -> None:
+        """Embed every loaded sentence in ``role`` (once), then call ``then``."""
+        key = (role, task)
+        if key in self._vectors:
+            if then:
+                then(self._vectors[key])
+            return
+        if self.encoder is None or self.combined is None:
+            return
+        if key in self._embedding:  # already running: just wait for its signal
+            return
+        encoder, texts = self.encoder, self.texts()
+
+        def job(progress, cancelled):
+            return encoder.encode(texts, role=role, task=task, progress=progress,
+                                  cancelled=cancelled)
+
+        def done(vectors) -> None:
+            self._embedding.pop(key, None)
+            if encoder is self.encoder and len(vectors) == len(self.texts()):
+                self._vectors[key] = vectors
+                self.vectors_changed.emit(role)
+                if then:
+                    then(vectors)
+
+        def failed(message: str) -> None:
+            self._embedding.pop(key, None)
+            self.error.emit(message)
+
+        self._embedding[key] = self.runner.start(
+            f"Embedding {len(texts):,} sentences", job, done, on_error=failed,
+            on_cancel=lambda: self._embedding.pop(key, None))

@@ -1,0 +1,349 @@
+"""The similarity workbench: queries in, ranked passages with scores (cos x 100) out."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from e5desk.core.models.families import TASK_PRESETS
+from e5desk.core.scoring import NARROW_BAND_NOTE, PREFIX_RULES, pair_score, rank_passages, roles_for
+from e5desk.gui.session import Session
+from e5desk.gui.tables import ColumnTableModel
+
+PASSAGE_SOURCES = {"all": "All loaded sentences", "selection": "Selected sentences",
+                   "typed": "Passages typed below"}
+MAX_HEATMAP = 300
+
+
+class Heatmap(QWidget):
+    """Queries x passages scores as an image with a colour bar and hover values."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground(None)
+        self.plot.invertY(True)
+        self.plot.setLabel("left", "query")
+        self.plot.setLabel("bottom", "passage (sorted by best score)")
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.bar = pg.ColorBarItem(values=(70, 100), colorMap=pg.colormap.get("viridis"),
+                                   label="score (cos × 100)", interactive=False)
+        self.bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
+        self.hover = QLabel("Hover a cell to see its score.")
+        self.hover.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.hover)
+        self.scores = np.zeros((0, 0))
+        self.queries: list[str] = []
+        self.passages: list[str] = []
+        self.plot.scene().sigMouseMoved.connect(self._moved)
+
+    def set_scores(self, scores: np.ndarray, queries: list[str], passages: list[str]) -> None:
+        self.scores, self.queries, self.passages = scores, queries, passages
+        self.image.setImage(scores, autoLevels=False)
+        if scores.size:
+            lo, hi = float(scores.min()), float(scores.max())
+            self.bar.setLevels((np.floor(lo), np.ceil(hi) if hi > lo else lo + 1))
+        self.plot.autoRange()
+
+    def cell_text(self, row: int, col: int) -> str:
+        return (f"{self.scores[row, col]:.2f}  ·  query: {self.queries[row]!r}  ·  "
+                f"passage: {self.passages[col]!r}")
+
+    def _moved(self, pos) -> None:
+        if not self.scores.size:
+            return
+        p = self.image.mapFromScene(pos)
+        row, col = int(np.floor(p.y())), int(np.floor(p.x()))
+        if 0 <= row < self.scores.shape[0] and 0 <= col < self.scores.shape[1]:
+            self.hover.setText(self.cell_text(row, col))
+
+
+class Workbench(QWidget):
+    """Query box, prefix rule, passage source, ranked results, heatmap and pair readout."""
+
+    status = Signal(str)
+
+    def __init__(self, session: Session, selected_rows=None, parent=None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.selected_rows = selected_rows or (lambda: np.zeros(0, dtype=np.int64))
+        self.ranking = None
+        self._passage_texts: list[str] = []
+        self._passage_meta: list[tuple[str, str]] = []
+
+        self.queries = QPlainTextEdit()
+        self.queries.setPlaceholderText(
+            "Type a query in any language (one per line), then press Ctrl+Enter")
+        self.queries.setMaximumHeight(90)
+        self.rule = QComboBox()
+        for key, (_, _, label) in PREFIX_RULES.items():
+            self.rule.addItem(label, key)
+        self.task = QComboBox()
+        self.task.setEditable(True)
+        for key, text in TASK_PRESETS.items():
+            self.task.addItem(f"{key}: {text}", text)
+        self.task.setToolTip("Instruction for instruct models (one sentence describing the task)")
+        self.source = QComboBox()
+        for key, label in PASSAGE_SOURCES.items():
+            self.source.addItem(label, key)
+        self.k = QSpinBox()
+        self.k.setRange(1, 1000)
+        self.k.setValue(20)
+        self.typed = QPlainTextEdit()
+        self.typed.setPlaceholderText("One passage per line")
+        self.typed.setVisible(False)
+        self.run_button = QPushButton("Score")
+        self.run_button.setToolTip("Score the queries against the passages (Ctrl+Enter)")
+        self.prefix_hint = QLabel()
+        self.prefix_hint.setObjectName("prefixHint")
+
+        form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.rule, 2)
+        row.addWidget(QLabel("Passages:"))
+        row.addWidget(self.source, 1)
+        row.addWidget(QLabel("Top"))
+        row.addWidget(self.k)
+        row.addWidget(self.run_button)
+        form.addRow("Queries:", self.queries)
+        form.addRow("Prefix rule:", row)
+        self.task_label = QLabel("Task:")
+        form.addRow(self.task_label, self.task)
+        form.addRow("", self.prefix_hint)
+        form.addRow("", self.typed)
+
+        self.results = ColumnTableModel()
+        self.table = QTableView()
+        self.table.setModel(self.results)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.note = QLabel(NARROW_BAND_NOTE)
+        self.note.setWordWrap(True)
+        self.note.setObjectName("note")
+        copy = QPushButton("Copy")
+        export = QPushButton("Export CSV…")
+        copy.clicked.connect(self.copy_results)
+        export.clicked.connect(self.export_results)
+        ranked = QWidget()
+        rl = QVBoxLayout(ranked)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.table, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.note, 1)
+        bottom.addWidget(copy)
+        bottom.addWidget(export)
+        rl.addLayout(bottom)
+
+        self.heatmap = Heatmap()
+        self.pair_query = QLineEdit()
+        self.pair_query.setPlaceholderText("query, e.g. What is the recommended sugar intake?")
+        self.pair_passage = QLineEdit()
+        self.pair_passage.setPlaceholderText("passage, e.g. The CDC recommends 20 g of sugar a day.")
+        self.pair_result = QLabel("Relevancy score: –")
+        self.pair_result.setObjectName("pairScore")
+        pair_button = QPushButton("Score pair")
+        pair = QWidget()
+        pl = QFormLayout(pair)
+        pl.addRow("Query:", self.pair_query)
+        pl.addRow("Passage:", self.pair_passage)
+        pl.addRow(pair_button, self.pair_result)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(ranked, "Ranked results")
+        self.tabs.addTab(self.heatmap, "Heatmap")
+        self.tabs.addTab(pair, "Single pair")
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        top = QWidget()
+        top.setLayout(form)
+        splitter.addWidget(top)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self.run_button.clicked.connect(self.run)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.run)
+        pair_button.clicked.connect(self.run_pair)
+        self.pair_passage.returnPressed.connect(self.run_pair)
+        self.source.currentIndexChanged.connect(self._source_changed)
+        self.rule.currentIndexChanged.connect(self._update_hint)
+        self.task.currentTextChanged.connect(self._update_hint)
+        session.model_changed.connect(self._update_hint)
+        self._update_hint()
+
+    # -- settings ---------------------------------------------------------------------
+    def rule_key(self) -> str:
+        return self.rule.currentData()
+
+    def task_text(self) -> str | None:
+        enc = self.session.encoder
+        if enc is None or not enc.family.instruct:
+            return None
+        data = self.task.currentData()
+        text = self.task.currentText()
+        return data if data and text.endswith(data) else text
+
+    def _source_changed(self) -> None:
+        self.typed.setVisible(self.source.currentData() == "typed")
+
+    def _update_hint(self) -> None:
+        enc = self.session.encoder
+        instruct = bool(enc and enc.family.instruct)
+        self.task.setVisible(instruct)
+        self.task_label.setVisible(instruct)
+        if enc is None:
+            self.prefix_hint.setText("Loading the model…")
+            return
+        q_role, p_role = roles_for(self.rule_key())
+        task = self.task_text()
+        q = enc.format(["…"], q_role, task)[0].replace("\n", "\\n")
+        p = enc.format(["…"], p_role, task)[0].replace("\n", "\\n")
+        self.prefix_hint.setText(f"Model input: queries “{q}”, passages “{p}”")
+
+    # -- scoring ----------------------------------------------------------------------
+    def set_queries(self, text: str) -> None:
+        self.queries.setPlainText(text)
+
+    def run(self) -> None:
+        enc = self.session.encoder
+        if enc is None:
+            self.status.emit("The model is still loading.")
+            return
+        queries = [q for q in self.queries.toPlainText().splitlines() if q.strip()]
+        if not queries:
+            self.status.emit("Type a query first.")
+            return
+        rule, task, k = self.rule_key(), self.task_text(), self.k.value()
+        _, passage_role = roles_for(rule)
+        source = self.source.currentData()
+        if source == "typed":
+            texts = [t for t in self.typed.toPlainText().splitlines() if t.strip()]
+            self._passage_texts = texts
+            self._passage_meta = [("", "typed")] * len(texts)
+
+            def job(progress, cancelled):
+                p = enc.encode(texts, role=passage_role, task=task, progress=progress,
+                               cancelled=cancelled)
+                return rank_passages(enc, queries, p, rule, task, k), p
+
+            self.session.runner.start("Scoring", job, self._show)
+            return
+        combined = self.session.combined
+        if combined is None:
+            self.status.emit("Load a sentence set first (File ▸ Open).")
+            return
+        rows = self.selected_rows() if source == "selection" else np.arange(len(combined))
+        if len(rows) == 0:
+            self.status.emit("Select some sentences in the table first.")
+            return
+        self._passage_texts = [combined.text[i] for i in rows]
+        self._passage_meta = [(combined.lang[i] or "", combined.set_name[i]) for i in rows]
+
+        def with_vectors(all_vectors: np.ndarray) -> None:
+            p = all_vectors[rows]
+
+            def job(progress, cancelled):
+                return rank_passages(enc, queries, p, rule, task, k, progress, cancelled), p
+
+            self.session.runner.start("Scoring", job, self._show)
+
+        self.session.ensure_vectors(passage_role, task, then=with_vectors)
+
+    def _show(self, result) -> None:
+        ranking, passage_vectors = result
+        self.ranking = ranking
+        rows = ranking.rows()
+        texts, meta = self._passage_texts, self._passage_meta
+        self.results.set_data(
+            ["query", "rank", "score", "cosine", "lang", "set", "passage"],
+            [
+                [ranking.queries[r[0]] for r in rows],
+                np.array([r[1] for r in rows]),
+                np.array([r[3] for r in rows]),
+                np.array([r[3] / 100 for r in rows]),
+                [meta[r[2]][0] for r in rows],
+                [meta[r[2]][1] for r in rows],
+                [texts[r[2]] for r in rows],
+            ],
+            [None, "d", ".2f", ".4f", None, None, None],
+        )
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        self._show_heatmap(ranking, passage_vectors)
+        best = rows[0] if rows else None
+        if best:
+            self.status.emit(f"Best match for “{ranking.queries[0]}”: {best[3]:.2f} — "
+                             f"{texts[best[2]]}")
+
+    def _show_heatmap(self, ranking, passage_vectors: np.ndarray) -> None:
+        # Columns: the union of every query's top passages (at most 300), best first.
+        cols = list(dict.fromkeys(int(i) for i in ranking.indices.T.reshape(-1)))[:MAX_HEATMAP]
+        queries = ranking.queries[:MAX_HEATMAP]
+        scores = ranking.query_vectors[: len(queries)] @ passage_vectors[cols].T * 100
+        order = np.argsort(-scores.max(0), kind="stable")
+        cols = [cols[i] for i in order]
+        self.heatmap.set_scores(scores[:, order], queries,
+                                [self._passage_texts[c] for c in cols])
+
+    def run_pair(self) -> None:
+        enc = self.session.encoder
+        query, passage = self.pair_query.text().strip(), self.pair_passage.text().strip()
+        if enc is None or not query or not passage:
+            self.pair_result.setText("Relevancy score: type a query and a passage")
+            return
+        rule, task = self.rule_key(), self.task_text()
+        self.session.runner.start(
+            "Scoring pair", lambda p, c: pair_score(enc, query, passage, rule, task),
+            lambda s: self.pair_result.setText(
+                f"Relevancy score: {s:.2f}  (cosine {s / 100:.4f})"))
+
+    # -- output -----------------------------------------------------------------------
+    def results_csv(self, delimiter: str = ",") -> str:
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter=delimiter)
+        writer.writerow(self.results.headers)
+        for row in self.results.to_rows():
+            writer.writerow([f"{v:.4f}" if isinstance(v, float | np.floating) else v
+                             for v in row])
+        return buf.getvalue()
+
+    def copy_results(self) -> None:
+        QApplication.clipboard().setText(self.results_csv("\t"))
+        self.status.emit("Results copied.")
+
+    def export_results(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export results", "scores.csv", "CSV (*.csv)")
+        if path:
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(self.results_csv())
+            self.status.emit(f"Wrote {path}")

@@ -1,0 +1,118 @@
+"""Run core jobs on a thread pool; relay progress, results, errors and cancel as Qt signals.
+
+A job is ``fn(progress, cancelled) -> result`` (see ``e5desk.core.jobs``). Signals are
+emitted from the worker thread and delivered queued to the GUI thread, so slots never
+block it. Errors that are ``E5DeskError`` reach the user as their message; anything else
+is logged with its traceback and shown as a short message.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from e5desk.core.errors import Cancelled, E5DeskError
+
+log = logging.getLogger(__name__)
+
+
+class JobSignals(QObject):
+    progress = Signal(int, int)
+    finished = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+
+class Job(QRunnable):
+    """One background job. ``cancel()`` is safe from any thread."""
+
+    def __init__(self, name: str, fn: Callable[..., Any]) -> None:
+        super().__init__()
+        self.name = name
+        self.fn = fn
+        self.signals = JobSignals()
+        self._cancel = threading.Event()
+        self._last_emit = 0.0
+        self.setAutoDelete(False)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def _progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - self._last_emit > 0.05:  # ~20 updates/s is plenty
+            self._last_emit = now
+            self.signals.progress.emit(int(done), int(total))
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self._progress, self.is_cancelled)
+        except Cancelled:
+            self.signals.cancelled.emit()
+        except E5DeskError as exc:
+            self.signals.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a worker must never die silently
+            log.exception("job %r failed", self.name)
+            self.signals.failed.emit(f"{self.name} failed: {exc} (details in the log file)")
+        else:
+            if self._cancel.is_set():
+                self.signals.cancelled.emit()
+            else:
+                self.signals.finished.emit(result)
+
+
+class JobRunner(QObject):
+    """Starts jobs, remembers the running ones, and reports activity for a progress bar."""
+
+    busy_changed = Signal(bool)
+    progress = Signal(str, int, int)  # job name, done, total
+    message = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, threads: int = 2) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(threads)
+        self.running: list[Job] = []
+
+    def start(self, name: str, fn: Callable[..., Any],
+              on_done: Callable[[Any], None] | None = None,
+              on_error: Callable[[str], None] | None = None,
+              on_cancel: Callable[[], None] | None = None) -> Job:
+        job = Job(name, fn)
+        job.signals.progress.connect(lambda d, t: self.progress.emit(name, d, t))
+        job.signals.finished.connect(lambda r: (self._end(job), on_done and on_done(r)))
+        job.signals.failed.connect(lambda m: (self._end(job), self._error(m, on_error)))
+        job.signals.cancelled.connect(
+            lambda: (self._end(job), self.message.emit(f"{name}: cancelled"),
+                     on_cancel and on_cancel()))
+        self.running.append(job)
+        self.busy_changed.emit(True)
+        self.pool.start(job)
+        return job
+
+    def _error(self, message: str, on_error: Callable[[str], None] | None) -> None:
+        if on_error:
+            on_error(message)
+        else:
+            self.message.emit(message)
+
+    def _end(self, job: Job) -> None:
+        if job in self.running:
+            self.running.remove(job)
+        if not self.running:
+            self.busy_changed.emit(False)
+
+    def cancel_all(self) -> None:
+        for job in list(self.running):
+            job.cancel()
+
+    def wait(self, msecs: int = 30000) -> bool:
+        return self.pool.waitForDone(msecs)
