@@ -13,7 +13,7 @@ import sys
 
 from e5desk import __version__
 
-COMMANDS = ["embed", "models", "inspect"]
+COMMANDS = ["embed", "score", "models", "inspect"]
 
 
 def build_parser() -> argparse.ArgumentParser:

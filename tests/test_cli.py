@@ -1,0 +1,79 @@
+"""The CLI contract: `e5desk embed`, `score`, `models`; errors are one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from e5desk.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "e5desk", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture
+def lines_file(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("Where is the station?\n\nДе вокзал?\n駅はどこですか？\n" + "x " * 700 + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def test_embed_keeps_every_line(lines_file, tmp_path, capsys, embedded_folder):
+    out = tmp_path / "out.npy"
+    assert main(["embed", str(lines_file), "--role", "passage", "--out", str(out)]) == 0
+    vectors = np.load(out)
+    assert vectors.shape == (5, 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    err = capsys.readouterr().err
+    assert "line 5 has" in err and "first 512" in err  # the truncation is reported
+
+
+def test_embed_matches_encoder(lines_file, tmp_path, tiny_model):
+    from e5desk.core.encoder import Encoder
+
+    out = tmp_path / "tiny.npy"
+    assert main(["embed", str(lines_file), "--model", str(tiny_model), "--out", str(out)]) == 0
+    texts = lines_file.read_text(encoding="utf-8").splitlines()
+    expected = Encoder.load(str(tiny_model), device="cpu").encode(texts, role="query")
+    assert np.abs(np.load(out) - expected).max() < 1e-6
+
+
+@pytest.mark.parametrize("args,message", [
+    (["embed", "missing.txt", "--out", "o.npy"], "missing.txt: file not found"),
+    (["embed", "{file}", "--out", "o.txt"], "expected a .npy"),
+    (["embed", "{file}", "--out", "o.npy", "--model", "/nonexistent/model"], "does not exist"),
+    (["embed", "{bad}", "--out", "o.npy"], "line 2: not valid UTF-8"),
+])
+def test_errors_are_one_line_exit_2(args, message, lines_file, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine\n\xff\xfe broken\n")
+    args = [a.format(file=lines_file, bad=bad) for a in args]
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_score_ranks_lines(tmp_path, capsys, embedded_folder):
+    passages = tmp_path / "p.txt"
+    passages.write_text("The CDC recommends 20 grams of sugar a day for women.\n\n"
+                        "Paris is the capital of France.\n", encoding="utf-8")
+    assert main(["score", "How much sugar should women eat?", "--passages", str(passages),
+                 "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert [r["line"] for r in results] == [1, 3]  # empty line skipped, numbers kept
+    assert results[0]["score"] > results[1]["score"]
+
+
+def test_models_lists_embedded(capsys, embedded_folder):
+    assert main(["models", "--json"]) == 0
+    cards = json.loads(capsys.readouterr().out)
+    assert cards[0]["family"] == "multilingual-e5-small"
+    assert "dequantised" in cards[0]["note"]

@@ -1,0 +1,118 @@
+"""The desktop app driven as a user would (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+
+from e5desk.gui.main_window import MainWindow  # noqa: E402
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings, embedded_folder):
+    w = MainWindow(settings)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.runner.cancel_all()
+    w.runner.wait(10000)
+
+
+class GuiThreadWatch:
+    """Measures the longest gap between 10 ms timer ticks on the GUI thread."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.worst = 0.0
+        self.timer = QTimer(interval=10)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst = max(self.worst, now - self.last)
+        self.last = now
+
+
+def wait_idle(qtbot, window, timeout=120_000):
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=timeout)
+
+
+def test_start_sample_query_results_sorted(qtbot, window):
+    watch = GuiThreadWatch()
+    window.start(sample=True)
+    qtbot.waitUntil(lambda: window.session.encoder is not None
+                    and window.session.combined is not None, timeout=120_000)
+    wait_idle(qtbot, window)
+    window.workbench.set_queries("Where is the train station?")
+    window.workbench.run()
+    qtbot.waitUntil(lambda: window.workbench.ranking is not None, timeout=120_000)
+    wait_idle(qtbot, window)
+    model = window.workbench.results
+    scores = [model.columns[2][r] for r in model.rows]
+    assert len(scores) == 20 and scores == sorted(scores, reverse=True)
+    assert 50 < scores[0] <= 100
+    # The sample holds the same meaning in many languages: several of them are found.
+    langs = {model.columns[4][r] for r in model.rows[:10]}
+    assert len(langs) >= 4
+    assert window.workbench.heatmap.scores.shape[0] == 1
+    print(f"longest GUI-thread stall: {watch.worst * 1000:.0f} ms")
+    assert watch.worst < 0.1
+
+
+def test_typed_passages_and_pair_score(qtbot, window):
+    window.start(sample=False)
+    qtbot.waitUntil(lambda: window.session.encoder is not None, timeout=120_000)
+    wb = window.workbench
+    wb.source.setCurrentIndex(wb.source.findData("typed"))
+    wb.typed.setPlainText("The CDC recommends 20 grams of sugar a day for women.\n"
+                          "Paris is the capital of France.")
+    wb.set_queries("What is the recommended sugar intake for women?")
+    wb.run()
+    qtbot.waitUntil(lambda: wb.ranking is not None, timeout=60_000)
+    assert wb.results.columns[6][wb.results.rows[0]].startswith("The CDC")
+    csv_text = wb.results_csv()
+    assert csv_text.splitlines()[0] == "query,rank,score,cosine,lang,set,passage"
+    wb.pair_query.setText("What is the recommended sugar intake for women?")
+    wb.pair_passage.setText("The CDC recommends 20 grams of sugar a day for women.")
+    wb.run_pair()
+    qtbot.waitUntil(lambda: "(cosine" in wb.pair_result.text(), timeout=60_000)
+    score = float(wb.pair_result.text().split(":")[1].split()[0])
+    assert 70 < score <= 100
+
+
+def test_bad_model_folder_shows_error(qtbot, window, tmp_path):
+    window.session.load_model(str(tmp_path))
+    qtbot.waitUntil(lambda: "could not be loaded" in window.model_panel.card.text(),
+                    timeout=30_000)
+    assert "no config.json" in window.model_panel.card.text()
+    assert window.findChild(object, "errorDialog") is not None
+
+
+def test_cancel_embedding_leaves_app_usable(qtbot, window):
+    window.start(sample=False)
+    qtbot.waitUntil(lambda: window.session.encoder is not None, timeout=120_000)
+    enc = window.session.encoder
+    cancelled = []
+    job = window.runner.start(
+        "Embedding", lambda p, c: enc.encode([f"sentence {i}" for i in range(5000)],
+                                             progress=p, cancelled=c),
+        on_cancel=lambda: cancelled.append(True))
+    qtbot.waitUntil(lambda: window.progress.isVisible(), timeout=10_000)
+    job.cancel()
+    qtbot.waitUntil(lambda: bool(cancelled), timeout=30_000)
+    wait_idle(qtbot, window)
+    assert not window.progress.isVisible()
+    vec = enc.encode(["still works"])
+    assert vec.shape == (1, 384) and np.isfinite(vec).all()
