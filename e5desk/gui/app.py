@@ -111,6 +111,11 @@ def run(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("e5desk")
     app.setOrganizationName("e5desk")
+    from PySide6.QtGui import QIcon
+
+    from e5desk.core.resources import resource_path
+
+    app.setWindowIcon(QIcon(str(resource_path("icons", "e5desk.svg"))))
     settings = QSettings("e5desk", "e5desk")
     window = MainWindow(settings)
     window.log_file = log_file
