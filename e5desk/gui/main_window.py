@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self.runner.cancel_all()
         self.runner.wait(5000)
+        self.session.close()
         super().closeEvent(event)
 
     def recent_files(self) -> list[str]:

@@ -59,19 +59,15 @@ class ModelPanel(QWidget):
         self._fill_devices()
 
     def _fill_devices(self) -> None:
+        """Devices are listed by the model process (the GUI process never imports torch)."""
+        enc = self.session.encoder
+        current = self.device.currentData()
         self.device.clear()
         self.device.addItem("auto (best available)", "auto")
-
-        def job(progress, cancelled):
-            from e5desk.core.encoder import available_devices  # imports torch: not here
-
-            return available_devices()
-
-        def done(devices: list[str]) -> None:
-            for d in devices:
-                self.device.addItem(d, d)
-
-        self.session.runner.start("Listing devices", job, done)
+        for d in getattr(enc, "devices", []):
+            self.device.addItem(d, d)
+        i = self.device.findData(current)
+        self.device.setCurrentIndex(max(i, 0))
 
     def refresh_models(self) -> None:
         """List models; runs discovery in the background (it may convert the embedded one)."""
@@ -126,6 +122,7 @@ class ModelPanel(QWidget):
         enc = self.session.encoder
         if enc is None:
             return
+        self._fill_devices()
         rows = "".join(
             f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
             for k, v in enc.source.card().items()

@@ -40,11 +40,15 @@ class Session(QObject):
         self.model_loading.emit(spec or "embedded")
 
         def job(progress, cancelled):
-            from e5desk.core.encoder import Encoder  # torch import: off the GUI thread
+            # In a child process: loading holds the GIL for long stretches (see module).
+            from e5desk.core.encoder_process import EncoderProcess
 
-            return Encoder.load(spec, progress=progress, device=device, precision=precision)
+            return EncoderProcess(spec, progress=progress, cancelled=cancelled, device=device,
+                                  precision=precision)
 
         def done(encoder) -> None:
+            if self.encoder is not None:
+                self.encoder.close()
             self.encoder = encoder
             self.model_spec = spec
             self._vectors.clear()
@@ -52,6 +56,11 @@ class Session(QObject):
             self.model_changed.emit()
 
         self.runner.start("Loading model", job, done, on_error=self.model_failed.emit)
+
+    def close(self) -> None:
+        if self.encoder is not None:
+            self.encoder.close()
+            self.encoder = None
 
     # -- sentence sets ----------------------------------------------------------------
     def open_files(self, paths: Sequence[str | Path], **options) -> None:
