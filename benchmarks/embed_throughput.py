@@ -55,7 +55,6 @@ def _engine(name: str):
 def run_engine(name: str, n: int) -> dict:
     """Runs inside a child process so peak RSS belongs to this engine alone."""
     import numpy as np
-
     from corpus import benchmark_sentences
 
     texts = benchmark_sentences(n)
@@ -116,8 +115,8 @@ def main() -> None:
         return
 
     import numpy as np
-
     from corpus import benchmark_sentences
+
     from e5desk.core.encoder import Encoder
 
     texts = benchmark_sentences(args.n)

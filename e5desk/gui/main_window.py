@@ -60,7 +60,8 @@ class MainWindow(QMainWindow):
         self.model_panel = ModelPanel(self.session)
         self.sets = SetsPanel(self.session)
         self.problems = QListWidget()
-        self.model_dock = self._dock("Model", self.model_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.model_dock = self._dock("Model", self.model_panel,
+                                     Qt.DockWidgetArea.LeftDockWidgetArea)
         self.sets_dock = self._dock("Sentence sets", self.sets,
                                     Qt.DockWidgetArea.BottomDockWidgetArea)
         self.problems_dock = self._dock("Load problems", self.problems,

@@ -167,7 +167,8 @@ class Workbench(QWidget):
         self.pair_query = QLineEdit()
         self.pair_query.setPlaceholderText("query, e.g. What is the recommended sugar intake?")
         self.pair_passage = QLineEdit()
-        self.pair_passage.setPlaceholderText("passage, e.g. The CDC recommends 20 g of sugar a day.")
+        self.pair_passage.setPlaceholderText(
+            "passage, e.g. The CDC recommends 20 g of sugar a day.")
         self.pair_result = QLabel("Relevancy score: –")
         self.pair_result.setObjectName("pairScore")
         pair_button = QPushButton("Score pair")

@@ -120,7 +120,8 @@ def family_from_shape(config: dict, st_prompts: dict | None = None) -> ModelFami
             return FAMILIES["multilingual-e5-base"]
         if model_type == "xlm-roberta" and hidden == 1024:
             instruct = "Instruct:" in prompts
-            return FAMILIES["multilingual-e5-large-instruct" if instruct else "multilingual-e5-large"]
+            key = "multilingual-e5-large-instruct" if instruct else "multilingual-e5-large"
+            return FAMILIES[key]
     return None
 
 
