@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-EXAMPLE_QUERY = "Where can I buy a train ticket?"
+EXAMPLE_QUERY = "Will it rain tomorrow?"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

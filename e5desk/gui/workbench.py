@@ -297,6 +297,7 @@ class Workbench(QWidget):
             ],
             [None, "d", ".2f", ".4f", None, None, None],
         )
+        self.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.AscendingOrder)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)

@@ -1,0 +1,84 @@
+"""Sentence sets from the files users already have.
+
+``load_sentence_set(path, format=None, **options) -> LoadResult`` picks the reader by
+extension and content (overridable with ``format``), decodes the bytes (UTF-8, BOMs, else a
+reported guess) and returns the set with whatever it had to skip and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from e5desk.core.data import delimited, jsonl, po, text, tmx
+from e5desk.core.data.encoding import decode
+from e5desk.core.data.result import LoadResult
+from e5desk.core.data.sentence_set import SentenceSet, concat_sets
+from e5desk.core.errors import DataError
+from e5desk.core.jobs import CancelCheck, Progress
+
+__all__ = ["FORMATS", "LoadResult", "SentenceSet", "concat_sets", "detect_format",
+           "load_many", "load_sentence_set"]
+
+FORMATS = {"text": text.read, "csv": delimited.read, "jsonl": jsonl.read, "tmx": tmx.read,
+           "po": po.read}
+EXTENSIONS = {".txt": "text", ".text": "text", ".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl",
+              ".ndjson": "jsonl", ".json": "jsonl", ".tmx": "tmx", ".po": "po", ".pot": "po"}
+MAX_BYTES = 2 * 2**30
+
+
+def detect_format(path: Path, head: str) -> str:
+    by_ext = EXTENSIONS.get(path.suffix.lower())
+    if by_ext:
+        return by_ext
+    start = head.lstrip()[:200]
+    if start.startswith("<") and "<tmx" in head[:2000]:
+        return "tmx"
+    if start.startswith("{"):
+        return "jsonl"
+    if 'msgid "' in head[:5000]:
+        return "po"
+    return "text"
+
+
+def load_sentence_set(path: str | Path, format: str | None = None,
+                      progress: Progress | None = None, cancelled: CancelCheck | None = None,
+                      **options) -> LoadResult:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise DataError(f"{path}: is a folder; open the files inside it")
+        if size > MAX_BYTES:
+            raise DataError(f"{path}: {size / 2**30:.1f} GB is over the 2 GB limit")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    if progress:
+        progress(0, 2)
+    content, encoding, note = decode(raw, path)
+    fmt = format or detect_format(path, content[:5000])
+    if fmt not in FORMATS:
+        raise DataError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    result = LoadResult(SentenceSet.build([]), path, fmt, encoding)
+    if note:
+        result.notes.append(note)
+    try:
+        sentence_set = FORMATS[fmt](path, content, result, **options)
+    except TypeError as exc:
+        raise DataError(f"{path}: option not understood by the {fmt} reader ({exc})") from None
+    if len(sentence_set) == 0:
+        first = f" (first problem: {result.reasons[0]})" if result.reasons else ""
+        raise DataError(f"{path}: no sentences could be read as {fmt}{first}")
+    result.sentence_set = sentence_set
+    if progress:
+        progress(2, 2)
+    return result
+
+
+def load_many(paths: Sequence[str | Path], **options) -> list[LoadResult]:
+    return [load_sentence_set(p, **options) for p in paths]

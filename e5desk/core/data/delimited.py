@@ -1,0 +1,108 @@
+"""CSV / TSV: delimiter and header sniffing; long tables (text, lang, group columns) or wide
+tables where each column is a language and each row one meaning (a group)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from e5desk.core.data.result import LoadResult
+from e5desk.core.data.sentence_set import SentenceSet
+from e5desk.core.errors import DataError
+
+TEXT_NAMES = ("text", "sentence", "sentences", "content", "contents", "passage", "segment")
+LANG_NAMES = ("lang", "language", "locale", "lang_code")
+GROUP_NAMES = ("group", "id", "group_id", "meaning", "pair_id", "tuid")
+LANG_HEADER = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+MAX_CHARS = 100_000
+
+
+def _sniff(sample: str, path: Path) -> csv.Dialect | type[csv.Dialect]:
+    if path.suffix.lower() == ".tsv":
+        return csv.excel_tab
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        return csv.excel
+
+
+def read(path: Path, text: str, report: LoadResult, text_column: str | None = None,
+         lang_column: str | None = None, group_column: str | None = None,
+         wide: bool | None = None) -> SentenceSet:
+    dialect = _sniff(text[:20000], path)
+    rows = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = [h.strip() for h in next(rows)]
+    except StopIteration:
+        raise DataError(f"{path}: the file is empty") from None
+    lower = [h.lower() for h in header]
+    lang_cols = [i for i, h in enumerate(header) if LANG_HEADER.match(h) and h.lower()
+                 not in TEXT_NAMES + LANG_NAMES + GROUP_NAMES + ("topic",)]
+    if wide is None:
+        wide = len(lang_cols) >= 2 and text_column is None
+
+    def find(wanted: str | None, names: tuple[str, ...], what: str) -> int | None:
+        if wanted is not None:
+            if wanted not in header:
+                raise DataError(f"{path}, line 1: no column {wanted!r} for the {what} "
+                                f"(columns: {', '.join(header)})")
+            return header.index(wanted)
+        return next((lower.index(n) for n in names if n in lower), None)
+
+    group_i = find(group_column, GROUP_NAMES, "group")
+    texts, langs, groups, lines = [], [], [], []
+    if wide:
+        if not lang_cols:
+            raise DataError(f"{path}, line 1: a wide table needs language-code column names "
+                            f"such as en, de, zh-Hans (found: {', '.join(header)})")
+        for row in rows:
+            n = rows.line_num
+            if not row or not any(c.strip() for c in row):
+                continue
+            if len(row) != len(header):
+                report.skip(n, f"expected {len(header)} fields, found {len(row)}")
+                continue
+            group = row[group_i] if group_i is not None else f"row-{n}"
+            for i in lang_cols:
+                cell = row[i]
+                if not cell.strip():
+                    continue
+                if len(cell) > MAX_CHARS or "\x00" in cell:
+                    report.skip(n, f"column {header[i]}: over {MAX_CHARS:,} characters or NUL")
+                    continue
+                texts.append(cell)
+                langs.append(header[i].replace("_", "-"))
+                groups.append(group)
+                lines.append(n)
+        return SentenceSet.build(texts, lang=langs, group=groups, line=lines, source=path)
+
+    text_i = find(text_column, TEXT_NAMES, "text")
+    if text_i is None:
+        if len(header) == 1:
+            text_i = 0
+        else:
+            raise DataError(f"{path}, line 1: which column holds the text? none is named "
+                            f"{'/'.join(TEXT_NAMES[:3])} (columns: {', '.join(header)}); "
+                            "choose one (--text-column)")
+    lang_i = find(lang_column, LANG_NAMES, "language")
+    for row in rows:
+        n = rows.line_num
+        if not row or not any(c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            report.skip(n, f"expected {len(header)} fields, found {len(row)}")
+            continue
+        cell = row[text_i]
+        if not cell.strip():
+            report.skip(n, "empty text")
+            continue
+        if len(cell) > MAX_CHARS or "\x00" in cell:
+            report.skip(n, f"over {MAX_CHARS:,} characters or NUL bytes")
+            continue
+        texts.append(cell)
+        langs.append(row[lang_i].strip() or None if lang_i is not None else None)
+        groups.append(row[group_i].strip() or None if group_i is not None else None)
+        lines.append(n)
+    return SentenceSet.build(texts, lang=langs, group=groups, line=lines, source=path)

@@ -1,0 +1,49 @@
+"""Bytes -> text: UTF-8 (with or without BOM), UTF-16/32 with BOM, else a detected guess."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from e5desk.core.errors import DataError
+
+BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
+
+
+def decode(raw: bytes, path: Path) -> tuple[str, str, str | None]:
+    """(text with newlines normalised, encoding, note for the user or None)."""
+    if not raw.strip():
+        raise DataError(f"{path}: the file is empty")
+    for bom, name in BOMS:
+        if raw.startswith(bom):
+            try:
+                return _newlines(raw[len(bom):].decode(name)), name, None
+            except UnicodeDecodeError as exc:
+                raise DataError(f"{path}: starts with a {name} byte-order mark but is not "
+                                f"valid {name} ({exc.reason} at byte {exc.start})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return _newlines(text), "utf-8", None
+    if raw[:8000].count(b"\x00") > len(raw[:8000]) // 10:
+        raise DataError(f"{path}: looks like a binary file, not text")
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:1_000_000]).best()
+    if best is None:
+        raise DataError(f"{path}: not valid UTF-8 and no text encoding fits it")
+    try:
+        text = raw.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        raise DataError(f"{path}: not valid UTF-8 and not {best.encoding} either") from None
+    return _newlines(text), best.encoding, f"not UTF-8: read as {best.encoding} (a guess)"
+
+
+def _newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")

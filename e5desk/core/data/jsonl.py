@@ -1,0 +1,104 @@
+"""JSON Lines: generic records (choose the fields), and the two retrieval formats of the
+SambaStudio E5 guide: passages.jsonl ({"contents": ...}, doc_id = line number from 0) and
+train.jsonl ({"query", "positives": {"doc_id": [...]}, "negatives": {...}})."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from e5desk.core.data.result import LoadResult
+from e5desk.core.data.sentence_set import SentenceSet
+from e5desk.core.errors import DataError
+
+TEXT_FIELDS = ("text", "sentence", "contents", "content", "passage", "query")
+LANG_FIELDS = ("lang", "language", "locale")
+GROUP_FIELDS = ("group", "id", "group_id")
+
+
+def _records(path: Path, text: str, report: LoadResult):
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            report.skip(n, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(record, dict):
+            report.skip(n, "expected a JSON object")
+            continue
+        yield n, record
+
+
+def read(path: Path, text: str, report: LoadResult, text_field: str | None = None,
+         lang_field: str | None = None, group_field: str | None = None) -> SentenceSet:
+    records = list(_records(path, text, report))
+    if not records:
+        raise DataError(f"{path}: no JSON object could be read (first problem: "
+                        f"{report.reasons[0] if report.reasons else 'no lines'})")
+    first = records[0][1]
+    if text_field is None and "query" in first and "positives" in first:
+        return _read_train(path, records, report)
+    field = text_field or next((f for f in TEXT_FIELDS if f in first), None)
+    if field is None:
+        raise DataError(f"{path}, line {records[0][0]}: which field holds the text? none of "
+                        f"{', '.join(TEXT_FIELDS)} (fields: {', '.join(first)})")
+    lang_f = lang_field or next((f for f in LANG_FIELDS if f in first), None)
+    group_f = group_field or next((f for f in GROUP_FIELDS if f in first), None)
+    role = "passage" if field == "contents" else None
+    texts, langs, groups, lines = [], [], [], []
+    for n, rec in records:
+        value = rec.get(field)
+        if not isinstance(value, str) or not value.strip():
+            report.skip(n, f"no text in field {field!r}")
+            continue
+        texts.append(value)
+        langs.append(rec.get(lang_f) if lang_f else None)
+        groups.append(str(rec[group_f]) if group_f and rec.get(group_f) is not None else None)
+        lines.append(n)
+    return SentenceSet.build(texts, lang=langs, group=groups, line=lines,
+                             role=[role] * len(texts), source=path)
+
+
+def _read_train(path: Path, records, report: LoadResult) -> SentenceSet:
+    """Queries with relevance judgements; passages come from passages.jsonl beside it."""
+    passages_file = path.with_name("passages.jsonl")
+    passages: list[str] = []
+    if passages_file.is_file():
+        raw = passages_file.read_text(encoding="utf-8-sig").split("\n")
+        for n, line in enumerate(raw, 1):
+            if not line.strip():
+                continue
+            try:
+                passages.append(json.loads(line)["contents"])
+            except (json.JSONDecodeError, KeyError, TypeError):
+                passages.append("")
+                report.skip(f"{n} of {passages_file.name}", "expected {\"contents\": ...}")
+    else:
+        report.notes.append(f"{passages_file.name} not found beside {path.name}: "
+                            "queries loaded without their passages")
+    texts = list(passages)
+    roles = ["passage"] * len(passages)
+    lines = list(range(1, len(passages) + 1))
+    relevance: dict[int, list[int]] = {}
+    for n, rec in records:
+        query = rec.get("query")
+        if not isinstance(query, str) or not query.strip():
+            report.skip(n, "no 'query' text")
+            continue
+        try:
+            ids = [int(d) for d in (rec.get("positives") or {}).get("doc_id", [])]
+        except (TypeError, ValueError):
+            report.skip(n, "positives.doc_id must be a list of passage numbers")
+            continue
+        known = [d for d in ids if 0 <= d < len(passages)]
+        if passages and len(known) < len(ids):
+            report.skip(n, f"positive doc_id outside passages.jsonl (0..{len(passages) - 1})")
+        relevance[len(texts)] = known
+        texts.append(query)
+        roles.append("query")
+        lines.append(n)
+    result = SentenceSet.build(texts, role=roles, line=lines, source=path)
+    result.relevance = relevance
+    return result
