@@ -101,7 +101,7 @@ class Workbench(QWidget):
         self.queries = QPlainTextEdit()
         self.queries.setPlaceholderText(
             "Type a query in any language (one per line), then press Ctrl+Enter")
-        self.queries.setMaximumHeight(90)
+        self.queries.setMaximumHeight(64)
         self.rule = QComboBox()
         for key, (_, _, label) in PREFIX_RULES.items():
             self.rule.addItem(label, key)
@@ -187,7 +187,7 @@ class Workbench(QWidget):
         top.setLayout(form)
         splitter.addWidget(top)
         splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(1, 4)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
@@ -301,6 +301,7 @@ class Workbench(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnHidden(0, len(ranking.queries) == 1)  # one query: no need to repeat
         self._show_heatmap(ranking, passage_vectors)
         best = rows[0] if rows else None
         if best:
