@@ -77,3 +77,23 @@ def test_models_lists_embedded(capsys, embedded_folder):
     cards = json.loads(capsys.readouterr().out)
     assert cards[0]["family"] == "multilingual-e5-small"
     assert "dequantised" in cards[0]["note"]
+
+
+def test_map_writes_csv_and_png(tmp_path, capsys, embedded_folder):
+    import csv as csv_module
+
+    out, png = tmp_path / "map.csv", tmp_path / "map.png"
+    sample = "resources/samples/phrases.csv"
+    assert main(["map", sample, "--method", "pca", "--center-languages", "--out", str(out),
+                 "--plot", str(png)]) == 0
+    rows = list(csv_module.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) == 576 and set(rows[0]) >= {"x", "y", "cluster", "lang", "group", "text"}
+    assert png.stat().st_size > 10_000
+    assert "cross-lingual P@1" in capsys.readouterr().err
+
+
+def test_map_bad_input_exit_2(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    proc = run_cli("map", str(empty), "--out", str(tmp_path / "m.csv"))
+    assert proc.returncode == 2 and "is empty" in proc.stderr and "Traceback" not in proc.stderr

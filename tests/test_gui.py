@@ -116,3 +116,26 @@ def test_cancel_embedding_leaves_app_usable(qtbot, window):
     assert not window.progress.isVisible()
     vec = enc.encode(["still works"])
     assert vec.shape == (1, 384) and np.isfinite(vec).all()
+
+
+def test_map_tab_shows_clusters_and_neighbours(qtbot, window):
+    window.start(sample=True)
+    qtbot.waitUntil(lambda: window.session.encoder is not None
+                    and window.session.combined is not None, timeout=120_000)
+    wait_idle(qtbot, window)
+    view = window.map_view
+    view.method.setCurrentIndex(view.method.findData("pca"))
+    view.compute_map()
+    qtbot.waitUntil(lambda: bool(view.clusters), timeout=120_000)
+    assert view.coords.shape == (576, 2)
+    assert "cross-lingual P@1" in view.figures.text()
+    assert view.legend.count() == 9  # one entry per language
+    first = window.session.combined
+    assert "Where is the train station?" in view._tip(0, 0, 0)
+    view.select(0)  # "Where is the train station?" (en, travel-01)
+    html_text = view.neighbours.toHtml()
+    assert "✓" in html_text and "Bahnhof" in html_text
+    xs, _ = view.links.getData()
+    assert len(xs) == 2 * 8  # lines to the 8 translations
+    view.legend.item(0).setCheckState(view.legend.item(0).checkState().__class__.Unchecked)
+    assert first is window.session.combined

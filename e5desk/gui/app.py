@@ -28,6 +28,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--precision", default="exact", choices=["exact", "fast"])
     p.add_argument("--query", default=None, help="query to score once everything is loaded")
     p.add_argument("--no-sample", action="store_true", help="do not open the bundled sample")
+    p.add_argument("--tab", choices=["scores", "map"], default="scores",
+                   help="tab to show first; 'map' also computes the map")
     p.add_argument("--screenshot", type=Path, default=None, metavar="OUT.png",
                    help="render the window after loading and scoring, save it, exit")
     p.add_argument("--timeout", type=float, default=300, help=argparse.SUPPRESS)
@@ -50,12 +52,14 @@ class AutoPilot:
     """Once model and sentences are ready: embed, score the query, optionally screenshot."""
 
     def __init__(self, window, query: str | None, screenshot: Path | None,
-                 timeout: float) -> None:
+                 timeout: float, tab: str = "scores") -> None:
         from PySide6.QtCore import QTimer
 
         self.window, self.query, self.screenshot = window, query, screenshot
         self.deadline = time.monotonic() + timeout
         self.scored = False
+        self.tab = tab
+        self.mapped = tab != "map"
         self.exit_code = 0
         self.timer = QTimer(window, interval=150)
         self.timer.timeout.connect(self.tick)
@@ -80,8 +84,15 @@ class AutoPilot:
             if w.workbench.queries.toPlainText().strip():
                 w.workbench.run()
             return
+        if not self.mapped:
+            self.mapped = True
+            w.tabs.setCurrentWidget(w.map_view)
+            w.map_view.compute_map()
+            return
         if self.screenshot is None:
             self.timer.stop()
+            return
+        if self.tab == "map" and not w.map_view.clusters:
             return
         if w.workbench.ranking is not None or not self.query:
             self.finish(0)
@@ -131,6 +142,6 @@ def run(argv: list[str]) -> int:
     query = args.query
     if query is None and not args.files and not args.no_sample:
         query = EXAMPLE_QUERY
-    pilot = AutoPilot(window, query, args.screenshot, args.timeout)
+    pilot = AutoPilot(window, query, args.screenshot, args.timeout, args.tab)
     code = app.exec()
     return code or pilot.exit_code

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from e5desk import __version__
+from e5desk.gui.map_view import MapView
 from e5desk.gui.model_panel import ModelPanel
 from e5desk.gui.session import Session
 from e5desk.gui.sets_panel import SetsPanel
@@ -55,6 +56,8 @@ class MainWindow(QMainWindow):
         self.workbench = Workbench(self.session, selected_rows=lambda: self.sets.selected_rows())
         self.tabs = QTabWidget()
         self.tabs.addTab(self.workbench, "Scores")
+        self.map_view = MapView(self.session)
+        self.tabs.addTab(self.map_view, "Map")
         self.setCentralWidget(self.tabs)
 
         self.model_panel = ModelPanel(self.session)
@@ -140,6 +143,7 @@ class MainWindow(QMainWindow):
         self.session.load_problems.connect(self._problems)
         self.workbench.status.connect(self.show_status)
         self.model_panel.status.connect(self.show_status)
+        self.map_view.status.connect(self.show_status)
         self.sets.open_requested.connect(self.open_dialog)
 
     # -- settings ---------------------------------------------------------------------
