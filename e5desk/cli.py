@@ -13,7 +13,7 @@ import sys
 
 from e5desk import __version__
 
-COMMANDS = ["embed", "score", "map", "models", "inspect"]
+COMMANDS = ["embed", "score", "map", "mine", "check", "eval", "models", "inspect"]
 
 
 def build_parser() -> argparse.ArgumentParser:

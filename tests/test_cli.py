@@ -97,3 +97,45 @@ def test_map_bad_input_exit_2(tmp_path):
     empty.write_text("")
     proc = run_cli("map", str(empty), "--out", str(tmp_path / "m.csv"))
     assert proc.returncode == 2 and "is empty" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_mine_recovers_shuffled_translations(tmp_path, embedded_folder):
+    import csv as csv_module
+    import random
+
+    rows = list(csv_module.DictReader(open("resources/samples/phrases.csv", encoding="utf-8")))
+    src, tgt = tmp_path / "src.en", tmp_path / "tgt.es"
+    src.write_text("\n".join(r["en"] for r in rows) + "\n", encoding="utf-8")
+    spanish = [r["es"] for r in rows[:48]]
+    random.Random(0).shuffle(spanish)
+    tgt.write_text("\n".join(spanish) + "\n", encoding="utf-8")
+    out = tmp_path / "pairs.tsv"
+    assert main(["mine", str(src), str(tgt), "--format", "text", "--out", str(out)]) == 0
+    pairs = list(csv_module.DictReader(out.open(encoding="utf-8"), delimiter="\t"))
+    truth = {r["en"]: r["es"] for r in rows[:48]}
+    correct = sum(truth.get(p["src_text"]) == p["tgt_text"] for p in pairs)
+    assert correct / len(pairs) >= 0.95 and correct >= 0.9 * 48
+    first = pairs[0]
+    assert src.read_text(encoding="utf-8").splitlines()[int(first["src_line"]) - 1] == \
+        first["src_text"]
+
+
+def test_check_and_eval(tmp_path, capsys, embedded_folder):
+    import csv as csv_module
+
+    rows = list(csv_module.DictReader(open("resources/samples/phrases.csv", encoding="utf-8")))
+    rows = [{k: r[k] for k in ("group", "en", "de")} for r in rows]
+    rows[5]["de"] = "Meine Großmutter erzählt wunderbare Geschichten."
+    bad = tmp_path / "bad.csv"
+    with bad.open("w", encoding="utf-8", newline="") as f:
+        w = csv_module.DictWriter(f, fieldnames=["group", "en", "de"])
+        w.writeheader()
+        w.writerows(rows)
+    report = tmp_path / "report.csv"
+    assert main(["check", str(bad), "--out", str(report)]) == 0
+    first = next(csv_module.DictReader(report.open(encoding="utf-8")))
+    assert first["group"] == rows[5]["group"]
+    capsys.readouterr()
+    assert main(["eval", "resources/samples/phrases.csv", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results["all pairs (query/query)"]["P@1"] > 0.8

@@ -61,24 +61,13 @@ class Ranking:
         return out
 
 
-def top_k(query_vectors: np.ndarray, passage_vectors: np.ndarray, k: int,
-          block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """Best ``k`` passages per query by cosine x 100, in blocks of passages."""
-    n_q, n_p = len(query_vectors), len(passage_vectors)
-    k = min(k, n_p)
-    best_i = np.zeros((n_q, 0), dtype=np.int64)
-    best_s = np.zeros((n_q, 0), dtype=np.float32)
-    for start in range(0, n_p, block):
-        s = query_vectors @ passage_vectors[start : start + block].T
-        idx = np.arange(start, start + s.shape[1])[None, :].repeat(n_q, 0)
-        best_s = np.concatenate([best_s, s], axis=1)
-        best_i = np.concatenate([best_i, idx], axis=1)
-        if best_s.shape[1] > k:
-            keep = np.argpartition(-best_s, k - 1, axis=1)[:, :k]
-            best_s = np.take_along_axis(best_s, keep, 1)
-            best_i = np.take_along_axis(best_i, keep, 1)
-    order = np.argsort(-best_s, axis=1, kind="stable")
-    return np.take_along_axis(best_i, order, 1), np.take_along_axis(best_s, order, 1) * 100
+def top_k(query_vectors: np.ndarray, passage_vectors: np.ndarray, k: int
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """Best ``k`` passages per query: (indices, scores as cosine x 100), best first."""
+    from e5desk.core.similarity import knn
+
+    indices, cosines = knn(query_vectors, passage_vectors, k)
+    return indices, cosines * 100
 
 
 def rank_passages(encoder, queries: Sequence[str], passage_vectors: np.ndarray,
