@@ -139,3 +139,27 @@ def test_map_tab_shows_clusters_and_neighbours(qtbot, window):
     assert len(xs) == 2 * 8  # lines to the 8 translations
     view.legend.item(0).setCheckState(view.legend.item(0).checkState().__class__.Unchecked)
     assert first is window.session.combined
+
+
+def test_translations_tab_learner_and_suspects(qtbot, window):
+    window.start(sample=True)
+    qtbot.waitUntil(lambda: window.session.encoder is not None
+                    and window.session.combined is not None, timeout=120_000)
+    wait_idle(qtbot, window)
+    view = window.translations
+    assert view.targets.count() == 9
+    view.sentence.setText("Where is the railway station?")
+    view.find_translations()
+    qtbot.waitUntil(lambda: view.learner_model.rowCount() > 0, timeout=60_000)
+    model = view.learner_model
+    firsts = {model.columns[0][r]: model.columns[3][r] for r in model.rows
+              if model.columns[1][r] == 1}
+    assert firsts["de"] == "Wo ist der Bahnhof?" and firsts["ja"] == "駅はどこですか？"
+    view.src_lang.setCurrentText("en")
+    view.tgt_lang.setCurrentText("de")
+    view.check()
+    qtbot.waitUntil(lambda: view.suspect_model.rowCount() == 64, timeout=60_000)
+    view.evaluate()
+    qtbot.waitUntil(lambda: view.eval_model.rowCount() > 0, timeout=60_000)
+    assert view.eval_model.columns[0][0] == "all language pairs"
+    assert view.eval_model.columns[6][0] > 0.8  # P@1 over all language pairs

@@ -26,6 +26,7 @@ from e5desk.gui.map_view import MapView
 from e5desk.gui.model_panel import ModelPanel
 from e5desk.gui.session import Session
 from e5desk.gui.sets_panel import SetsPanel
+from e5desk.gui.translations import TranslationsView
 from e5desk.gui.workbench import Workbench
 from e5desk.gui.workers import JobRunner
 
@@ -58,6 +59,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.workbench, "Scores")
         self.map_view = MapView(self.session)
         self.tabs.addTab(self.map_view, "Map")
+        self.translations = TranslationsView(self.session)
+        self.tabs.addTab(self.translations, "Translations")
         self.setCentralWidget(self.tabs)
 
         self.model_panel = ModelPanel(self.session)
@@ -144,6 +147,8 @@ class MainWindow(QMainWindow):
         self.workbench.status.connect(self.show_status)
         self.model_panel.status.connect(self.show_status)
         self.map_view.status.connect(self.show_status)
+        self.translations.status.connect(self.show_status)
+        self.translations.show_on_map.connect(self.map_view.highlight_rows)
         self.sets.open_requested.connect(self.open_dialog)
 
     # -- settings ---------------------------------------------------------------------

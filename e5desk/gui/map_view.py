@@ -281,6 +281,13 @@ class MapView(QWidget):
         else:
             self.links.setData([], [])
 
+    def highlight_rows(self, rows: np.ndarray) -> None:
+        """Ring these sentences on the map (when one is drawn)."""
+        if self.coords is None or not len(rows) or rows.max() >= len(self.coords):
+            return
+        self.highlight = rows
+        self.found.setData(pos=self.coords[rows])
+
     def find(self) -> None:
         text = self.search.text().strip()
         enc, vectors = self.session.encoder, self.session.vectors(MAP_ROLE)
