@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from e5desk.core.data import delimited, jsonl, po, text, tmx
+from e5desk.core.data import delimited, jsonl, parallel, po, tatoeba, text, tmx, xliff
 from e5desk.core.data.encoding import decode
 from e5desk.core.data.result import LoadResult
 from e5desk.core.data.sentence_set import SentenceSet, concat_sets
@@ -21,19 +21,28 @@ __all__ = ["FORMATS", "LoadResult", "SentenceSet", "concat_sets", "detect_format
            "load_many", "load_sentence_set"]
 
 FORMATS = {"text": text.read, "csv": delimited.read, "jsonl": jsonl.read, "tmx": tmx.read,
-           "po": po.read}
+           "xliff": xliff.read, "po": po.read, "parallel": parallel.read,
+           "tatoeba": tatoeba.read}
 EXTENSIONS = {".txt": "text", ".text": "text", ".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl",
-              ".ndjson": "jsonl", ".json": "jsonl", ".tmx": "tmx", ".po": "po", ".pot": "po"}
+              ".ndjson": "jsonl", ".json": "jsonl", ".tmx": "tmx", ".po": "po", ".pot": "po",
+              ".xlf": "xliff", ".xliff": "xliff"}
+MAX_DETECT = 200_000  # rows without a language detected on load; more would take minutes
 MAX_BYTES = 2 * 2**30
 
 
 def detect_format(path: Path, head: str) -> str:
+    if path.name.lower() == "sentences.csv" and tatoeba.looks_like(head):
+        return "tatoeba"
     by_ext = EXTENSIONS.get(path.suffix.lower())
     if by_ext:
         return by_ext
+    if parallel.is_parallel_name(path) and len(parallel.siblings(path)) >= 2:
+        return "parallel"
     start = head.lstrip()[:200]
     if start.startswith("<") and "<tmx" in head[:2000]:
         return "tmx"
+    if start.startswith("<") and "<xliff" in head[:2000]:
+        return "xliff"
     if start.startswith("{"):
         return "jsonl"
     if 'msgid "' in head[:5000]:
@@ -45,10 +54,15 @@ def load_sentence_set(path: str | Path, format: str | None = None,
                       progress: Progress | None = None, cancelled: CancelCheck | None = None,
                       **options) -> LoadResult:
     path = Path(path)
+    if path.is_dir():
+        files = parallel.siblings(path)
+        if len(files) < 2:
+            raise DataError(f"{path}: is a folder without parallel files (corpus.en, "
+                            "corpus.de, ...); open the files inside it")
+        path = files[0]
+        format = format or "parallel"
     try:
         size = path.stat().st_size
-        if path.is_dir():
-            raise DataError(f"{path}: is a folder; open the files inside it")
         if size > MAX_BYTES:
             raise DataError(f"{path}: {size / 2**30:.1f} GB is over the 2 GB limit")
         raw = path.read_bytes()
@@ -74,10 +88,30 @@ def load_sentence_set(path: str | Path, format: str | None = None,
     if len(sentence_set) == 0:
         first = f" (first problem: {result.reasons[0]})" if result.reasons else ""
         raise DataError(f"{path}: no sentences could be read as {fmt}{first}")
+    _languages(sentence_set, result)
     result.sentence_set = sentence_set
     if progress:
         progress(2, 2)
     return result
+
+
+def _languages(sentence_set: SentenceSet, result: LoadResult) -> None:
+    """Normalise codes (BCP-47) and detect the language of rows that have none."""
+    from e5desk.core.langid import fill_languages, normalize_code
+
+    codes = {c: normalize_code(c) for c in set(sentence_set.lang) if c}
+    if any(k != v for k, v in codes.items()):
+        sentence_set.lang[:] = [codes.get(c) if c else None for c in sentence_set.lang]
+    missing = sum(1 for c in sentence_set.lang if not c)
+    if not missing:
+        return
+    if missing > MAX_DETECT:
+        result.notes.append(f"{missing:,} rows have no language (too many to detect on load)")
+        return
+    filled = fill_languages(sentence_set)
+    result.notes.append(f"language detected for {filled:,} of {missing:,} rows without one"
+                        + (f"; {missing - filled:,} left unknown (low confidence)"
+                           if filled < missing else ""))
 
 
 def load_many(paths: Sequence[str | Path], **options) -> list[LoadResult]:

@@ -28,11 +28,44 @@ def _sniff(sample: str, path: Path) -> csv.Dialect | type[csv.Dialect]:
         return csv.excel
 
 
+class _Rows:
+    """csv rows with ``line_num``; a record spanning many lines means an unclosed quote,
+    and then the file is re-read one physical line per record so one bad quote cannot
+    swallow everything after it."""
+
+    MAX_SPAN = 50
+
+    def __init__(self, text: str, dialect, report: LoadResult) -> None:
+        self.records: list[tuple[int, list[str]]] = []
+        reader = csv.reader(io.StringIO(text), dialect)
+        last = 0
+        width = None
+        for row in reader:
+            width = len(row) if width is None else width
+            broken = len(row) != width and any("\n" in cell for cell in row)
+            if broken or reader.line_num - last > self.MAX_SPAN:
+                report.notes.append(f"unclosed quote near line {last + 1}: the file was read "
+                                    "one line per row")
+                self.records = [(n, next(csv.reader([line], dialect), []))
+                                for n, line in enumerate(text.split("\n"), 1)]
+                break
+            self.records.append((reader.line_num, row))
+            last = reader.line_num
+        self.line_num = 0
+
+    def __iter__(self):
+        for n, row in self.records:
+            self.line_num = n
+            yield row
+
+
+
 def read(path: Path, text: str, report: LoadResult, text_column: str | None = None,
          lang_column: str | None = None, group_column: str | None = None,
          wide: bool | None = None) -> SentenceSet:
     dialect = _sniff(text[:20000], path)
-    rows = csv.reader(io.StringIO(text), dialect)
+    table = _Rows(text, dialect, report)
+    rows = iter(table)
     try:
         header = [h.strip() for h in next(rows)]
     except StopIteration:
@@ -58,7 +91,7 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
             raise DataError(f"{path}, line 1: a wide table needs language-code column names "
                             f"such as en, de, zh-Hans (found: {', '.join(header)})")
         for row in rows:
-            n = rows.line_num
+            n = table.line_num
             if not row or not any(c.strip() for c in row):
                 continue
             if len(row) != len(header):
@@ -88,7 +121,7 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
                             "choose one (--text-column)")
     lang_i = find(lang_column, LANG_NAMES, "language")
     for row in rows:
-        n = rows.line_num
+        n = table.line_num
         if not row or not any(c.strip() for c in row):
             continue
         if len(row) != len(header):

@@ -25,14 +25,15 @@ def decode(raw: bytes, path: Path) -> tuple[str, str, str | None]:
             except UnicodeDecodeError as exc:
                 raise DataError(f"{path}: starts with a {name} byte-order mark but is not "
                                 f"valid {name} ({exc.reason} at byte {exc.start})") from None
+    head = raw[:8000]
+    if head.count(b"\x00") > max(1, len(head) // 100):
+        raise DataError(f"{path}: looks like a binary file, not text (NUL bytes)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         pass
     else:
         return _newlines(text), "utf-8", None
-    if raw[:8000].count(b"\x00") > len(raw[:8000]) // 10:
-        raise DataError(f"{path}: looks like a binary file, not text")
     from charset_normalizer import from_bytes
 
     best = from_bytes(raw[:1_000_000]).best()
