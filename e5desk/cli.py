@@ -13,7 +13,7 @@ import sys
 
 from e5desk import __version__
 
-COMMANDS = ["embed", "score", "map", "mine", "check", "eval", "models", "inspect"]
+COMMANDS = ["embed", "score", "map", "mine", "check", "eval", "inspect", "export", "models"]
 
 
 def build_parser() -> argparse.ArgumentParser:

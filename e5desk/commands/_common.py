@@ -23,6 +23,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--long-text", default="truncate", choices=["truncate", "windows"],
                         help="texts over 512 tokens: truncate (like the model card) or "
                         "average 510-token windows")
+    parser.add_argument("--cache", action=argparse.BooleanOptionalAction, default=True,
+                        help="reuse vectors computed before for the same model and input "
+                        "(the embedding cache in the user cache folder; default: on)")
 
 
 def load_encoder(args: argparse.Namespace):
@@ -32,7 +35,7 @@ def load_encoder(args: argparse.Namespace):
         return Encoder.load(
             args.model, family=args.family, progress=bar, device=args.device,
             precision=args.precision, threads=args.threads, long_text=args.long_text,
-            batch_size=args.batch_size,
+            batch_size=args.batch_size, cache=args.cache,
         )
 
 

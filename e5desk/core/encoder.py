@@ -97,6 +97,7 @@ class Encoder:
         threads: int | None = None,
         long_text: str = "truncate",
         batch_size: int | None = None,
+        cache=None,
     ) -> None:
         import torch
 
@@ -116,6 +117,14 @@ class Encoder:
         self.max_tokens = source.max_tokens
         self._tokenizer, self._model = self._load(source)
         self.dim = int(self._model.config.hidden_size)
+        self.cache = None
+        if cache:
+            from e5desk.core.store.cache import EmbeddingCache
+
+            self.cache = cache if isinstance(cache, EmbeddingCache) else EmbeddingCache()
+            # Vectors differ by precision and long-text mode, so both are part of the key.
+            self.cache_model = (f"{self.cache.fingerprint(source.path)}:{precision}:"
+                                f"{long_text}:{self.max_tokens}")
 
     # -- loading -----------------------------------------------------------------------
     @classmethod
@@ -218,16 +227,28 @@ class Encoder:
         # Identical inputs are encoded once.
         unique: dict[str, int] = {}
         owner = np.fromiter((unique.setdefault(s, len(unique)) for s in inputs), np.int64, n)
-        ids = self._tokenizer(
-            list(unique), add_special_tokens=True, truncation=False, verbose=False
-        )["input_ids"]
+        texts = list(unique)
+        ids = self._tokenizer(texts, add_special_tokens=True, truncation=False,
+                              verbose=False)["input_ids"]
         counts = np.fromiter((len(x) for x in ids), np.int64, len(ids))
         rows, truncated_u = self._rows(ids)
-        sums, weights = self._run(rows, len(ids), batch_size or self.batch_size,
-                                  progress, cancelled)
-        pooled = sums / weights[:, None]
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unique_vectors = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        cached = self.cache.get_many(self.cache_model, texts, self.dim) if self.cache else {}
+        unique_vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, vec in cached.items():
+            unique_vectors[i] = vec
+        todo = [r for r in rows if r[0] not in cached]
+        if todo:
+            sums, weights = self._run(todo, len(ids), batch_size or self.batch_size,
+                                      progress, cancelled)
+            missing = np.flatnonzero(weights > 0)
+            pooled = sums[missing] / weights[missing, None]
+            norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+            unique_vectors[missing] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+            if self.cache:
+                self.cache.put_many(self.cache_model, [texts[i] for i in missing],
+                                    unique_vectors[missing])
+        elif progress:
+            progress(len(rows), len(rows))
         vectors[:] = unique_vectors[owner]
         truncated = [
             Truncation(i, int(counts[u]), truncated_u[u])

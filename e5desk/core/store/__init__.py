@@ -1,0 +1,1 @@
+"""Persistence: the embedding cache, project files, and exports/imports."""

@@ -1,0 +1,146 @@
+"""Embedding cache: (model fingerprint, exact model input string) -> float32 vector.
+
+SQLite in WAL mode in the user cache directory. The key stores a 128-bit BLAKE2b digest
+of the input string (after prefix/instruction formatting) rather than the string itself:
+exact for practical purposes (a collision needs ~2^64 inputs) and a fixed 16 bytes.
+Vectors are stored as float32, so a cache hit returns exactly what the model computed.
+Least-recently-used rows are evicted past the size limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from e5desk.core.errors import E5DeskError
+from e5desk.core.paths import user_cache_dir
+
+DEFAULT_MAX_BYTES = 2 * 2**30
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS vectors (
+    model TEXT NOT NULL, key BLOB NOT NULL, vec BLOB NOT NULL, used INTEGER NOT NULL,
+    PRIMARY KEY (model, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS vectors_used ON vectors(used);
+CREATE TABLE IF NOT EXISTS fingerprints (
+    path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT);
+"""
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
+CONFIG_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json",
+                "sentencepiece.bpe.model", "vocab.txt", "1_Pooling/config.json")
+
+
+def input_key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class EmbeddingCache:
+    def __init__(self, path: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.path = Path(path) if path else user_cache_dir() / "embeddings.sqlite"
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        try:
+            self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise E5DeskError(f"embedding cache {self.path} cannot be used ({exc}); "
+                              "delete it or run with --no-cache") from None
+
+    # -- model fingerprint -----------------------------------------------------------
+    def fingerprint(self, folder: Path) -> str:
+        """Content hash of the model's config, tokenizer and weight files; each file's
+        digest is remembered by (size, mtime), so it is computed once."""
+        folder = Path(folder)
+        files = [folder / f for f in CONFIG_FILES if (folder / f).is_file()]
+        files += sorted(p for p in folder.iterdir() if p.suffix in WEIGHT_SUFFIXES)
+        h = hashlib.sha256()
+        for f in files:
+            h.update(f.name.encode())
+            h.update(self._file_digest(f).encode())
+        return h.hexdigest()[:32]
+
+    def _file_digest(self, path: Path) -> str:
+        st = path.stat()
+        with self._lock:
+            row = self.db.execute("SELECT size, mtime_ns, digest FROM fingerprints WHERE path=?",
+                                  (str(path.resolve()),)).fetchone()
+        if row and row[0] == st.st_size and row[1] == st.st_mtime_ns:
+            return row[2]
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(8 << 20), b""):
+                h.update(chunk)
+        digest = h.hexdigest()
+        with self._lock, self.db:
+            self.db.execute("INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?, ?)",
+                            (str(path.resolve()), st.st_size, st.st_mtime_ns, digest))
+        return digest
+
+    # -- vectors ---------------------------------------------------------------------
+    def get_many(self, model: str, inputs: Sequence[str], dim: int) -> dict[int, np.ndarray]:
+        """{position in inputs: vector} for the inputs that are cached."""
+        keys = [input_key(t) for t in inputs]
+        found: dict[bytes, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, blob in self.db.execute(
+                        f"SELECT key, vec FROM vectors WHERE model=? AND key IN ({marks})",
+                        (model, *chunk)):
+                    vec = np.frombuffer(blob, dtype=np.float32)
+                    if len(vec) == dim:
+                        found[key] = vec
+            if found:
+                now = int(time.time())
+                with self.db:
+                    self.db.executemany("UPDATE vectors SET used=? WHERE model=? AND key=?",
+                                        [(now, model, k) for k in found])
+        return {i: found[k] for i, k in enumerate(keys) if k in found}
+
+    def put_many(self, model: str, inputs: Sequence[str], vectors: np.ndarray) -> None:
+        now = int(time.time())
+        rows = [(model, input_key(t), np.asarray(v, dtype=np.float32).tobytes(), now)
+                for t, v in zip(inputs, vectors, strict=True)]
+        with self._lock, self.db:
+            self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
+        self._evict()
+
+    def size_bytes(self) -> int:
+        with self._lock:
+            pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+            size = self.db.execute("PRAGMA page_size").fetchone()[0]
+        return pages * size
+
+    def _evict(self) -> None:
+        """Past the limit, drop the least recently used rows down to 80 % of it."""
+        size = self.size_bytes()
+        if size <= self.max_bytes:
+            return
+        with self._lock, self.db:
+            total = self.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+            keep = int(total * 0.8 * self.max_bytes / size)
+            self.db.execute("DELETE FROM vectors WHERE (model, key) IN (SELECT model, key FROM "
+                            "vectors ORDER BY used LIMIT ?)", (max(1, total - keep),))
+        with self._lock:
+            self.db.execute("VACUUM")
+
+    def count(self) -> int:
+        with self._lock:
+            return self.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+
+    def clear(self) -> None:
+        with self._lock, self.db:
+            self.db.execute("DELETE FROM vectors")
+        with self._lock:
+            self.db.execute("VACUUM")
+
+    def close(self) -> None:
+        self.db.close()
