@@ -19,10 +19,24 @@ def settings(tmp_path):
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
+@pytest.fixture(autouse=True)
+def autosave_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "autosave"
+    folder.mkdir()
+    monkeypatch.setattr("e5desk.gui.projects.autosave_dir", lambda: folder)
+    return folder
+
+
+def make_window(qtbot, settings):
+    w = MainWindow(settings)
+    w.confirm_close = False
+    qtbot.addWidget(w)
+    return w
+
+
 @pytest.fixture
 def window(qtbot, settings, embedded_folder):
-    w = MainWindow(settings)
-    qtbot.addWidget(w)
+    w = make_window(qtbot, settings)
     w.show()
     yield w
     w.runner.cancel_all()
@@ -163,3 +177,56 @@ def test_translations_tab_learner_and_suspects(qtbot, window):
     qtbot.waitUntil(lambda: view.eval_model.rowCount() > 0, timeout=60_000)
     assert view.eval_model.columns[0][0] == "all language pairs"
     assert view.eval_model.columns[6][0] > 0.8  # P@1 over all language pairs
+
+
+def test_project_save_reopen_and_crash_recovery(qtbot, window, settings, tmp_path,
+                                                autosave_folder):
+    window.start(sample=True)
+    qtbot.waitUntil(lambda: window.session.encoder is not None
+                    and window.session.combined is not None, timeout=120_000)
+    wait_idle(qtbot, window)
+    view = window.map_view
+    view.method.setCurrentIndex(view.method.findData("pca"))
+    view.compute_map()
+    qtbot.waitUntil(lambda: bool(view.clusters), timeout=120_000)
+    view.select(3)
+    window.workbench.set_queries("¿Dónde está el hotel?")
+    assert window.project.dirty and window.windowTitle().startswith("untitled •")
+    path = tmp_path / "work.e5desk"
+    assert window.project.save(path)
+    qtbot.waitUntil(lambda: not window.project.dirty, timeout=60_000)
+    assert window.windowTitle().startswith("work.e5desk —")
+    vectors = window.session.vectors("query")
+
+    # A second window opens it: sets, vectors (same model: no re-embedding), map, query.
+    other = make_window(qtbot, settings)
+    other.start(files=[str(path)])
+    qtbot.waitUntil(lambda: other.map_view.coords is not None, timeout=120_000)
+    wait_idle(qtbot, other)
+    assert list(other.session.combined.text) == list(window.session.combined.text)
+    assert np.array_equal(other.session.vectors("query"), vectors)
+    assert np.array_equal(other.map_view.coords, view.coords)
+    assert other.map_view.selected == 3
+    assert other.map_view.method.currentData() == "pca"
+    assert other.workbench.queries.toPlainText() == "¿Dónde está el hotel?"
+    assert not other.project.dirty and other.project.path == path
+
+    # Unsaved changes are autosaved; a session that ends without closing leaves them
+    # behind, and the next start offers to recover them.
+    other.workbench.set_queries("changed")
+    other.session.remove_set(0)
+    other.session.add_set(window.session.sets[0])
+    other.project.autosave()
+    wait_idle(qtbot, other)
+    assert other.project.autosave_path.exists()
+    other.project._lock.unlock()  # as if the process had died: its lock is free
+    third = make_window(qtbot, settings)
+    third.start(sample=False)
+    qtbot.waitUntil(lambda: hasattr(third, "recovery_box"), timeout=10_000)
+    third.recovery_box.button(third.recovery_box.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: third.session.combined is not None, timeout=60_000)
+    wait_idle(qtbot, third)
+    assert third.project.dirty and third.project.path == path
+    assert third.workbench.queries.toPlainText() == "changed"
+    assert len(third.session.combined) == 576
+    assert not other.project.autosave_path.exists()  # taken over by the new session

@@ -118,6 +118,9 @@ class Encoder:
         self._tokenizer, self._model = self._load(source)
         self.dim = int(self._model.config.hidden_size)
         self.cache = None
+        # Identifies the vectors this encoder makes (for projects): a content fingerprint
+        # when the cache is on (it remembers file digests), otherwise the folder and settings.
+        self.model_id = f"{source.path}:{precision}:{long_text}:{self.max_tokens}"
         if cache:
             from e5desk.core.store.cache import EmbeddingCache
 
@@ -125,6 +128,7 @@ class Encoder:
             # Vectors differ by precision and long-text mode, so both are part of the key.
             self.cache_model = (f"{self.cache.fingerprint(source.path)}:{precision}:"
                                 f"{long_text}:{self.max_tokens}")
+            self.model_id = self.cache_model
 
     # -- loading -----------------------------------------------------------------------
     @classmethod

@@ -34,6 +34,7 @@ def _serve(conn, cancel, spec, family, kwargs) -> None:  # runs in the child
             "dtype": str(encoder.dtype).replace("torch.", ""),
             "max_tokens": encoder.max_tokens, "describe": encoder.describe(),
             "devices": available_devices(), "precision": encoder.precision,
+            "model_id": encoder.model_id,
         }
         conn.send(("ready", info))
     except E5DeskError as exc:
@@ -94,6 +95,7 @@ class EncoderProcess:
         self.max_tokens = info["max_tokens"]
         self.devices = info["devices"]
         self._describe = info["describe"]
+        self.model_id = info["model_id"]
 
     def _wait(self, progress: Progress | None, cancelled: CancelCheck | None,
               on_cancel=None) -> Any:

@@ -24,13 +24,16 @@ from PySide6.QtWidgets import (
 from e5desk import __version__
 from e5desk.gui.map_view import MapView
 from e5desk.gui.model_panel import ModelPanel
+from e5desk.gui.projects import ProjectController
 from e5desk.gui.session import Session
 from e5desk.gui.sets_panel import SetsPanel
 from e5desk.gui.translations import TranslationsView
 from e5desk.gui.workbench import Workbench
 from e5desk.gui.workers import JobRunner
 
-OPEN_FILTER = ("Sentence sets (*.txt *.csv *.tsv *.jsonl *.json *.tmx *.xlf *.xliff *.po *.pot);;"
+OPEN_FILTER = ("Projects and sentence sets (*.e5desk *.txt *.csv *.tsv *.jsonl *.json *.tmx *.xlf "
+               "*.xliff *.po *.pot);;e5desk projects (*.e5desk);;"
+               "Sentence sets (*.txt *.csv *.tsv *.jsonl *.json *.tmx *.xlf *.xliff *.po *.pot);;"
                "All files (*)")
 MAX_RECENT = 10
 
@@ -49,7 +52,6 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings("e5desk", "e5desk")
-        self.setWindowTitle(f"e5desk {__version__} — multilingual E5 explorer")
         self.setAcceptDrops(True)
         self.runner = JobRunner(self)
         self.session = Session(self.runner, self)
@@ -73,6 +75,9 @@ class MainWindow(QMainWindow):
         self.problems_dock = self._dock("Load problems", self.problems,
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self.problems_dock.hide()
+
+        self.project = ProjectController(self.session, self._view_state, self)
+        self.confirm_close = True  # ask before closing with unsaved work (tests turn it off)
 
         self._build_status_bar()
         self._build_menus()
@@ -113,6 +118,10 @@ class MainWindow(QMainWindow):
         self.recent_menu = file.addMenu("Open &recent")
         self._action(file, "Open &sample set", None, self.open_sample)
         file.addSeparator()
+        self._action(file, "&Save project", QKeySequence.StandardKey.Save, self.save_project)
+        self._action(file, "Save project &as…", QKeySequence.StandardKey.SaveAs,
+                     self.save_project_as)
+        file.addSeparator()
         self._action(file, "&Export results…", "Ctrl+E", self.workbench.export_results)
         file.addSeparator()
         self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
@@ -150,6 +159,11 @@ class MainWindow(QMainWindow):
         self.translations.status.connect(self.show_status)
         self.translations.show_on_map.connect(self.map_view.highlight_rows)
         self.sets.open_requested.connect(self.open_dialog)
+        self.project.title_changed.connect(self._update_title)
+        self.project.error.connect(self.show_error)
+        self.project.saved.connect(lambda path: self.show_status(f"Saved {path}"))
+        self.project.opened.connect(self._apply_view_state)
+        self.map_view.changed.connect(self.project.mark_dirty)
 
     # -- settings ---------------------------------------------------------------------
     def _restore(self) -> None:
@@ -162,8 +176,35 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         self._fill_recent()
+        self._update_title()
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self.project.title()} — e5desk {__version__}")
+
+    def _view_state(self) -> tuple[dict, dict]:
+        arrays, map_settings = self.map_view.state()
+        settings = {"tab": self.tabs.currentIndex(), "scores": self.workbench.view_settings(),
+                    "map": map_settings}
+        return arrays, settings
+
+    def _apply_view_state(self, settings: dict) -> None:
+        self.workbench.apply_settings(settings.get("scores") or {})
+        self.map_view.apply_settings(settings.get("map") or {})
+        self.tabs.setCurrentIndex(int(settings.get("tab", 0)))
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if self.confirm_close and self.project.dirty and self._user_work():
+            answer = QMessageBox.question(
+                self, "e5desk", "Save your work as a project before closing?",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel)
+            if answer == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return
+            if answer == QMessageBox.StandardButton.Save and not self._save_and_wait():
+                event.ignore()
+                return
+        self.project.discard_autosave()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.runner.cancel_all()
@@ -197,8 +238,9 @@ class MainWindow(QMainWindow):
         self.model_panel.refresh_models()
         if files:
             self.open_files(files)
-        elif sample:
-            self.open_sample()
+            self.offer_recovery()
+        else:
+            self.offer_recovery(otherwise=self.open_sample if sample else None)
 
     def open_dialog(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Open sentence sets", "", OPEN_FILTER)
@@ -207,7 +249,72 @@ class MainWindow(QMainWindow):
 
     def open_files(self, paths, **options) -> None:
         self._remember(paths)
-        self.session.open_files(paths, **options)
+        projects = [p for p in paths if str(p).endswith(".e5desk")]
+        for path in projects:
+            self.project.open(path)
+        others = [p for p in paths if p not in projects]
+        if others:
+            self.session.open_files(others, **options)
+
+    # -- projects ---------------------------------------------------------------------
+    def save_project(self) -> None:
+        if not self.project.save():
+            self.save_project_as()
+
+    def save_project_as(self) -> None:
+        start = str(self.project.path or Path.home() / "untitled.e5desk")
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", start,
+                                              "e5desk projects (*.e5desk)")
+        if path:
+            self.project.save(path)
+            self._remember([path if path.endswith(".e5desk") else path + ".e5desk"])
+
+    def _save_and_wait(self) -> bool:
+        if self.project.path is None:
+            self.save_project_as()
+        elif not self.project.save():
+            return False
+        self.runner.wait(60_000)
+        return not self.project.dirty
+
+    def _user_work(self) -> bool:
+        """Anything beyond the bundled sample (that one needs no saving)."""
+        from e5desk.core.resources import resource_path
+
+        sample = str(resource_path("samples", "phrases.csv"))
+        return self.project.path is not None or any(
+            str(s.source) != sample for s in self.session.sets)
+
+    def offer_recovery(self, otherwise=None) -> None:
+        """After a crash: offer the autosaved work of the session that did not close;
+        ``otherwise`` runs when there is none or the user declines."""
+        orphans = ProjectController.orphaned_autosaves()
+        if not orphans:
+            if otherwise:
+                otherwise()
+            return
+        newest = max(orphans, key=lambda p: p.stat().st_mtime)
+        for old in orphans:
+            if old != newest:
+                ProjectController.discard(old)
+        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
+                          "e5desk did not close normally last time. Recover the work "
+                          f"autosaved at {ProjectController.describe_autosave(newest)}?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setObjectName("recoveryDialog")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.recovery_box = box
+
+        def answered(_code) -> None:
+            if box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
+                self.project.open(newest, recovered=True)
+            else:
+                ProjectController.discard(newest)
+                if otherwise:
+                    otherwise()
+
+        box.finished.connect(answered)
+        box.open()  # non-blocking
 
     def open_sample(self) -> None:
         from e5desk.core.resources import resource_path

@@ -5,6 +5,7 @@ and lines to its translations; clusters labelled at their centres."""
 from __future__ import annotations
 
 import html
+from dataclasses import asdict
 
 import numpy as np
 import pyqtgraph as pg
@@ -39,11 +40,13 @@ def palette(n: int) -> list[QColor]:
 
 class MapView(QWidget):
     status = Signal(str)
+    changed = Signal()  # a new map was drawn
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.coords: np.ndarray | None = None
+        self.map_params: dict = {}
         self.labels: np.ndarray | None = None
         self.clusters = []
         self.selected: int | None = None
@@ -111,6 +114,7 @@ class MapView(QWidget):
         self.search.returnPressed.connect(self.find)
         session.sets_changed.connect(self.clear)
         session.model_changed.connect(self.clear)
+        session.vectors_restored.connect(self._show_saved_map)
 
     # -- computing --------------------------------------------------------------------
     def clear(self) -> None:
@@ -141,17 +145,52 @@ class MapView(QWidget):
         method = self.method.currentData()
         runner = self.session.runner
         preview = MapParams("pca", center_languages=center)
-        runner.start("PCA preview", lambda p, c: project(vectors, preview, langs), self._show)
+        runner.start("PCA preview", lambda p, c: project(vectors, preview, langs),
+                     lambda coords: self._show(coords, asdict(preview)))
         if method == "pca":
             return
         params = MapParams(method, center_languages=center)
         runner.start(f"{METHODS[method]} map",
                      lambda p, c: run_in_process(project, vectors, params, langs,
                                                  progress=p, cancelled=c),
-                     self._show)
+                     lambda coords: self._show(coords, asdict(params)))
 
-    def _show(self, coords: np.ndarray) -> None:
+    # -- projects ---------------------------------------------------------------------
+    def state(self) -> tuple[dict, dict]:
+        """(arrays, settings) to save in a project."""
+        arrays = {}
+        if self.coords is not None:
+            arrays["map"] = (self.coords, self.map_params)
+        if self.labels is not None:
+            arrays["clusters"] = (self.labels, {"labels": {str(c.id): c.label
+                                                           for c in self.clusters}})
+        settings = {"method": self.method.currentData(), "center": self.center.isChecked(),
+                    "colour": self.colour.currentData(), "selected": self.selected}
+        return arrays, settings
+
+    def apply_settings(self, settings: dict) -> None:
+        for box, key in ((self.method, "method"), (self.colour, "colour")):
+            index = box.findData(settings.get(key))
+            if index >= 0:
+                box.setCurrentIndex(index)
+        self.center.setChecked(bool(settings.get("center", True)))
+        self._restore_selection = settings.get("selected")
+
+    def _show_saved_map(self) -> None:
+        saved = self.session.project_arrays.get("map")
+        combined = self.session.combined
+        if saved is None or combined is None or self.session.vectors(MAP_ROLE) is None:
+            return
+        coords, params = saved
+        if len(coords) == len(combined):
+            self._show(np.asarray(coords), dict(params), saved=True)
+            row = getattr(self, "_restore_selection", None)
+            if row is not None and 0 <= row < len(coords):
+                self.select(int(row))
+
+    def _show(self, coords: np.ndarray, params: dict | None = None, saved=False) -> None:
         self.coords = coords
+        self.map_params = params or {}
         self.selected = None
         self.links.setData([], [])
         combined = self.session.combined
@@ -161,6 +200,8 @@ class MapView(QWidget):
         self.scatter.setData(pos=coords, data=np.arange(len(coords)))
         self.recolour()
         self.plot.autoRange()
+        if not saved:
+            self.changed.emit()
         from e5desk.core.alignment import cross_lingual_p_at_1, mixing_score
         from e5desk.core.clusters import describe_clusters, hdbscan_labels
         from e5desk.core.projection import center_languages

@@ -22,6 +22,7 @@ class Session(QObject):
     sets_changed = Signal()
     load_problems = Signal(str, list)  # file, messages
     vectors_changed = Signal(str)  # role
+    vectors_restored = Signal()  # a project's saved vectors were taken over
     error = Signal(str)
 
     def __init__(self, runner: JobRunner, parent: QObject | None = None) -> None:
@@ -33,6 +34,9 @@ class Session(QObject):
         self._combined = None
         self._vectors: dict[tuple[str, str | None], np.ndarray] = {}
         self._embedding: dict[tuple[str, str | None], object] = {}
+        # From an opened project: vectors waiting for their model, and saved maps/clusters.
+        self._pending: dict = {}
+        self.project_arrays: dict = {}
 
     # -- model ------------------------------------------------------------------------
     def load_model(self, spec: str | None = None, device: str = "auto",
@@ -44,7 +48,7 @@ class Session(QObject):
             from e5desk.core.encoder_process import EncoderProcess
 
             return EncoderProcess(spec, progress=progress, cancelled=cancelled, device=device,
-                                  precision=precision)
+                                  precision=precision, cache=True)
 
         def done(encoder) -> None:
             if self.encoder is not None:
@@ -54,6 +58,7 @@ class Session(QObject):
             self._vectors.clear()
             self._embedding.clear()
             self.model_changed.emit()
+            self._adopt_pending()
 
         self.runner.start("Loading model", job, done, on_error=self.model_failed.emit)
 
@@ -85,17 +90,54 @@ class Session(QObject):
 
     def add_set(self, sentence_set) -> None:
         self.sets.append(sentence_set)
-        self._combined = None
-        self._vectors.clear()
-        self._embedding.clear()
-        self.sets_changed.emit()
+        self._sets_changed()
 
     def remove_set(self, index: int) -> None:
         del self.sets[index]
+        self._sets_changed()
+
+    def _sets_changed(self) -> None:
         self._combined = None
         self._vectors.clear()
         self._embedding.clear()
+        self._pending = {}
+        self.project_arrays = {}
         self.sets_changed.emit()
+
+    # -- projects ---------------------------------------------------------------------
+    def snapshot(self, arrays: dict, settings: dict):
+        """The session as a Project (arrays are shared, not copied: saving only reads)."""
+        from e5desk.core.store.project import Embedding, Project
+
+        model = self.encoder.model_id if self.encoder is not None else None
+        embeddings = {f"{role}|{task or ''}": Embedding(model, role, task, v)
+                      for (role, task), v in self._vectors.items() if model}
+        # Saved vectors not yet taken over (model still loading) are kept, not dropped.
+        for name, e in self._pending.items():
+            embeddings.setdefault(name, e)
+        return Project(sets=list(self.sets), embeddings=embeddings, arrays=dict(arrays),
+                       settings=settings)
+
+    def restore(self, project) -> None:
+        self.sets = list(project.sets)
+        self._sets_changed()
+        self._pending = dict(project.embeddings)
+        self.project_arrays = dict(project.arrays)
+        self._adopt_pending()
+
+    def _adopt_pending(self) -> None:
+        """Take over saved vectors made by the loaded model (same fingerprint)."""
+        if self.encoder is None or not self._pending or self.combined is None:
+            return
+        n = len(self.combined)
+        adopted = False
+        for name, e in list(self._pending.items()):
+            if e.model == self.encoder.model_id and len(e.vectors) == n:
+                self._vectors[(e.role, e.task)] = e.vectors
+                del self._pending[name]
+                adopted = True
+        if adopted:
+            self.vectors_restored.emit()
 
     @property
     def combined(self):

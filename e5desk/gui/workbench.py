@@ -230,6 +230,26 @@ class Workbench(QWidget):
         p = enc.format(["…"], p_role, task)[0].replace("\n", "\\n")
         self.prefix_hint.setText(f"Model input: queries “{q}”, passages “{p}”")
 
+    def view_settings(self) -> dict:
+        return {"queries": self.queries.toPlainText(), "rule": self.rule_key(),
+                "task": self.task.currentText(), "source": self.source.currentData(),
+                "k": self.k.value(), "typed": self.typed.toPlainText(),
+                "pair": [self.pair_query.text(), self.pair_passage.text()]}
+
+    def apply_settings(self, settings: dict) -> None:
+        self.queries.setPlainText(settings.get("queries", ""))
+        for box, key in ((self.rule, "rule"), (self.source, "source")):
+            index = box.findData(settings.get(key))
+            if index >= 0:
+                box.setCurrentIndex(index)
+        if settings.get("task"):
+            self.task.setCurrentText(settings["task"])
+        self.k.setValue(int(settings.get("k", self.k.value())))
+        self.typed.setPlainText(settings.get("typed", ""))
+        pair = settings.get("pair") or ["", ""]
+        self.pair_query.setText(pair[0])
+        self.pair_passage.setText(pair[1])
+
     # -- scoring ----------------------------------------------------------------------
     def set_queries(self, text: str) -> None:
         self.queries.setPlainText(text)

@@ -1,0 +1,169 @@
+"""Project files in the window: open, save (Ctrl+S), autosave and recovery after a crash.
+
+Saving snapshots the session on the GUI thread (references only) and writes the file in a
+background job; the write itself is atomic (see core.store.project). Autosave writes the
+same snapshot every AUTOSAVE_MS while there are unsaved changes into the user data folder,
+next to a QLockFile held for the life of the window: an autosave whose lock is free on the
+next start belongs to a session that ended without closing (crash, power cut, kill), and
+the user is offered to recover it. A clean close removes the autosave.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
+
+from e5desk.core.paths import user_data_dir
+
+AUTOSAVE_MS = 60_000
+SUFFIX = ".e5desk"
+
+
+def autosave_dir() -> Path:
+    folder = user_data_dir() / "autosave"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class ProjectController(QObject):
+    title_changed = Signal()
+    opened = Signal(dict)  # the project's view settings, for the window to apply
+    saved = Signal(str)
+    error = Signal(str)
+
+    def __init__(self, session, collect_view, parent: QObject | None = None) -> None:
+        """``collect_view()`` returns (arrays, settings) of the window's views."""
+        super().__init__(parent)
+        self.session = session
+        self.collect_view = collect_view
+        self.path: Path | None = None
+        self.dirty = False
+        self._autosave_pending = False
+        self._saving = False
+        stem = f"session-{os.getpid()}-{int(time.time())}"
+        self.autosave_path = autosave_dir() / f"{stem}{SUFFIX}"
+        self._lock = QLockFile(str(autosave_dir() / f"{stem}.lock"))
+        self._lock.setStaleLockTime(0)
+        self._lock.tryLock(0)
+        self.timer = QTimer(self, interval=AUTOSAVE_MS)
+        self.timer.timeout.connect(self.autosave)
+        self.timer.start()
+        session.sets_changed.connect(self.mark_dirty)
+        session.vectors_changed.connect(self.mark_dirty)
+
+    # -- state ------------------------------------------------------------------------
+    def mark_dirty(self, *_args) -> None:
+        self.dirty = True
+        self._autosave_pending = True
+        self.title_changed.emit()
+
+    def title(self) -> str:
+        name = self.path.name if self.path else "untitled"
+        return f"{name}{' •' if self.dirty else ''}"
+
+    def snapshot(self):
+        arrays, settings = self.collect_view()
+        return self.session.snapshot(arrays, settings)
+
+    # -- open / save ------------------------------------------------------------------
+    def open(self, path: str | Path, recovered: bool = False) -> None:
+        """Open a project; ``recovered``: an orphaned autosave, opened as unsaved work
+        under its original file name, and removed once it is safe in this session."""
+        from e5desk.core.store.project import load_project
+
+        path = Path(path)
+
+        def done(project) -> None:
+            settings = project.settings
+            self.session.restore(project)
+            if recovered:
+                original = settings.get("autosave_of")
+                self.path = Path(original) if original else None
+                self.mark_dirty()
+                self.autosave(then=lambda: _remove_autosave(path))
+            else:
+                self.path = path
+                self.dirty = self._autosave_pending = False
+            self.opened.emit(settings)
+            self.title_changed.emit()
+
+        self.session.runner.start(f"Opening {path.name}", lambda p, c: load_project(path),
+                                  done, on_error=self.error.emit)
+
+    def save(self, path: str | Path | None = None) -> bool:
+        """Save to ``path`` (or the current file). False when there is no file to save to."""
+        from e5desk.core.store.project import save_project
+
+        target = Path(path) if path else self.path
+        if target is None:
+            return False
+        if target.suffix != SUFFIX:
+            target = target.with_name(target.name + SUFFIX)
+        project = self.snapshot()
+        self._saving = True
+
+        def done(_result) -> None:
+            self._saving = False
+            self.path = target
+            self.dirty = False
+            self.title_changed.emit()
+            self.saved.emit(str(target))
+
+        def failed(message: str) -> None:
+            self._saving = False
+            self.error.emit(f"Could not save {target}: {message}")
+
+        self.session.runner.start(f"Saving {target.name}",
+                                  lambda p, c: save_project(project, target), done,
+                                  on_error=failed, on_cancel=lambda: setattr(self, "_saving",
+                                                                            False))
+        return True
+
+    # -- autosave and recovery --------------------------------------------------------
+    def autosave(self, then=None) -> None:
+        if not self._autosave_pending or self._saving or not self.session.sets:
+            return
+        from e5desk.core.store.project import save_project
+
+        project = self.snapshot()
+        project.settings = {**project.settings,
+                            "autosave_of": str(self.path) if self.path else None}
+        self._autosave_pending = False
+        path = self.autosave_path
+        self.session.runner.start("Autosave", lambda p, c: save_project(project, path),
+                                  lambda _r: then() if then else None,
+                                  on_error=self.error.emit)
+
+    def discard_autosave(self) -> None:
+        """On a clean close: nothing to recover next time."""
+        _remove_autosave(self.autosave_path)
+        self._lock.unlock()
+
+    @staticmethod
+    def orphaned_autosaves() -> list[Path]:
+        """Autosaves of sessions that ended without closing (their lock is free)."""
+        found = []
+        for path in sorted(autosave_dir().glob(f"*{SUFFIX}")):
+            lock = QLockFile(str(path.with_suffix(".lock")))
+            lock.setStaleLockTime(0)
+            if lock.tryLock(0):
+                lock.unlock()
+                found.append(path)
+        return found
+
+    @staticmethod
+    def discard(path: Path) -> None:
+        _remove_autosave(path)
+
+    @staticmethod
+    def describe_autosave(path: Path) -> str:
+        stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
+        return f"{stamp}, {path.stat().st_size / 2**20:.1f} MB"
+
+
+def _remove_autosave(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.with_suffix(".lock").unlink(missing_ok=True)
