@@ -72,6 +72,14 @@ def test_score_ranks_lines(tmp_path, capsys, embedded_folder):
     assert results[0]["score"] > results[1]["score"]
 
 
+def test_score_passages_jsonl_by_doc_id(capsys, embedded_folder):
+    assert main(["score", "Wie lange soll man Nudeln kochen?", "--passages",
+                 "resources/samples/retrieval/passages.jsonl", "--top", "3", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results[0]["doc_id"] == 13 and results[0]["passage"].startswith("Nudeln")
+    assert '"contents"' not in results[0]["passage"]  # the text, not the JSON line
+
+
 def test_models_lists_embedded(capsys, embedded_folder):
     assert main(["models", "--json"]) == 0
     cards = json.loads(capsys.readouterr().out)
@@ -139,3 +147,7 @@ def test_check_and_eval(tmp_path, capsys, embedded_folder):
     assert main(["eval", "resources/samples/phrases.csv", "--json"]) == 0
     results = json.loads(capsys.readouterr().out)
     assert results["all pairs (query/query)"]["P@1"] > 0.8
+    assert main(["eval", "resources/samples/retrieval/train.jsonl", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results["query/passage"]["Recall@10"] > 0.9  # measured 0.98 with the embedded model
+    assert main(["eval", "resources/samples/retrieval/passages.jsonl"]) == 2

@@ -101,6 +101,16 @@ def test_retrieval_jsonl_formats(tmp_path):
     assert list(passages.role) == ["passage", "passage"]
 
 
+def test_bundled_retrieval_sample_keeps_its_languages():
+    s = load_sentence_set("resources/samples/retrieval/train.jsonl").sentence_set
+    assert sum(r == "passage" for r in s.role) == 100 and len(s.relevance) >= 20
+    assert all(s.lang)  # every row states its language: none is guessed
+    langs = set(s.lang)
+    assert {"en", "es", "fr", "de", "ru", "zh-Hans", "ja", "ar", "hi"} <= langs
+    first = min(s.relevance)
+    assert s.lang[first] == "es" and s.relevance[first] == [0]
+
+
 def test_tmx_xliff_po(tmp_path):
     tmx = ('<?xml version="1.0" encoding="UTF-8"?><tmx version="1.4"><header srclang="en"/>'
            '<body><tu tuid="7"><tuv xml:lang="en"><seg>Good <b>morning</b></seg></tuv>'

@@ -39,7 +39,10 @@ def run(args: argparse.Namespace) -> int:
 
     s = concat_sets([load_sentence_set(p, format=args.format).sentence_set
                      for p in args.inputs])
-    encoder = load_encoder(args)
+    if not s.relevance and all(g is None for g in s.group):
+        raise E5DeskError("nothing to evaluate: give train.jsonl (+ passages.jsonl) or a "
+                          "parallel set with translation groups")
+    encoder = load_encoder(args)  # after the input check: loading takes seconds
     results: dict[str, dict] = {}
     if s.relevance:
         q_rows = sorted(s.relevance)
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             results = {"query/passage": evaluate_retrieval(
                 encoder.encode(queries, role="query"), encoder.encode(passages, role="passage"),
                 relevant)}
-    elif any(g is not None for g in s.group):
+    else:
         rules = {"query/query": "query"}
         if args.prefixes:
             rules["none"] = "raw"
@@ -63,9 +66,6 @@ def run(args: argparse.Namespace) -> int:
             results[f"all pairs ({name})"] = average(pairs)
             if name == "query/query":
                 results.update({f"{a}->{b}": r for (a, b), r in pairs.items()})
-    else:
-        raise E5DeskError("nothing to evaluate: give train.jsonl (+ passages.jsonl) or a "
-                          "parallel set with translation groups")
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
     else:

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from e5desk.commands._common import add_model_options, load_encoder, progress_bar, read_lines
+from e5desk.commands._common import add_model_options, load_encoder, progress_bar
 from e5desk.core.scoring import NARROW_BAND_NOTE, PREFIX_RULES, rank_passages, roles_for
 
 
@@ -16,8 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Rank the lines of PASSAGES.txt against each QUERY. "
                        "Scores are cosine x 100, as in the E5 model cards. " + NARROW_BAND_NOTE)
     p.add_argument("queries", nargs="+", metavar="QUERY")
-    p.add_argument("--passages", type=Path, required=True, metavar="PASSAGES.txt",
-                   help="UTF-8, one passage per line")
+    p.add_argument("--passages", type=Path, required=True, metavar="FILE",
+                   help="one passage per line, or any sentence-set file (CSV, JSONL such as "
+                   "passages.jsonl, TMX, ...)")
     p.add_argument("--rule", choices=list(PREFIX_RULES), default="retrieval",
                    help="retrieval: query vs passage prefixes; symmetric: query on both "
                    "sides (similarity, translations); none: raw text")
@@ -29,16 +30,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    passages = read_lines(args.passages)
-    lines = [i for i, t in enumerate(passages) if t.strip()]
-    texts = [passages[i] for i in lines]
+    from e5desk.core.data import load_sentence_set
+
+    loaded = load_sentence_set(args.passages)
+    for message in loaded.problems():
+        print(f"e5desk: {args.passages}: {message}", file=sys.stderr)
+    sentences = loaded.sentence_set
+    texts, lines = list(sentences.text), [int(x) for x in sentences.line]
+    # passages.jsonl names passages by doc_id = line number counted from 0
+    doc_ids = loaded.format == "jsonl" and all(r == "passage" for r in sentences.role)
     encoder = load_encoder(args)
     _, passage_role = roles_for(args.rule)
     with progress_bar(f"embedding {args.passages.name}") as bar:
         vectors = encoder.encode(texts, role=passage_role, task=args.task, progress=bar)
     ranking = rank_passages(encoder, args.queries, vectors, args.rule, args.task, args.top)
     results = [
-        {"query": ranking.queries[qi], "rank": rank, "line": lines[pi] + 1,
+        {"query": ranking.queries[qi], "rank": rank, "line": lines[pi],
+         **({"doc_id": lines[pi] - 1} if doc_ids else {}),
          "score": round(score, 2), "passage": texts[pi]}
         for qi, rank, pi, score in ranking.rows()
     ]
@@ -48,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     for (qi, _, _, _), r in zip(ranking.rows(), results, strict=True):
         if r["rank"] == 1:
             print(f"query: {ranking.queries[qi]}")
-        print(f"  {r['rank']:>3}. {r['score']:6.2f}  line {r['line']}: {r['passage']}")
+        where = f"doc {r['doc_id']}" if doc_ids else f"line {r['line']}"
+        print(f"  {r['rank']:>3}. {r['score']:6.2f}  {where}: {r['passage']}")
     print(f"({encoder.describe()}; scores are cosine x 100)", file=sys.stderr)
     return 0

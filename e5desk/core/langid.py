@@ -64,12 +64,14 @@ def display_name(code: str | None) -> str:
         return code
 
 
-def fill_languages(sentence_set, min_confidence: float = 0.5) -> int:
+def fill_languages(sentence_set, min_confidence: float = 0.5,
+                   progress: Progress | None = None,
+                   cancelled: CancelCheck | None = None) -> int:
     """Detect the language of rows that have none; returns how many were filled."""
     missing = [i for i, x in enumerate(sentence_set.lang) if not x]
     if not missing:
         return 0
-    codes, conf = detect([sentence_set.text[i] for i in missing])
+    codes, conf = detect([sentence_set.text[i] for i in missing], progress, cancelled)
     filled = 0
     for i, code, p in zip(missing, codes, conf, strict=True):
         if p >= min_confidence:

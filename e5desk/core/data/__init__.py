@@ -88,14 +88,17 @@ def load_sentence_set(path: str | Path, format: str | None = None,
     if len(sentence_set) == 0:
         first = f" (first problem: {result.reasons[0]})" if result.reasons else ""
         raise DataError(f"{path}: no sentences could be read as {fmt}{first}")
-    _languages(sentence_set, result)
+    if progress:
+        progress(1, 2)
+    _languages(sentence_set, result, progress, cancelled)
     result.sentence_set = sentence_set
     if progress:
         progress(2, 2)
     return result
 
 
-def _languages(sentence_set: SentenceSet, result: LoadResult) -> None:
+def _languages(sentence_set: SentenceSet, result: LoadResult,
+               progress: Progress | None = None, cancelled: CancelCheck | None = None) -> None:
     """Normalise codes (BCP-47) and detect the language of rows that have none."""
     from e5desk.core.langid import fill_languages, normalize_code
 
@@ -108,7 +111,7 @@ def _languages(sentence_set: SentenceSet, result: LoadResult) -> None:
     if missing > MAX_DETECT:
         result.notes.append(f"{missing:,} rows have no language (too many to detect on load)")
         return
-    filled = fill_languages(sentence_set)
+    filled = fill_languages(sentence_set, progress=progress, cancelled=cancelled)
     result.notes.append(f"language detected for {filled:,} of {missing:,} rows without one"
                         + (f"; {missing - filled:,} left unknown (low confidence)"
                            if filled < missing else ""))

@@ -61,19 +61,29 @@ def read(path: Path, text: str, report: LoadResult, text_field: str | None = Non
                              role=[role] * len(texts), source=path)
 
 
+def _lang(rec: dict) -> str | None:
+    """An optional language field beside the reference format's own keys."""
+    value = next((rec.get(f) for f in LANG_FIELDS if isinstance(rec.get(f), str)), None)
+    return value.strip() or None if value else None
+
+
 def _read_train(path: Path, records, report: LoadResult) -> SentenceSet:
     """Queries with relevance judgements; passages come from passages.jsonl beside it."""
     passages_file = path.with_name("passages.jsonl")
     passages: list[str] = []
+    langs: list[str | None] = []
     if passages_file.is_file():
         raw = passages_file.read_text(encoding="utf-8-sig").split("\n")
         for n, line in enumerate(raw, 1):
             if not line.strip():
                 continue
             try:
-                passages.append(json.loads(line)["contents"])
+                rec = json.loads(line)
+                passages.append(rec["contents"])
+                langs.append(_lang(rec))
             except (json.JSONDecodeError, KeyError, TypeError):
                 passages.append("")
+                langs.append(None)
                 report.skip(f"{n} of {passages_file.name}", "expected {\"contents\": ...}")
     else:
         report.notes.append(f"{passages_file.name} not found beside {path.name}: "
@@ -97,8 +107,9 @@ def _read_train(path: Path, records, report: LoadResult) -> SentenceSet:
             report.skip(n, f"positive doc_id outside passages.jsonl (0..{len(passages) - 1})")
         relevance[len(texts)] = known
         texts.append(query)
+        langs.append(_lang(rec))
         roles.append("query")
         lines.append(n)
-    result = SentenceSet.build(texts, role=roles, line=lines, source=path)
+    result = SentenceSet.build(texts, lang=langs, role=roles, line=lines, source=path)
     result.relevance = relevance
     return result

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from array import array
 from pathlib import Path
+
+import numpy as np
 
 from e5desk.core.data.result import LoadResult
 from e5desk.core.data.sentence_set import SentenceSet
@@ -16,10 +19,13 @@ def read(path: Path, text: str, report: LoadResult) -> SentenceSet:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    tabbed = [ln.split("\t", 1) for ln in lines if "\t" in ln]
-    with_lang = len(tabbed) > 0.8 * max(1, sum(1 for ln in lines if ln.strip())) and all(
-        LANG_CODE.match(t[0].strip()) for t in tabbed[:200])
-    texts, langs, numbers = [], [], []
+    # Decide from a sample: splitting every line here would double peak memory at 1M rows.
+    head = [ln for ln in lines[:2000] if ln.strip()]
+    tabbed = [ln.split("\t", 1)[0] for ln in head if "\t" in ln]
+    with_lang = len(tabbed) > 0.8 * max(1, len(head)) and all(
+        LANG_CODE.match(code.strip()) for code in tabbed[:200])
+    texts, langs, numbers = [], [], array("q")
+    codes: dict[str, str] = {}  # one string object per language code, not one per row
     for i, ln in enumerate(lines, 1):
         if not ln.strip():
             continue
@@ -32,8 +38,12 @@ def read(path: Path, text: str, report: LoadResult) -> SentenceSet:
         lang = None
         if with_lang and "\t" in ln:
             code, ln = ln.split("\t", 1)
-            lang = code.strip().replace("_", "-")
+            lang = codes.get(code)
+            if lang is None:
+                lang = codes[code] = code.strip().replace("_", "-")
         texts.append(ln)
         langs.append(lang)
         numbers.append(i)
-    return SentenceSet.build(texts, lang=langs, line=numbers, source=path)
+    lines.clear()
+    return SentenceSet.build(texts, lang=langs, line=np.frombuffer(numbers, dtype=np.int64),
+                             source=path)

@@ -1,8 +1,9 @@
 """Embedding cache: (model fingerprint, exact model input string) -> float32 vector.
 
 SQLite in WAL mode in the user cache directory. The key stores a 128-bit BLAKE2b digest
-of the input string (after prefix/instruction formatting) rather than the string itself:
-exact for practical purposes (a collision needs ~2^64 inputs) and a fixed 16 bytes.
+of the model fingerprint and the input string (after prefix/instruction formatting) rather
+than the string itself: exact for practical purposes (a collision needs ~2^64 inputs) and a
+fixed 16 bytes.
 Vectors are stored as float32, so a cache hit returns exactly what the model computed.
 Least-recently-used rows are evicted past the size limit.
 """
@@ -22,21 +23,36 @@ from e5desk.core.errors import E5DeskError
 from e5desk.core.paths import user_cache_dir
 
 DEFAULT_MAX_BYTES = 2 * 2**30
+# The row id is the first 8 bytes of the 16-byte digest of (model, input): a lookup is one
+# b-tree search, with no separate index. The full digest is stored and compared, so a
+# row-id clash is a miss, never a wrong vector. ``used`` is a day number: recency at day
+# granularity is enough for LRU eviction and a lookup rewrites a row at most once a day.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
-    model TEXT NOT NULL, key BLOB NOT NULL, vec BLOB NOT NULL, used INTEGER NOT NULL,
-    PRIMARY KEY (model, key)) WITHOUT ROWID;
+    id INTEGER PRIMARY KEY, key BLOB NOT NULL, vec BLOB NOT NULL, used INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS vectors_used ON vectors(used);
 CREATE TABLE IF NOT EXISTS fingerprints (
     path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT);
 """
+SCHEMA_VERSION = 3
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 CONFIG_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json",
                 "sentencepiece.bpe.model", "vocab.txt", "1_Pooling/config.json")
 
 
-def input_key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+def _today() -> int:
+    return int(time.time() // 86400)
+
+
+def input_key(model: str, text: str) -> bytes:
+    h = hashlib.blake2b(model.encode(), digest_size=16)
+    h.update(b"\x00")
+    h.update(text.encode("utf-8", "surrogatepass"))
+    return h.digest()
+
+
+def _rowid(key: bytes) -> int:
+    return int.from_bytes(key[:8], "little", signed=True)
 
 
 class EmbeddingCache:
@@ -46,8 +62,17 @@ class EmbeddingCache:
         self._lock = threading.Lock()
         try:
             self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                # An older layout: a cache can always be rebuilt, so start afresh.
+                self.db.executescript(
+                    "DROP TABLE IF EXISTS vectors; DROP TABLE IF EXISTS models; "
+                    "PRAGMA auto_vacuum=INCREMENTAL; VACUUM;")
+                self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            # Memory-mapped reads: lookups touch pages all over a GB-sized file.
+            self.db.execute("PRAGMA mmap_size=4294967296")
+            self.db.execute("PRAGMA cache_size=-65536")
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise E5DeskError(f"embedding cache {self.path} cannot be used ({exc}); "
@@ -86,38 +111,47 @@ class EmbeddingCache:
     # -- vectors ---------------------------------------------------------------------
     def get_many(self, model: str, inputs: Sequence[str], dim: int) -> dict[int, np.ndarray]:
         """{position in inputs: vector} for the inputs that are cached."""
-        keys = [input_key(t) for t in inputs]
+        keys = [input_key(model, t) for t in inputs]
+        ids = sorted({_rowid(k) for k in keys})  # in b-tree order: neighbouring pages
         found: dict[bytes, np.ndarray] = {}
+        stale: list[int] = []
+        today = _today()
         with self._lock:
-            for start in range(0, len(keys), 500):
-                chunk = keys[start : start + 500]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                for key, blob in self.db.execute(
-                        f"SELECT key, vec FROM vectors WHERE model=? AND key IN ({marks})",
-                        (model, *chunk)):
+                for rowid, key, blob, used in self.db.execute(
+                        f"SELECT id, key, vec, used FROM vectors WHERE id IN ({marks})", chunk):
                     vec = np.frombuffer(blob, dtype=np.float32)
                     if len(vec) == dim:
                         found[key] = vec
-            if found:
-                now = int(time.time())
+                        if used < today:
+                            stale.append(rowid)
+            if stale:
                 with self.db:
-                    self.db.executemany("UPDATE vectors SET used=? WHERE model=? AND key=?",
-                                        [(now, model, k) for k in found])
+                    self.db.executemany("UPDATE vectors SET used=? WHERE id=?",
+                                        [(today, r) for r in stale])
         return {i: found[k] for i, k in enumerate(keys) if k in found}
 
     def put_many(self, model: str, inputs: Sequence[str], vectors: np.ndarray) -> None:
-        now = int(time.time())
-        rows = [(model, input_key(t), np.asarray(v, dtype=np.float32).tobytes(), now)
-                for t, v in zip(inputs, vectors, strict=True)]
+        today = _today()
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        rows = []
+        for t, v in zip(inputs, vectors, strict=True):
+            key = input_key(model, t)
+            rows.append((_rowid(key), key, v.tobytes(), today))
+        rows.sort()
         with self._lock, self.db:
             self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
         self._evict()
 
     def size_bytes(self) -> int:
+        """Bytes in use (free pages left by deletions do not count)."""
         with self._lock:
             pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+            free = self.db.execute("PRAGMA freelist_count").fetchone()[0]
             size = self.db.execute("PRAGMA page_size").fetchone()[0]
-        return pages * size
+        return (pages - free) * size
 
     def _evict(self) -> None:
         """Past the limit, drop the least recently used rows down to 80 % of it."""
@@ -127,10 +161,10 @@ class EmbeddingCache:
         with self._lock, self.db:
             total = self.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
             keep = int(total * 0.8 * self.max_bytes / size)
-            self.db.execute("DELETE FROM vectors WHERE (model, key) IN (SELECT model, key FROM "
-                            "vectors ORDER BY used LIMIT ?)", (max(1, total - keep),))
+            self.db.execute("DELETE FROM vectors WHERE id IN (SELECT id FROM vectors "
+                            "ORDER BY used, id LIMIT ?)", (max(1, total - keep),))
         with self._lock:
-            self.db.execute("VACUUM")
+            self.db.execute("PRAGMA incremental_vacuum")  # give the space back to the disk
 
     def count(self) -> int:
         with self._lock:
