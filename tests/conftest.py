@@ -64,3 +64,31 @@ def tiny_xlmr_model(tmp_path_factory, embedded_folder) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny-multilingual-e5-base",
                             embedded_folder, arch="xlm-roberta",
                             name_hint="multilingual-e5-base")
+
+
+# -- GUI (pytest-qt) ---------------------------------------------------------------
+@pytest.fixture
+def settings(tmp_path):
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def autosave_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "autosave"
+    folder.mkdir()
+    monkeypatch.setattr("e5desk.gui.projects.autosave_dir", lambda: folder)
+    return folder
+
+
+@pytest.fixture
+def window(qtbot, settings, embedded_folder, autosave_folder):
+    """A main window with its own settings file and autosave folder."""
+    from gui_helpers import make_window
+
+    w = make_window(qtbot, settings)
+    w.show()
+    yield w
+    w.runner.cancel_all()
+    w.runner.wait(10000)

@@ -2,65 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
-
-from e5desk.gui.main_window import MainWindow  # noqa: E402
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-
-@pytest.fixture(autouse=True)
-def autosave_folder(tmp_path, monkeypatch):
-    folder = tmp_path / "autosave"
-    folder.mkdir()
-    monkeypatch.setattr("e5desk.gui.projects.autosave_dir", lambda: folder)
-    return folder
-
-
-def make_window(qtbot, settings):
-    w = MainWindow(settings)
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    return w
-
-
-@pytest.fixture
-def window(qtbot, settings, embedded_folder):
-    w = make_window(qtbot, settings)
-    w.show()
-    yield w
-    w.runner.cancel_all()
-    w.runner.wait(10000)
-
-
-class GuiThreadWatch:
-    """Measures the longest gap between 10 ms timer ticks on the GUI thread."""
-
-    def __init__(self) -> None:
-        self.last = time.perf_counter()
-        self.worst = 0.0
-        self.timer = QTimer(interval=10)
-        self.timer.timeout.connect(self._tick)
-        self.timer.start()
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.worst = max(self.worst, now - self.last)
-        self.last = now
-
-
-def wait_idle(qtbot, window, timeout=120_000):
-    qtbot.waitUntil(lambda: not window.runner.running, timeout=timeout)
+from gui_helpers import GuiThreadWatch, make_window, wait_idle  # noqa: E402
 
 
 def test_start_sample_query_results_sorted(qtbot, window):

@@ -1,0 +1,37 @@
+"""Helpers for the GUI tests (pytest-qt, offscreen): windows that never ask before closing,
+a GUI-thread stall meter, and waiting for idle. Fixtures are in conftest.py."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QTimer
+
+from e5desk.gui.main_window import MainWindow
+
+
+def make_window(qtbot, settings):
+    w = MainWindow(settings)
+    w.confirm_close = False
+    qtbot.addWidget(w)
+    return w
+
+
+class GuiThreadWatch:
+    """Measures the longest gap between 10 ms timer ticks on the GUI thread."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+        self.worst = 0.0
+        self.timer = QTimer(interval=10)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst = max(self.worst, now - self.last)
+        self.last = now
+
+
+def wait_idle(qtbot, window, timeout=120_000):
+    qtbot.waitUntil(lambda: not window.runner.running, timeout=timeout)
