@@ -237,7 +237,7 @@ class MainWindow(QMainWindow):
         self.session.load_model(spec, device=device, precision=precision)
         self.model_panel.refresh_models()
         if files:
-            self.open_files(files)
+            self.open_files(files, ask_columns=False)
             self.offer_recovery()
         else:
             self.offer_recovery(otherwise=self.open_sample if sample else None)
@@ -247,14 +247,42 @@ class MainWindow(QMainWindow):
         if paths:
             self.open_files(paths)
 
-    def open_files(self, paths, **options) -> None:
+    def open_files(self, paths, ask_columns: bool = True, **options) -> None:
+        """Open projects and sentence sets; CSV/TSV/JSONL first show the column mapping
+        (unless ``ask_columns`` is off or the user chose not to be asked)."""
         self._remember(paths)
-        projects = [p for p in paths if str(p).endswith(".e5desk")]
-        for path in projects:
-            self.project.open(path)
-        others = [p for p in paths if p not in projects]
-        if others:
-            self.session.open_files(others, **options)
+        ask = ask_columns and not options and self.settings.value(
+            "open/ask_columns", True, type=bool)
+        for path in paths:
+            if str(path).endswith(".e5desk"):
+                self.project.open(path)
+            elif not (ask and self._ask_columns(path)):
+                self.session.open_files([path], **options)
+
+    def _ask_columns(self, path) -> bool:
+        """Show the column dialog for ``path`` if its format has columns to choose."""
+        from e5desk.core.data.columns import preview_columns
+        from e5desk.core.errors import E5DeskError
+        from e5desk.gui.column_dialog import ColumnDialog
+
+        try:
+            preview = preview_columns(path)
+        except (E5DeskError, OSError):
+            return False  # the loader will say what is wrong
+        if preview is None:
+            return False
+        dialog = ColumnDialog(preview, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.column_dialog = dialog
+
+        def accepted() -> None:
+            if dialog.always.isChecked():
+                self.settings.setValue("open/ask_columns", False)
+            self.session.open_files([path], **dialog.options())
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+        return True
 
     # -- projects ---------------------------------------------------------------------
     def save_project(self) -> None:
@@ -348,11 +376,16 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # non-blocking
 
-    def _problems(self, path: str, messages: list) -> None:
+    def _problems(self, path: str, messages: list, skipped: bool) -> None:
+        """Notes (encoding guessed, languages detected) are listed; skipped rows also
+        bring the report forward."""
         self.problems.addItem(f"{path}:")
         for m in messages:
             self.problems.addItem(f"    {m}")
-        self.problems_dock.show()
+        if skipped:
+            self.problems_dock.show()
+        else:
+            self.show_status(f"{Path(path).name}: {messages[0]} (see View ▸ Load problems)")
 
     def _busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)

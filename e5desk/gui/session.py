@@ -20,7 +20,7 @@ class Session(QObject):
     model_changed = Signal()
     model_failed = Signal(str)
     sets_changed = Signal()
-    load_problems = Signal(str, list)  # file, messages
+    load_problems = Signal(str, list, bool)  # file, messages, rows were skipped
     vectors_changed = Signal(str)  # role
     vectors_restored = Signal()  # a project's saved vectors were taken over
     error = Signal(str)
@@ -84,7 +84,7 @@ class Session(QObject):
     def _add_result(self, result) -> None:
         problems = result.problems() if hasattr(result, "problems") else []
         if problems:
-            self.load_problems.emit(str(result.path), problems)
+            self.load_problems.emit(str(result.path), problems, bool(result.skipped))
         if len(result.sentence_set):
             self.add_set(result.sentence_set)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from e5desk.core.data.result import LoadResult
@@ -60,6 +61,29 @@ class _Rows:
 
 
 
+@dataclass
+class ColumnGuess:
+    wide: bool
+    language_columns: list[int]
+    text: int | None
+    lang: int | None
+    group: int | None
+
+
+def guess_columns(header: list[str]) -> ColumnGuess:
+    """What the reader assumes without options: a wide table when two or more columns are
+    named by language codes, else the text/lang/group columns by their usual names."""
+    lower = [h.lower() for h in header]
+    lang_cols = [i for i, h in enumerate(header) if LANG_HEADER.match(h) and h.lower()
+                 not in TEXT_NAMES + LANG_NAMES + GROUP_NAMES + ("topic",)]
+    find = lambda names: next((lower.index(n) for n in names if n in lower), None)  # noqa: E731
+    text_i = find(TEXT_NAMES)
+    if text_i is None and len(header) == 1:
+        text_i = 0
+    return ColumnGuess(len(lang_cols) >= 2, lang_cols, text_i, find(LANG_NAMES),
+                       find(GROUP_NAMES))
+
+
 def read(path: Path, text: str, report: LoadResult, text_column: str | None = None,
          lang_column: str | None = None, group_column: str | None = None,
          wide: bool | None = None) -> SentenceSet:
@@ -70,21 +94,20 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
         header = [h.strip() for h in next(rows)]
     except StopIteration:
         raise DataError(f"{path}: the file is empty") from None
-    lower = [h.lower() for h in header]
-    lang_cols = [i for i, h in enumerate(header) if LANG_HEADER.match(h) and h.lower()
-                 not in TEXT_NAMES + LANG_NAMES + GROUP_NAMES + ("topic",)]
+    guess = guess_columns(header)
+    lang_cols = guess.language_columns
     if wide is None:
-        wide = len(lang_cols) >= 2 and text_column is None
+        wide = guess.wide and text_column is None
 
-    def find(wanted: str | None, names: tuple[str, ...], what: str) -> int | None:
+    def find(wanted: str | None, guessed: int | None, what: str) -> int | None:
         if wanted is not None:
             if wanted not in header:
                 raise DataError(f"{path}, line 1: no column {wanted!r} for the {what} "
                                 f"(columns: {', '.join(header)})")
             return header.index(wanted)
-        return next((lower.index(n) for n in names if n in lower), None)
+        return guessed
 
-    group_i = find(group_column, GROUP_NAMES, "group")
+    group_i = find(group_column, guess.group, "group")
     texts, langs, groups, lines = [], [], [], []
     if wide:
         if not lang_cols:
@@ -111,15 +134,12 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
                 lines.append(n)
         return SentenceSet.build(texts, lang=langs, group=groups, line=lines, source=path)
 
-    text_i = find(text_column, TEXT_NAMES, "text")
+    text_i = find(text_column, guess.text, "text")
     if text_i is None:
-        if len(header) == 1:
-            text_i = 0
-        else:
-            raise DataError(f"{path}, line 1: which column holds the text? none is named "
+        raise DataError(f"{path}, line 1: which column holds the text? none is named "
                             f"{'/'.join(TEXT_NAMES[:3])} (columns: {', '.join(header)}); "
                             "choose one (--text-column)")
-    lang_i = find(lang_column, LANG_NAMES, "language")
+    lang_i = find(lang_column, guess.lang, "language")
     for row in rows:
         n = table.line_num
         if not row or not any(c.strip() for c in row):
