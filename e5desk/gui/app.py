@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+STARTED = time.perf_counter()  # reference for the start-up times in the log
+
 EXAMPLE_QUERY = "Will it rain tomorrow?"
 
 
@@ -58,6 +60,7 @@ class AutoPilot:
         self.window, self.query, self.screenshot = window, query, screenshot
         self.deadline = time.monotonic() + timeout
         self.scored = False
+        self.ready_logged = False
         self.tab = tab
         self.mapped = tab != "map"
         self.exit_code = 0
@@ -79,6 +82,10 @@ class AutoPilot:
             if self.screenshot is not None and not w.runner.running:
                 self.finish(0)  # nothing to load (no sample, no files)
             return
+        if self.scored and not self.ready_logged and w.workbench.ranking is not None:
+            self.ready_logged = True
+            logging.getLogger(__name__).info(
+                "first scores shown after %.2f s", time.perf_counter() - STARTED)
         if not self.scored:
             self.scored = True
             if w.workbench.queries.toPlainText().strip():
@@ -110,7 +117,7 @@ class AutoPilot:
 
 def run(argv: list[str]) -> int:
     args = parse_args(argv)
-    started = time.perf_counter()
+    started = STARTED
     import e5desk.core  # noqa: F401  (offline mode before anything imports transformers)
 
     log_file = setup_logging()
