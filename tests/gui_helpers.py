@@ -35,3 +35,11 @@ class GuiThreadWatch:
 
 def wait_idle(qtbot, window, timeout=120_000):
     qtbot.waitUntil(lambda: not window.runner.running, timeout=timeout)
+
+
+def start_with_sample(qtbot, window, timeout=120_000):
+    """Start as a new user does (embedded model + bundled sample) and wait until idle."""
+    window.start(sample=True)
+    qtbot.waitUntil(lambda: window.session.encoder is not None
+                    and window.session.combined is not None, timeout=timeout)
+    wait_idle(qtbot, window, timeout)

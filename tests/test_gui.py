@@ -7,15 +7,12 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from gui_helpers import GuiThreadWatch, make_window, wait_idle  # noqa: E402
+from gui_helpers import GuiThreadWatch, make_window, start_with_sample, wait_idle  # noqa: E402
 
 
 def test_start_sample_query_results_sorted(qtbot, window):
     watch = GuiThreadWatch()
-    window.start(sample=True)
-    qtbot.waitUntil(lambda: window.session.encoder is not None
-                    and window.session.combined is not None, timeout=120_000)
-    wait_idle(qtbot, window)
+    start_with_sample(qtbot, window)
     window.workbench.set_queries("Where is the train station?")
     window.workbench.run()
     qtbot.waitUntil(lambda: window.workbench.ranking is not None, timeout=120_000)
@@ -80,10 +77,7 @@ def test_cancel_embedding_leaves_app_usable(qtbot, window):
 
 
 def test_map_tab_shows_clusters_and_neighbours(qtbot, window):
-    window.start(sample=True)
-    qtbot.waitUntil(lambda: window.session.encoder is not None
-                    and window.session.combined is not None, timeout=120_000)
-    wait_idle(qtbot, window)
+    start_with_sample(qtbot, window)
     view = window.map_view
     view.method.setCurrentIndex(view.method.findData("pca"))
     view.compute_map()
@@ -103,10 +97,7 @@ def test_map_tab_shows_clusters_and_neighbours(qtbot, window):
 
 
 def test_translations_tab_learner_and_suspects(qtbot, window):
-    window.start(sample=True)
-    qtbot.waitUntil(lambda: window.session.encoder is not None
-                    and window.session.combined is not None, timeout=120_000)
-    wait_idle(qtbot, window)
+    start_with_sample(qtbot, window)
     view = window.translations
     assert view.targets.count() == 9
     view.sentence.setText("Where is the railway station?")
@@ -128,10 +119,7 @@ def test_translations_tab_learner_and_suspects(qtbot, window):
 
 def test_project_save_reopen_and_crash_recovery(qtbot, window, settings, tmp_path,
                                                 autosave_folder):
-    window.start(sample=True)
-    qtbot.waitUntil(lambda: window.session.encoder is not None
-                    and window.session.combined is not None, timeout=120_000)
-    wait_idle(qtbot, window)
+    start_with_sample(qtbot, window)
     view = window.map_view
     view.method.setCurrentIndex(view.method.findData("pca"))
     view.compute_map()

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from gui_helpers import wait_idle  # noqa: E402
+from gui_helpers import start_with_sample, wait_idle  # noqa: E402
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
 from PySide6.QtGui import QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
@@ -125,10 +125,7 @@ def test_bad_files_show_a_clear_error(qtbot, window, tmp_path):
 
 
 def test_model_switch_re_embeds(qtbot, window, tiny_model):
-    window.start(sample=True)
-    qtbot.waitUntil(lambda: window.session.encoder is not None
-                    and window.session.combined is not None, timeout=120_000)
-    wait_idle(qtbot, window)
+    start_with_sample(qtbot, window)
     window.session.ensure_vectors("query")
     qtbot.waitUntil(lambda: window.session.vectors("query") is not None, timeout=120_000)
     assert window.session.vectors("query").shape == (576, 384)
