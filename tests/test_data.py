@@ -93,8 +93,10 @@ def test_retrieval_jsonl_formats(tmp_path):
                                       '{"contents": "Wheat ripens later than barley."}\n')
     train = write(tmp_path, "train.jsonl", json.dumps(
         {"query": "when is barley sown", "positives": {"doc_id": ["0"]},
-         "negatives": {"doc_id": ["1"]}}) + "\n")
-    s = load_sentence_set(train).sentence_set
+         "negatives": {"doc_id": ["1", "7"]}}) + "\n")
+    loaded = load_sentence_set(train)
+    assert any("1 negative doc_id(s)" in n for n in loaded.notes)
+    s = loaded.sentence_set
     assert list(s.role) == ["passage", "passage", "query"]
     assert s.relevance == {2: [0]}
     passages = load_sentence_set(tmp_path / "passages.jsonl").sentence_set

@@ -92,6 +92,7 @@ def _read_train(path: Path, records, report: LoadResult) -> SentenceSet:
     roles = ["passage"] * len(passages)
     lines = list(range(1, len(passages) + 1))
     relevance: dict[int, list[int]] = {}
+    bad_negatives = 0  # negatives are not used here (evaluation needs positives only)
     for n, rec in records:
         query = rec.get("query")
         if not isinstance(query, str) or not query.strip():
@@ -105,11 +106,19 @@ def _read_train(path: Path, records, report: LoadResult) -> SentenceSet:
         known = [d for d in ids if 0 <= d < len(passages)]
         if passages and len(known) < len(ids):
             report.skip(n, f"positive doc_id outside passages.jsonl (0..{len(passages) - 1})")
+        negatives = (rec.get("negatives") or {}).get("doc_id", [])
+        try:
+            bad_negatives += sum(1 for d in negatives if not 0 <= int(d) < len(passages))
+        except (TypeError, ValueError):
+            bad_negatives += len(negatives)
         relevance[len(texts)] = known
         texts.append(query)
         langs.append(_lang(rec))
         roles.append("query")
         lines.append(n)
+    if passages and bad_negatives:
+        report.notes.append(f"{bad_negatives} negative doc_id(s) are not passage numbers in "
+                            f"{passages_file.name} (0..{len(passages) - 1})")
     result = SentenceSet.build(texts, lang=langs, role=roles, line=lines, source=path)
     result.relevance = relevance
     return result
