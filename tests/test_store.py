@@ -169,5 +169,13 @@ def test_export_cli(tmp_path, capsys):
     assert main(["export", str(path), "--format", "csv", "--out", str(tmp_path / "s.csv")]) == 0
     assert (tmp_path / "s.csv").read_text(encoding="utf-8").splitlines()[0] == \
         "text,lang,group,set,line,x,y"
+    assert main(["export", str(path), "--format", "parquet", "--out",
+                 str(tmp_path / "v.parquet")]) == 0
+    back = import_vectors(tmp_path / "v.parquet")
+    assert back.model == "embedded:abc" and list(back.sentences.text) == ["Hello", "Hallo",
+                                                                         "こんにちは"]
+    assert list(back.sentences.lang) == ["en", "de", None]
+    v = sample_project().embeddings["query"].vectors
+    assert np.allclose(back.vectors, v / np.linalg.norm(v, axis=1, keepdims=True), atol=1e-6)
     assert main(["export", str(tmp_path / "nope.e5desk"), "--format", "npy",
                  "--out", str(tmp_path / "x.npy")]) == 2

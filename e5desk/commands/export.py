@@ -1,4 +1,4 @@
-"""`e5desk export PROJECT --format projector|npy|csv --out PATH`."""
+"""`e5desk export PROJECT --format projector|npy|parquet|csv --out PATH`."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a project's sentences and vectors",
                        description="Write a saved project's embeddings for other tools: the "
                        "TensorFlow Embedding Projector pair (vectors.tsv + metadata.tsv), "
-                       ".npy, or a CSV of the sentences (with map coordinates if any).")
+                       ".npy, Parquet (vectors with text/lang/group), or a CSV of the sentences "
+                       "(with map coordinates if any).")
     p.add_argument("project", type=Path, metavar="PROJECT.e5desk")
-    p.add_argument("--format", choices=["projector", "npy", "csv"], required=True)
+    p.add_argument("--format", choices=["projector", "npy", "parquet", "csv"], required=True)
     p.add_argument("--embedding", default=None, help="which stored embedding (default: first)")
     p.add_argument("--out", type=Path, required=True, help="file, or folder for projector")
     p.set_defaults(func=run)
@@ -23,7 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from e5desk.core.data import concat_sets
-    from e5desk.core.store.exports import export_npy, export_projector, export_table_csv
+    from e5desk.core.store.exports import (
+        export_npy,
+        export_parquet,
+        export_projector,
+        export_table_csv,
+    )
     from e5desk.core.store.project import load_project
 
     project = load_project(args.project)
@@ -45,8 +51,14 @@ def run(args: argparse.Namespace) -> int:
             raise E5DeskError(f"no embedding {name!r}; the project has: "
                               f"{', '.join(project.embeddings)}")
         vectors = project.embeddings[name].vectors
+        if len(vectors) != len(sentences):
+            raise E5DeskError(f"embedding {name!r} has {len(vectors)} rows for "
+                              f"{len(sentences)} sentences")
         if args.format == "npy":
             written = [export_npy(vectors, args.out)]
+        elif args.format == "parquet":
+            written = [export_parquet(vectors, sentences, args.out,
+                                      project.embeddings[name].model)]
         else:
             written = export_projector(vectors, sentences, args.out)
     print("e5desk: wrote " + ", ".join(str(p) for p in written), file=sys.stderr)

@@ -1,6 +1,8 @@
 """Results out of the app, in formats other tools read; and vectors from elsewhere in.
 
 - ``.npy``: float32 (n, dim), row i = sentence i.
+- Parquet (pyarrow): one row per sentence with text, lang, group, set, line and the vector
+  as a fixed-size list of float32; the model is kept in the file's metadata.
 - TensorFlow Embedding Projector pair: ``vectors.tsv`` (one vector per line, tab-separated)
   and ``metadata.tsv`` (header: text, lang, group, set) — loadable on the web projector.
 - scores CSV (from the workbench), sentence table CSV.
@@ -60,6 +62,44 @@ def export_table_csv(sentences: SentenceSet, path: Path, extra: dict | None = No
     return Path(path)
 
 
+def export_parquet(vectors: np.ndarray, sentences: SentenceSet, path: Path,
+                   model: str | None = None) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if len(vectors) != len(sentences):
+        raise E5DeskError(f"{len(vectors)} vectors for {len(sentences)} sentences")
+    dim = vectors.shape[1]
+    column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim)
+    as_text = lambda col: pa.array([None if v is None else str(v) for v in col],  # noqa: E731
+                                   pa.string())
+    table = pa.table({
+        "text": as_text(sentences.text), "lang": as_text(sentences.lang),
+        "group": as_text(sentences.group), "set": as_text(sentences.set_name),
+        "line": pa.array(np.asarray(sentences.line, dtype=np.int64)), "vector": column,
+    }, metadata={"e5desk.model": model or "", "e5desk.dim": str(dim)})
+    pq.write_table(table, path)
+    return Path(path)
+
+
+def _read_parquet(path: Path) -> tuple[np.ndarray, dict, str | None]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
+    if "vector" not in table.column_names:
+        raise DataError(f"{path}: no 'vector' column (columns: {', '.join(table.column_names)})")
+    vectors = np.asarray(table.column("vector").to_pylist(), dtype=np.float32)
+    meta = {c: table.column(c).to_pylist() for c in ("text", "lang", "group")
+            if c in table.column_names}
+    model = (table.schema.metadata or {}).get(b"e5desk.model", b"").decode() or None
+    return vectors, meta, model
+
+
 @dataclass
 class ImportedVectors:
     sentences: SentenceSet
@@ -82,8 +122,16 @@ class ImportedVectors:
 
 def import_vectors(vectors_path: Path, metadata_path: Path | None = None,
                    model: str | None = None) -> ImportedVectors:
-    """A Projector ``vectors.tsv`` or a ``.npy`` file, with optional ``metadata.tsv``."""
+    """A Projector ``vectors.tsv``, a ``.npy`` file (with optional ``metadata.tsv``), or a
+    Parquet file written by :func:`export_parquet` (metadata and model inside)."""
     vectors_path = Path(vectors_path)
+    if vectors_path.suffix == ".parquet":
+        vectors, meta, stored_model = _read_parquet(vectors_path)
+        n = len(vectors)
+        sentences = SentenceSet.build(
+            meta.get("text") or [f"vector {i + 1}" for i in range(n)], lang=meta.get("lang"),
+            group=meta.get("group"), source=vectors_path, name=vectors_path.stem)
+        return ImportedVectors(sentences, _normalised(vectors), model or stored_model)
     if metadata_path is None and (vectors_path.parent / "metadata.tsv").is_file():
         metadata_path = vectors_path.parent / "metadata.tsv"
     try:
@@ -110,8 +158,11 @@ def import_vectors(vectors_path: Path, metadata_path: Path | None = None,
             texts[i] = cells.get("text", texts[i])
             langs[i] = cells.get("lang") or None
             groups[i] = cells.get("group") or None
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    vectors = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
     sentences = SentenceSet.build(texts, lang=langs, group=groups, source=vectors_path,
                                   name=vectors_path.stem)
-    return ImportedVectors(sentences, vectors, model)
+    return ImportedVectors(sentences, _normalised(vectors), model)
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
