@@ -140,3 +140,34 @@ def test_model_switch_re_embeds(qtbot, window, tiny_model):
     assert window.session.vectors("passage").shape == (576, 32)
     assert np.isfinite(window.session.vectors("passage")).all()
     assert window.workbench.ranking is not None
+
+
+def test_import_projector_vectors_map_and_refuse_typed_text(qtbot, window, tmp_path):
+    from e5desk.core.data import SentenceSet
+    from e5desk.core.store.exports import export_projector
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16))
+    vectors = np.repeat(centres, 10, axis=0) + 0.05 * rng.normal(size=(30, 16))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    texts = [f"sentence {i}" for i in range(30)]
+    export_projector(vectors, SentenceSet.build(texts, lang=["en", "de"] * 15),
+                     tmp_path / "proj")
+    window.start(sample=False)
+    qtbot.waitUntil(lambda: window.session.encoder is not None, timeout=120_000)
+    window.import_vectors(tmp_path / "proj" / "vectors.tsv")
+    qtbot.waitUntil(lambda: window.session.imported is not None, timeout=30_000)
+    assert list(window.session.combined.text) == texts
+    view = window.map_view
+    view.method.setCurrentIndex(view.method.findData("pca"))
+    view.compute_map()
+    qtbot.waitUntil(lambda: view.coords is not None, timeout=60_000)
+    assert view.coords.shape == (30, 2)
+    # 16-d vectors of unknown origin: typed queries must not be scored against them
+    window.workbench.set_queries("anything")
+    window.workbench.run()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorDialog") is not None,
+                    timeout=10_000)
+    message = window.findChild(QMessageBox, "errorDialog").text()
+    assert "16 dimensions" in message and "384" in message
+    assert window.workbench.ranking is None

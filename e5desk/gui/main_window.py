@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self._action(file, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog)
         self.recent_menu = file.addMenu("Open &recent")
         self._action(file, "Open &sample set", None, self.open_sample)
+        self._action(file, "&Import vectors…", None, self.import_dialog)
         file.addSeparator()
         self._action(file, "&Save project", QKeySequence.StandardKey.Save, self.save_project)
         self._action(file, "Save project &as…", QKeySequence.StandardKey.SaveAs,
@@ -283,6 +284,21 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(accepted)
         dialog.open()
         return True
+
+    def import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import vectors", "", "Vectors (*.tsv *.npy *.parquet);;All files (*)")
+        if path:
+            self.import_vectors(path)
+
+    def import_vectors(self, path) -> None:
+        """Vectors computed elsewhere (Projector vectors.tsv + metadata.tsv beside it, .npy,
+        or Parquet from e5desk export) become the loaded set, ready for the map."""
+        from e5desk.core.store.exports import import_vectors
+
+        self.session.runner.start(f"Importing {Path(path).name}",
+                                  lambda p, c: import_vectors(Path(path)),
+                                  self.session.import_vectors, on_error=self.show_error)
 
     # -- projects ---------------------------------------------------------------------
     def save_project(self) -> None:

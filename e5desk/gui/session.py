@@ -37,6 +37,7 @@ class Session(QObject):
         # From an opened project: vectors waiting for their model, and saved maps/clusters.
         self._pending: dict = {}
         self.project_arrays: dict = {}
+        self.imported = None  # ImportedVectors: a set that came with vectors from elsewhere
 
     # -- model ------------------------------------------------------------------------
     def load_model(self, spec: str | None = None, device: str = "auto",
@@ -102,13 +103,40 @@ class Session(QObject):
         self._embedding.clear()
         self._pending = {}
         self.project_arrays = {}
+        self.imported = None
         self.sets_changed.emit()
+
+    def import_vectors(self, imported) -> None:
+        """Show vectors computed elsewhere (Projector TSV, .npy, Parquet) as the only set."""
+        self.sets = [imported.sentences]
+        self._sets_changed()
+        self.imported = imported
+        self._vectors[("query", None)] = imported.vectors
+        self.vectors_changed.emit("query")
+
+    def typed_text_refusal(self) -> str | None:
+        """Why typed text cannot be scored against the loaded vectors (None: it can)."""
+        from e5desk.core.errors import E5DeskError
+
+        if self.imported is None or self.encoder is None:
+            return None
+        try:
+            self.imported.check_model(self.encoder.model_id, self.encoder.dim)
+        except E5DeskError as exc:
+            return f"Imported vectors: {exc}"
+        return None
 
     # -- projects ---------------------------------------------------------------------
     def snapshot(self, arrays: dict, settings: dict):
         """The session as a Project (arrays are shared, not copied: saving only reads)."""
         from e5desk.core.store.project import Embedding, Project
 
+        if self.imported is not None:
+            # Vectors from elsewhere: kept with their origin, reopened as an import.
+            e = Embedding(self.imported.model or "imported", "imported", None,
+                          self.imported.vectors)
+            return Project(sets=list(self.sets), embeddings={"imported": e},
+                           arrays=dict(arrays), settings={**settings, "imported": True})
         model = self.encoder.model_id if self.encoder is not None else None
         embeddings = {f"{role}|{task or ''}": Embedding(model, role, task, v)
                       for (role, task), v in self._vectors.items() if model}
@@ -119,6 +147,15 @@ class Session(QObject):
                        settings=settings)
 
     def restore(self, project) -> None:
+        if project.settings.get("imported") and "imported" in project.embeddings:
+            from e5desk.core.store.exports import ImportedVectors
+
+            e = project.embeddings["imported"]
+            model = None if e.model == "imported" else e.model
+            self.import_vectors(ImportedVectors(project.sets[0], e.vectors, model))
+            self.project_arrays = dict(project.arrays)
+            self.vectors_restored.emit()
+            return
         self.sets = list(project.sets)
         self._sets_changed()
         self._pending = dict(project.embeddings)
@@ -160,6 +197,10 @@ class Session(QObject):
                        then: Callable[[np.ndarray], None] | None = None) -> None:
         """Embed every loaded sentence in ``role`` (once), then call ``then``."""
         key = (role, task)
+        if self.imported is not None:  # the only vectors there are, whatever the role
+            if then:
+                then(self.imported.vectors)
+            return
         if key in self._vectors:
             if then:
                 then(self._vectors[key])

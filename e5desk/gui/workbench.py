@@ -282,6 +282,10 @@ class Workbench(QWidget):
         if combined is None:
             self.status.emit("Load a sentence set first (File ▸ Open).")
             return
+        refusal = self.session.typed_text_refusal()
+        if refusal:
+            self.session.error.emit(refusal)
+            return
         rows = self.selected_rows() if source == "selection" else np.arange(len(combined))
         if len(rows) == 0:
             self.status.emit("Select some sentences in the table first.")
