@@ -1,74 +1,132 @@
 """`e5desk eval`: retrieval quality (MRR@10, Recall@1/5/10, nDCG@10, P@1) on train.jsonl +
-passages.jsonl, or on parallel sets (every language pair); prefix A/B side by side."""
+passages.jsonl, or on parallel sets (every language pair); prefix A/B side by side; model A/B
+(--model-b) with rank agreement between the two models."""
 
 from __future__ import annotations
 
 import argparse
+import copy
+import gc
 import json
+import math
 import sys
 from pathlib import Path
 
-from e5desk.commands._common import add_model_options, load_encoder
-from e5desk.core.errors import E5DeskError
+from e5desk.commands._common import add_model_options, load_encoder, progress_bar
+from e5desk.core.evaluate import METRICS, PREFIX_VARIANTS
 
-METRICS = ["MRR@10", "Recall@1", "Recall@5", "Recall@10", "nDCG@10", "P@1"]
+AGREEMENT = ["overlap@10", "top-1", "Spearman"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="retrieval metrics on relevance data or parallel sets")
+    p = sub.add_parser(
+        "eval", help="retrieval metrics on relevance data or parallel sets",
+        description="Retrieval metrics on train.jsonl (+ passages.jsonl beside it) or on "
+        "parallel sets (each language's sentences as queries, the other language's as "
+        "passages, translations relevant). --prefixes compares prefix rules, --model-b a "
+        "second model (model A is --model).")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
                    help="train.jsonl (with passages.jsonl beside it) or parallel set files")
     p.add_argument("--format", default=None)
     p.add_argument("--prefixes", action="store_true",
                    help="A/B: query/passage vs query/query vs no prefix")
+    p.add_argument("--model-b", default=None, metavar="PATH_OR_NAME",
+                   help="model B for a model A/B: the same evaluation with this model (named "
+                   "as for --model), both side by side with their rank agreement "
+                   "(overlap@10, top-1, Spearman of the passage rankings per query)")
+    p.add_argument("--family-b", default=None, help="override model B's detected family")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_model_options(p)
     p.set_defaults(func=run)
 
 
-def _table(results: dict[str, dict]) -> str:
-    lines = [f"{'':24}" + "".join(f"{m:>11}" for m in METRICS)]
+def _fmt(value) -> str:
+    return f"{value:>11.3f}" if isinstance(value, float | int) else f"{'':>11}"
+
+
+def _table(results: dict[str, dict], columns: list[str] = METRICS, width: int = 24) -> str:
+    lines = [f"{'':{width}}" + "".join(f"{m:>11}" for m in columns)]
     for name, r in results.items():
-        lines.append(f"{name:24}" + "".join(f"{r.get(m, float('nan')):>11.3f}" for m in METRICS))
+        lines.append(f"{name:{width}}" + "".join(_fmt(r.get(m, math.nan)) for m in columns))
     return "\n".join(lines)
+
+
+def _results(runs: dict, data) -> dict[str, dict]:
+    """Rows as shown: retrieval by rule; parallel: mean over pairs per rule, then each
+    language pair with the default rule."""
+    if data.kind == "retrieval":
+        return {rule: run.metrics for rule, run in runs.items()}
+    out = {f"all pairs ({rule})": run.metrics for rule, run in runs.items()}
+    default = runs.get(data.default_rule)
+    if default is not None:
+        out.update({f"{a}->{b}": r for (a, b), r in default.pairs.items()})
+    return out
+
+
+def _agreement(runs_a: dict, runs_b: dict, data) -> dict[str, dict]:
+    from e5desk.core.evaluate import compare_runs
+
+    out = {}
+    for rule in runs_a:
+        cmp = compare_runs(runs_a[rule], runs_b[rule], data)
+        if data.kind == "retrieval":
+            out[rule] = cmp["all"]
+        else:
+            out[f"all pairs ({rule})"] = cmp["all"]
+            if rule == data.default_rule:
+                out.update({f"{a}->{b}": r for (a, b), r in cmp["pairs"].items()})
+    return out
+
+
+def _evaluate(args: argparse.Namespace, data, rules: list[str]) -> tuple[dict, str]:
+    from e5desk.core.evaluate import run_evaluation
+
+    encoder = load_encoder(args)
+    with progress_bar("embedding") as bar:
+        runs = run_evaluation(encoder.encode, data, rules, progress=bar)
+    return runs, encoder.describe()
 
 
 def run(args: argparse.Namespace) -> int:
     from e5desk.core.data import concat_sets, load_sentence_set
-    from e5desk.core.evaluate import average, evaluate_parallel, evaluate_retrieval, prefix_ab
+    from e5desk.core.evaluate import EvalData
 
     s = concat_sets([load_sentence_set(p, format=args.format).sentence_set
                      for p in args.inputs])
-    if not s.relevance and all(g is None for g in s.group):
-        raise E5DeskError("nothing to evaluate: give train.jsonl (+ passages.jsonl) or a "
-                          "parallel set with translation groups")
-    encoder = load_encoder(args)  # after the input check: loading takes seconds
-    results: dict[str, dict] = {}
-    if s.relevance:
-        q_rows = sorted(s.relevance)
-        p_rows = [i for i in range(len(s)) if s.role[i] == "passage"]
-        where = {r: n for n, r in enumerate(p_rows)}
-        relevant = [{where[p] for p in s.relevance[q] if p in where} for q in q_rows]
-        queries, passages = [s.text[i] for i in q_rows], [s.text[i] for i in p_rows]
-        if args.prefixes:
-            results = prefix_ab(encoder.encode, queries, passages, relevant)
+    data = EvalData.from_set(s)  # checks the input before loading a model: that takes seconds
+    if args.model_b is not None and str(args.model_b).strip() not in ("", "embedded",
+                                                                       "default"):
+        from e5desk.core.models.discovery import resolve_model
+
+        resolve_model(args.model_b, family=args.family_b)  # a wrong name fails before A runs
+    rules = list(PREFIX_VARIANTS) if args.prefixes else [data.default_rule]
+    runs_a, model_a = _evaluate(args, data, rules)
+    gc.collect()  # model A's weights go before model B loads
+    results = _results(runs_a, data)
+    if args.model_b is None:
+        if args.json:
+            print(json.dumps(results, indent=2, ensure_ascii=False))
         else:
-            results = {"query/passage": evaluate_retrieval(
-                encoder.encode(queries, role="query"), encoder.encode(passages, role="passage"),
-                relevant)}
-    else:
-        rules = {"query/query": "query"}
-        if args.prefixes:
-            rules["none"] = "raw"
-        for name, role in rules.items():
-            vectors = encoder.encode(list(s.text), role=role)
-            pairs = evaluate_parallel(vectors, s.lang, s.group)
-            results[f"all pairs ({name})"] = average(pairs)
-            if name == "query/query":
-                results.update({f"{a}->{b}": r for (a, b), r in pairs.items()})
+            print(_table(results))
+            print(f"({model_a})", file=sys.stderr)
+        return 0
+    args_b = copy.copy(args)
+    args_b.model, args_b.family = args.model_b, args.family_b
+    runs_b, model_b = _evaluate(args_b, data, rules)
+    results_b = _results(runs_b, data)
+    agreement = _agreement(runs_a, runs_b, data)
     if args.json:
-        print(json.dumps(results, indent=2, ensure_ascii=False))
-    else:
-        print(_table(results))
-        print(f"({encoder.describe()})", file=sys.stderr)
+        print(json.dumps({"A": {"model": model_a, "results": results},
+                          "B": {"model": model_b, "results": results_b},
+                          "agreement": agreement}, indent=2, ensure_ascii=False))
+        return 0
+    side_by_side = {}
+    for name in results:
+        side_by_side[f"A {name}"] = results[name]
+        side_by_side[f"B {name}"] = results_b.get(name, {})
+    print(f"A = {model_a}\nB = {model_b}\n")
+    print(_table(side_by_side, width=26))
+    print("\nrank agreement of A and B (overlap@10: shared top 10; top-1: same best passage; "
+          "Spearman: per-query rank correlation over all passages)")
+    print(_table(agreement, AGREEMENT, width=26))
     return 0

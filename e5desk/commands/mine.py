@@ -1,4 +1,7 @@
-"""`e5desk mine SRC TGT --out PAIRS.tsv`: find translations between two sentence files."""
+"""`e5desk mine SRC TGT --out PAIRS.tsv`: find translations between two sentence files.
+
+PAIRS.tsv columns: src_line, tgt_line (1-based line or record numbers in the inputs), score
+(ratio margin), src_text, tgt_text; best score first."""
 
 from __future__ import annotations
 
@@ -23,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", type=float, default=DEFAULT_MARGIN_THRESHOLD,
                    help=f"minimum margin score (default {DEFAULT_MARGIN_THRESHOLD}, "
                    "calibrated for E5 on real parallel text)")
-    p.add_argument("--mode", choices=list(MODES), default="intersect")
+    p.add_argument("--mode", choices=list(MODES), default="intersect",
+                   help="forward: each SRC sentence's best TGT; backward: each TGT "
+                   "sentence's best SRC; intersect (default): pairs both agree on")
     p.add_argument("--k", type=int, default=4, help="neighbours for the margin (default 4)")
     p.add_argument("--out", type=Path, required=True, metavar="PAIRS.tsv")
     add_model_options(p)
@@ -45,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     encoder = load_encoder(args)
     with progress_bar("embedding") as bar:
         both = encoder.encode([*src.text, *tgt.text], role="query", progress=bar)
-    with progress_bar("mining", unit="step") as bar:
+    with progress_bar("mining", unit="sentence") as bar:
         pairs = mine(both[: len(src)], both[len(src):], k=args.k, mode=args.mode,
                      threshold=args.threshold, progress=bar)
     tmp = args.out.with_name(args.out.name + ".partial")

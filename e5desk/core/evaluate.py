@@ -1,16 +1,21 @@
 """Retrieval quality: MRR@10 (as in the Mr. TyDi table of the E5 model card), Recall@k,
 nDCG@10 and P@1; on query/passage relevance data or on parallel sets (every language pair,
-translations as the relevant passages); suspect translations in a parallel set."""
+translations as the relevant passages); prefix A/B and model A/B (rank agreement between
+two models); suspect translations in a parallel set."""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from e5desk.core.errors import Cancelled, E5DeskError
+from e5desk.core.jobs import CancelCheck, Progress
 from e5desk.core.similarity import knn
+
+METRICS = ["MRR@10", "Recall@1", "Recall@5", "Recall@10", "nDCG@10", "P@1"]
 
 
 def metrics_from_rankings(rankings: np.ndarray, relevant: Sequence[set[int]]) -> dict[str, float]:
@@ -45,13 +50,13 @@ def evaluate_retrieval(query_vectors: np.ndarray, passage_vectors: np.ndarray,
     return metrics_from_rankings(rankings, relevant)
 
 
-def evaluate_parallel(vectors: np.ndarray, langs: Sequence, groups: Sequence
-                      ) -> dict[tuple[str, str], dict[str, float]]:
-    """For every ordered language pair: sentences of A as queries, all sentences of B as
-    passages, their translations (same group) as the relevant ones."""
+def parallel_tasks(langs: Sequence, groups: Sequence
+                   ) -> list[tuple[str, str, np.ndarray, np.ndarray, list[set[int]]]]:
+    """Every ordered language pair (a, b) with translations: rows of a (queries), rows of b
+    (passages), and per query the positions in b's rows of its translations."""
     langs = np.asarray([str(x or "?") for x in langs])
     groups = np.asarray(groups, dtype=object)
-    out = {}
+    out = []
     for a, b in itertools.permutations(sorted(set(langs)), 2):
         qa, pb = np.flatnonzero(langs == a), np.flatnonzero(langs == b)
         by_group: dict = {}
@@ -60,18 +65,68 @@ def evaluate_parallel(vectors: np.ndarray, langs: Sequence, groups: Sequence
                 by_group.setdefault(g, set()).add(j)
         rel = [by_group.get(g, set()) if g is not None else set() for g in groups[qa]]
         if any(rel):
-            out[(str(a), str(b))] = evaluate_retrieval(vectors[qa], vectors[pb], rel)
+            out.append((str(a), str(b), qa, pb, rel))
     return out
 
 
+def evaluate_parallel(vectors: np.ndarray, langs: Sequence, groups: Sequence,
+                      passage_vectors: np.ndarray | None = None
+                      ) -> dict[tuple[str, str], dict[str, float]]:
+    """For every ordered language pair: sentences of A as queries, all sentences of B as
+    passages, their translations (same group) as the relevant ones. ``passage_vectors``:
+    the same sentences embedded in the passage role (default: ``vectors``)."""
+    passage_vectors = vectors if passage_vectors is None else passage_vectors
+    return {(a, b): evaluate_retrieval(vectors[qa], passage_vectors[pb], rel)
+            for a, b, qa, pb, rel in parallel_tasks(langs, groups)}
+
+
 def average(results: Mapping[tuple[str, str], dict[str, float]]) -> dict[str, float]:
-    keys = [k for k in next(iter(results.values()), {}) if k != "queries"]
-    return {k: float(np.mean([r[k] for r in results.values()])) for k in keys}
+    """Mean of each figure over the results that have it ("queries" is left out)."""
+    keys = dict.fromkeys(k for r in results.values() for k in r if k != "queries")
+    return {k: float(np.mean([r[k] for r in results.values() if k in r])) for k in keys}
 
 
 def rank_agreement(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
     """Mean overlap@k of two rankings of the same passages per query (1 = same top k)."""
     return float(np.mean([len(set(x[:k]) & set(y[:k])) / k for x, y in zip(a, b, strict=True)]))
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """Rank of every entry within its row (0 = lowest), as float64."""
+    ranks = np.empty(scores.shape, dtype=np.float64)
+    order = np.argsort(scores, axis=1, kind="stable")
+    np.put_along_axis(ranks, order, np.arange(scores.shape[1], dtype=np.float64)[None, :], 1)
+    return ranks
+
+
+def ranking_agreement(q_a: np.ndarray, p_a: np.ndarray, q_b: np.ndarray, p_b: np.ndarray,
+                      k: int = 10, spearman_elements: int = 20_000_000) -> dict[str, float]:
+    """How alike two models (or prefix rules) rank the same passages for the same queries.
+
+    overlap@k: mean share of the top k both put first; top-1: share of queries with the
+    same best passage; Spearman: mean per-query rank correlation over all passages (on an
+    evenly spaced subset of queries when queries x passages exceeds ``spearman_elements``);
+    queries: how many queries the means are over."""
+    n_q, n_p = len(q_a), len(p_a)
+    if n_q == 0 or n_p == 0:
+        return {}
+    kk = min(k, n_p)
+    top_a, _ = knn(q_a, p_a, kk)
+    top_b, _ = knn(q_b, p_b, kk)
+    out = {f"overlap@{k}": rank_agreement(top_a, top_b, kk),
+           "top-1": float(np.mean(top_a[:, 0] == top_b[:, 0]))}
+    if n_p > 1:
+        n_used = min(n_q, max(1, spearman_elements // n_p))
+        rows = np.linspace(0, n_q - 1, n_used).round().astype(np.int64)
+        rhos = []
+        step = max(1, (1 << 21) // n_p)  # about 60 MB of ranks per block
+        for start in range(0, n_used, step):
+            r = rows[start : start + step]
+            d = _ranks(q_a[r] @ p_a.T) - _ranks(q_b[r] @ p_b.T)
+            rhos.append(1 - 6 * (d * d).sum(axis=1) / (n_p * (n_p * n_p - 1)))
+        out["Spearman"] = float(np.mean(np.concatenate(rhos)))
+    out["queries"] = n_q
+    return out
 
 
 PREFIX_VARIANTS = {"query/passage": ("query", "passage"), "query/query": ("query", "query"),
@@ -86,6 +141,121 @@ def prefix_ab(encode: Callable[..., np.ndarray], queries: Sequence[str],
         out[name] = evaluate_retrieval(encode(list(queries), role=q_role),
                                        encode(list(passages), role=p_role), relevant)
     return out
+
+
+@dataclass
+class EvalData:
+    """What an evaluation ranks, taken from a sentence set. retrieval: its queries and
+    passages with the stated relevance; parallel: every language pair, translations (same
+    group) as the relevant passages."""
+
+    kind: str  # "retrieval" or "parallel"
+    queries: list[str] = field(default_factory=list)
+    passages: list[str] = field(default_factory=list)
+    relevant: list[set[int]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    langs: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
+
+    @classmethod
+    def from_set(cls, s) -> EvalData:
+        if s.relevance:
+            q_rows = sorted(s.relevance)
+            p_rows = [i for i in range(len(s)) if s.role[i] == "passage"]
+            where = {r: n for n, r in enumerate(p_rows)}
+            relevant = [{where[p] for p in s.relevance[q] if p in where} for q in q_rows]
+            return cls("retrieval", queries=[str(s.text[i]) for i in q_rows],
+                       passages=[str(s.text[i]) for i in p_rows], relevant=relevant)
+        if any(g is not None for g in s.group):
+            return cls("parallel", texts=[str(t) for t in s.text], langs=list(s.lang),
+                       groups=list(s.group))
+        raise E5DeskError("nothing to evaluate: give train.jsonl (+ passages.jsonl) or a "
+                          "parallel set with translation groups")
+
+    @property
+    def default_rule(self) -> str:
+        """The model cards' rule: asymmetric retrieval query/passage, translations query."""
+        return "query/passage" if self.kind == "retrieval" else "query/query"
+
+    def sides(self) -> tuple[list[str], list[str]]:
+        """Texts embedded as queries and as passages (parallel: all sentences, both)."""
+        if self.kind == "retrieval":
+            return self.queries, self.passages
+        return self.texts, self.texts
+
+
+@dataclass
+class EvalRun:
+    """One model and prefix rule: metrics (retrieval: over all queries; parallel: mean
+    over language pairs), per-pair metrics (parallel), and the vectors, for comparing."""
+
+    rule: str
+    metrics: dict[str, float]
+    pairs: dict[tuple[str, str], dict[str, float]]
+    q_vectors: np.ndarray
+    p_vectors: np.ndarray
+
+
+def run_evaluation(encode: Callable[..., np.ndarray], data: EvalData,
+                   rules: Sequence[str] | None = None, progress: Progress | None = None,
+                   cancelled: CancelCheck | None = None) -> dict[str, EvalRun]:
+    """Evaluate with each prefix rule (names of PREFIX_VARIANTS; default: the data's own
+    rule). ``encode(texts, role=, progress=, cancelled=)`` as ``Encoder.encode``; each
+    (texts, role) is embedded once even when several rules use it."""
+    rules = list(rules or [data.default_rule])
+    for r in rules:
+        if r not in PREFIX_VARIANTS:
+            raise E5DeskError(f"unknown prefix rule {r!r}: expected "
+                              f"{', '.join(PREFIX_VARIANTS)}")
+    q_texts, p_texts = data.sides()
+    same = data.kind == "parallel"
+    needed: dict[tuple[str, str], list[str]] = {}
+    for r in rules:
+        q_role, p_role = PREFIX_VARIANTS[r]
+        needed[("q", q_role)] = q_texts
+        needed[("q" if same else "p", p_role)] = p_texts
+    total = sum(len(t) for t in needed.values())
+    vectors: dict[tuple[str, str], np.ndarray] = {}
+    done = 0
+    for (side, role), texts in needed.items():
+        if cancelled and cancelled():
+            raise Cancelled("Cancelled.")
+
+        def part(d: int, _t: int, offset: int = done) -> None:
+            if progress:
+                progress(offset + d, total)
+
+        vectors[(side, role)] = encode(list(texts), role=role, progress=part,
+                                       cancelled=cancelled)
+        done += len(texts)
+        if progress:
+            progress(done, total)
+    out = {}
+    for r in rules:
+        q_role, p_role = PREFIX_VARIANTS[r]
+        q = vectors[("q", q_role)]
+        p = vectors[("q" if same else "p", p_role)]
+        if same:
+            pairs = evaluate_parallel(q, data.langs, data.groups, passage_vectors=p)
+            metrics = average(pairs) if pairs else {}
+        else:
+            pairs = {}
+            metrics = evaluate_retrieval(q, p, data.relevant)
+        out[r] = EvalRun(r, metrics, pairs, q, p)
+    return out
+
+
+def compare_runs(a: EvalRun, b: EvalRun, data: EvalData) -> dict:
+    """Rank agreement of two runs on the same data (see ``ranking_agreement``):
+    {"all": ..., "pairs": {(lang_a, lang_b): ...}}; parallel: "all" is the mean over
+    language pairs."""
+    if data.kind == "retrieval":
+        return {"all": ranking_agreement(a.q_vectors, a.p_vectors, b.q_vectors, b.p_vectors),
+                "pairs": {}}
+    pairs = {(la, lb): ranking_agreement(a.q_vectors[qa], a.p_vectors[pb],
+                                         b.q_vectors[qa], b.p_vectors[pb])
+             for la, lb, qa, pb, _rel in parallel_tasks(data.langs, data.groups)}
+    return {"all": average(pairs) if pairs else {}, "pairs": pairs}
 
 
 def _short(text: str, n: int = 60) -> str:

@@ -1,5 +1,6 @@
 """Translations tab: how is this said elsewhere (learner view), which translations look
-wrong (suspects), mining pairs between two loaded sets, and retrieval quality figures.
+wrong (suspects), mining pairs between two loaded sets, and retrieval quality figures (a
+table and a bar chart of one metric per language pair, or per prefix rule with Prefix A/B).
 Symmetric tasks: the 'query: ' form on both sides (model cards)."""
 
 from __future__ import annotations
@@ -7,8 +8,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -17,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSplitter,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -27,6 +31,8 @@ from e5desk.gui.session import Session
 from e5desk.gui.tables import ColumnTableModel
 
 ROLE = "query"
+_BAR_BRUSH = pg.mkBrush(70, 130, 180)
+_SUMMARY_BRUSH = pg.mkBrush(230, 140, 40)
 
 
 def _table(model: ColumnTableModel) -> QTableView:
@@ -200,24 +206,29 @@ class TranslationsView(QWidget):
 
     # -- mining -----------------------------------------------------------------------
     def _mining(self) -> QWidget:
-        from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD
+        from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD, MODES
 
         w = QWidget()
         self.mine_src, self.mine_tgt = QComboBox(), QComboBox()
         self.threshold = QLineEdit(str(DEFAULT_MARGIN_THRESHOLD))
         self.threshold.setMaximumWidth(70)
+        self.mine_mode = QComboBox()
+        self.mine_mode.addItems(list(MODES))
+        self.mine_mode.setToolTip("forward: each source sentence's best target; backward: each "
+                                  "target's best source; intersect: pairs both agree on")
         go = QPushButton("Mine")
         self.mine_model = ColumnTableModel()
         self.mine_table = _table(self.mine_model)
         row = QHBoxLayout()
         for widget in (QLabel("Source set"), self.mine_src, QLabel("target set"),
-                       self.mine_tgt, QLabel("margin ≥"), self.threshold, go):
+                       self.mine_tgt, QLabel("mode"), self.mine_mode, QLabel("margin ≥"),
+                       self.threshold, go):
             row.addWidget(widget)
         row.addStretch(1)
         layout = QVBoxLayout(w)
         layout.addLayout(row)
-        layout.addWidget(QLabel("Ratio margin over the 4 nearest neighbours both ways; pairs "
-                                "both directions agree on (intersection)."))
+        layout.addWidget(QLabel("Ratio margin over the 4 nearest neighbours both ways; "
+                                "intersect keeps the pairs both directions agree on."))
         layout.addWidget(self.mine_table, 1)
         go.clicked.connect(self.mine_sets)
         return w
@@ -234,6 +245,7 @@ class TranslationsView(QWidget):
         except ValueError:
             self.status.emit("The margin threshold must be a number, e.g. 1.02")
             return
+        mode = self.mine_mode.currentText()
         names = np.array([str(x) for x in c.set_name])
         src_rows = np.flatnonzero(names == s_name)
         tgt_rows = np.flatnonzero(names == t_name)
@@ -244,8 +256,8 @@ class TranslationsView(QWidget):
 
         def with_vectors(vectors):
             def job(progress, cancelled):
-                return mine(vectors[src_rows], vectors[tgt_rows], threshold=threshold,
-                            progress=progress, cancelled=cancelled)
+                return mine(vectors[src_rows], vectors[tgt_rows], mode=mode,
+                            threshold=threshold, progress=progress, cancelled=cancelled)
 
             self.session.runner.start("Mining", job, lambda pairs: self._show_pairs(
                 pairs, src_rows, tgt_rows))
@@ -264,50 +276,153 @@ class TranslationsView(QWidget):
 
     # -- evaluation -------------------------------------------------------------------
     def _evaluation(self) -> QWidget:
+        from e5desk.core.evaluate import METRICS
+
         w = QWidget()
         go = QPushButton("Evaluate the loaded sets")
+        self.prefix_ab = QCheckBox("Prefix A/B")
+        self.prefix_ab.setToolTip("The same evaluation with query/passage, query/query and no "
+                                  "prefix, side by side (one row and bar per rule)")
+        self.eval_metric = QComboBox()
+        self.eval_metric.addItems(METRICS)
         self.eval_model = ColumnTableModel()
         self.eval_table = _table(self.eval_model)
+        self.eval_plot = pg.PlotWidget()
+        self.eval_plot.setBackground(None)
+        self.eval_plot.setMouseEnabled(x=True, y=False)
+        self.eval_plot.setYRange(0, 1.08, padding=0)
+        self.eval_plot.setLabel("left", self.eval_metric.currentText())
+        self.eval_bars = pg.BarGraphItem(x=[], height=[], width=0.7)
+        self.eval_plot.addItem(self.eval_bars)
+        self._bar_labels: list[pg.TextItem] = []
+        self.eval_results: dict[str, dict] = {}
+        self._eval_job = None
+        row = QHBoxLayout()
+        for widget in (go, self.prefix_ab, QLabel("Chart:"), self.eval_metric):
+            row.addWidget(widget)
+        row.addStretch(1)
+        self.eval_hover = QLabel("Hover a bar to see its name and value.")
+        chart = QWidget()
+        chart_layout = QVBoxLayout(chart)
+        chart_layout.setContentsMargins(0, 0, 0, 0)
+        chart_layout.addWidget(self.eval_plot, 1)
+        chart_layout.addWidget(self.eval_hover)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.eval_table)
+        split.addWidget(chart)
         layout = QVBoxLayout(w)
         layout.addWidget(QLabel("Parallel sets: each language's sentences as queries, the other "
                                 "language's as passages, translations relevant. Retrieval "
                                 "data (train.jsonl): its queries and passages."))
-        layout.addWidget(go)
-        layout.addWidget(self.eval_table, 1)
+        layout.addLayout(row)
+        layout.addWidget(split, 1)
         go.clicked.connect(self.evaluate)
+        self.eval_metric.currentTextChanged.connect(lambda _m: self._draw_bars())
+        self.eval_plot.scene().sigMouseMoved.connect(self._bar_hovered)
         return w
 
+    def bar_at(self, x: float, y: float) -> int | None:
+        """Row of the bar under plot coordinates (x, y), if any."""
+        names, values = self.bar_values()
+        i = int(round(x))
+        if 0 <= i < len(names) and abs(x - i) <= 0.35:
+            top = 0.0 if np.isnan(values[i]) else float(values[i])
+            if 0 <= y <= max(top, 0.02):
+                return i
+        return None
+
+    def _bar_hovered(self, pos) -> None:
+        point = self.eval_plot.getPlotItem().vb.mapSceneToView(pos)
+        i = self.bar_at(point.x(), point.y())
+        if i is not None:
+            names, values = self.bar_values()
+            self.eval_hover.setText(f"{names[i]}: {self.eval_metric.currentText()} "
+                                    f"{values[i]:.3f}")
+
     def evaluate(self) -> None:
-        from e5desk.core.evaluate import average, evaluate_parallel, evaluate_retrieval
+        from e5desk.core.evaluate import PREFIX_VARIANTS, EvalData, run_evaluation
 
         c, enc = self.session.combined, self.session.encoder
         if c is None or enc is None:
+            self.status.emit("Load a model and a sentence set first.")
             return
-        texts, langs, groups, roles = list(c.text), list(c.lang), list(c.group), list(c.role)
-        relevance = dict(c.relevance)
+        ab = self.prefix_ab.isChecked()
+        # Vectors the session already holds for every loaded sentence are reused.
+        known = {role: v for role in ("query", "passage", "raw")
+                 if (v := self.session.vectors(role)) is not None and len(v) == len(c)}
+
+        def encode(texts, role, progress=None, cancelled=None):
+            if role in known and len(texts) == len(known[role]):
+                return known[role]
+            return enc.encode(texts, role=role, progress=progress, cancelled=cancelled)
 
         def job(progress, cancelled):
-            if relevance:
-                q_rows = sorted(relevance)
-                p_rows = [i for i, r in enumerate(roles) if r == "passage"]
-                where = {r: n for n, r in enumerate(p_rows)}
-                rel = [{where[p] for p in relevance[q] if p in where} for q in q_rows]
-                q = enc.encode([texts[i] for i in q_rows], role="query")
-                p = enc.encode([texts[i] for i in p_rows], role="passage")
-                return {"queries vs passages": evaluate_retrieval(q, p, rel)}
-            vectors = enc.encode(texts, role=ROLE, progress=progress, cancelled=cancelled)
-            pairs = evaluate_parallel(vectors, langs, groups)
-            out = {"all language pairs": average(pairs)} if pairs else {}
-            out.update({f"{a} → {b}": r for (a, b), r in itertools.islice(pairs.items(), 200)})
+            data = EvalData.from_set(c)
+            if data.kind != "parallel":
+                known.clear()  # retrieval: queries and passages are subsets of the rows
+            runs = run_evaluation(encode, data, list(PREFIX_VARIANTS) if ab else None,
+                                  progress=progress, cancelled=cancelled)
+            if ab:
+                return {rule: run.metrics for rule, run in runs.items()}
+            run = runs[data.default_rule]
+            if data.kind == "retrieval":
+                return {"queries vs passages": run.metrics}
+            out = {"all language pairs": run.metrics} if run.pairs else {}
+            out.update({f"{a} → {b}": r for (a, b), r in itertools.islice(run.pairs.items(),
+                                                                           200)})
             return out
 
-        self.session.runner.start("Evaluating", job, self._show_eval)
+        if self._eval_job is not None:
+            self._eval_job.cancel()  # a newer request replaces a running one
+        self._eval_job = self.session.runner.start("Evaluating", job, self._show_eval)
 
     def _show_eval(self, results: dict) -> None:
-        metrics = ["MRR@10", "Recall@1", "Recall@5", "Recall@10", "nDCG@10", "P@1"]
+        from e5desk.core.evaluate import METRICS
+
+        self._eval_job = None
+        self.eval_results = results
         names = list(results)
         self.eval_model.set_data(
-            ["", *metrics], [names, *[np.array([results[n].get(m, np.nan) for n in names])
-                                     for m in metrics]],
-            [None] + [".3f"] * len(metrics))
+            ["", *METRICS], [names, *[np.array([results[n].get(m, np.nan) for n in names])
+                                     for m in METRICS]],
+            [None] + [".3f"] * len(METRICS))
         _fit(self.eval_table, 0)
+        self._draw_bars()
+
+    def bar_values(self) -> tuple[list[str], np.ndarray]:
+        """Names and heights of the bars: the chosen metric per row of the table."""
+        metric = self.eval_metric.currentText()
+        names = list(self.eval_results)
+        return names, np.array([self.eval_results[n].get(metric, np.nan) for n in names],
+                               dtype=float)
+
+    def _draw_bars(self) -> None:
+        names, values = self.bar_values()
+        for label in self._bar_labels:
+            self.eval_plot.removeItem(label)
+        self._bar_labels = []
+        x = np.arange(len(names), dtype=float)
+        heights = np.nan_to_num(values, nan=0.0)
+        # A mean over language pairs (first row) stands out from the pairs it sums up.
+        summary = len(names) > 1 and names[0] == "all language pairs"
+        brushes = [_SUMMARY_BRUSH if summary and i == 0 else _BAR_BRUSH
+                   for i in range(len(names))]
+        self.eval_bars.setOpts(x=x, height=heights, width=0.7, brushes=brushes)
+        # Names under at most 12 bars, so they do not overlap; hovering names any bar.
+        step = max(1, -(-len(names) // 12))
+        self.eval_plot.getAxis("bottom").setTicks(
+            [[(float(i), names[i]) for i in range(0, len(names), step)], []])
+        self.eval_plot.setLabel("left", self.eval_metric.currentText())
+        self.eval_hover.setText(("Orange: the mean over all language pairs. " if summary else "")
+                                + "Hover a bar to see its name and value.")
+        if len(names) <= 12:  # few bars: write the values on them
+            for xi, v in zip(x, values, strict=True):
+                inside = not np.isnan(v) and v > 0.15
+                label = pg.TextItem("–" if np.isnan(v) else f"{v:.3f}",
+                                    anchor=(0.5, 0.0 if inside else 1.0),
+                                    color=(255, 255, 255) if inside else (40, 40, 40))
+                label.setPos(xi, v if inside else (0 if np.isnan(v) else v))
+                self.eval_plot.addItem(label)
+                self._bar_labels.append(label)
+        self.eval_plot.setXRange(-0.6, max(len(names), 1) - 0.4, padding=0)
+        self.eval_plot.setYRange(0, 1.08, padding=0)
