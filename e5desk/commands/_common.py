@@ -15,9 +15,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--family", default=None,
                         help="override the detected model family (e.g. multilingual-e5-base)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    parser.add_argument("--precision", default="exact", choices=["exact", "fast"],
-                        help="fast = bfloat16 on CPUs that support it (int8 otherwise), "
-                        "float16 on GPUs")
+    parser.add_argument("--precision", default="exact", choices=["exact", "fast", "int8"],
+                        help="fast = float16 on GPUs, bfloat16 on CPUs with native bf16 "
+                        "(else exact); int8 = dynamic int8 on the CPU: faster, less accurate")
     parser.add_argument("--batch-size", type=int, default=None, metavar="N")
     parser.add_argument("--threads", type=int, default=None, metavar="N")
     parser.add_argument("--long-text", default="truncate", choices=["truncate", "windows"],

@@ -31,7 +31,7 @@ class ModelPanel(QWidget):
         self.models = QComboBox()
         self.models.setMinimumContentsLength(18)
         self.device = QComboBox()
-        self.fast = QCheckBox("Fast (bfloat16 / int8 on CPU, float16 on GPU)")
+        self.fast = QCheckBox("Fast (float16 on GPU, bfloat16 on CPUs that have it)")
         self.load_button = QPushButton("Load")
         add = QPushButton("Add folder…")
         self.card = QLabel("No model loaded.")
