@@ -8,7 +8,17 @@ import pytest
 from e5desk.core.alignment import cross_lingual_p_at_1, mixing_score
 from e5desk.core.clusters import default_tokens, describe_clusters, hdbscan_labels
 from e5desk.core.errors import Cancelled, E5DeskError
-from e5desk.core.projection import MapParams, center_languages, exact_knn, project, umap_2d
+from e5desk.core.projection import (
+    MapParams,
+    cell_knn,
+    center_languages,
+    exact_knn,
+    knn,
+    points_in_polygon,
+    points_in_rect,
+    project,
+    umap_2d,
+)
 
 
 def unit(x):
@@ -80,6 +90,85 @@ def test_exact_knn_and_cancel(parallel):
     assert (np.diff(dist, axis=1) >= -1e-6).all()
     with pytest.raises(Cancelled):
         umap_2d(vectors, cancelled=lambda: True)
+
+
+def clustered(n: int, dim: int = 32, centres: int = 20, noise: float = 0.6, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    c = rng.normal(size=(centres, dim))
+    return unit(c[rng.integers(0, centres, n)] + rng.normal(size=(n, dim)) * noise)
+
+
+def test_exact_knn_matches_brute_force():
+    x = clustered(700)
+    idx, dist = exact_knn(x, 10, block=128)
+    sims = x @ x.T
+    np.fill_diagonal(sims, 2.0)
+    expected = np.argsort(-sims, axis=1, kind="stable")[:, :10]
+    assert (idx == expected).mean() > 0.999  # float ties aside
+    np.testing.assert_allclose(dist[:, 1:], 1 - np.take_along_axis(sims, expected, 1)[:, 1:],
+                               atol=1e-5)
+
+
+def test_cell_knn_finds_nearly_all_true_neighbours():
+    x = clustered(4000)
+    exact, _ = exact_knn(x, 15)
+    approx, dist = cell_knn(x, 15, cell_size=100)  # 40 cells, each searches 4
+    assert (approx[:, 0] == np.arange(len(x))).all() and (dist[:, 0] == 0).all()
+    assert (np.diff(dist, axis=1) >= -1e-6).all()
+    recall = np.mean([len(set(a) & set(e)) / 15 for a, e in zip(approx, exact, strict=True)])
+    assert recall > 0.95
+    again, _ = cell_knn(x, 15, cell_size=100)
+    assert np.array_equal(approx, again)  # deterministic
+    # Distances are the true cosine distances of the rows found.
+    true = 1 - np.einsum("ij,ikj->ik", x, x[approx])
+    np.testing.assert_allclose(dist[:, 1:], true[:, 1:], atol=1e-5)
+
+
+def test_cell_knn_small_cells_still_give_k_neighbours():
+    x = clustered(300, centres=3)
+    idx, _ = cell_knn(x, 40, probes=1, cell_size=10)  # cells of ~10 rows, k = 40
+    assert idx.shape == (300, 40)
+    assert all(len(set(row)) == 40 for row in idx)
+
+
+def test_knn_switches_to_cells_above_the_limit(monkeypatch):
+    x = clustered(500)
+    monkeypatch.setattr("e5desk.core.projection.EXACT_KNN_MAX", 100)
+    assert np.array_equal(knn(x, 5)[0], cell_knn(x, 5)[0])
+    monkeypatch.setattr("e5desk.core.projection.EXACT_KNN_MAX", 1000)
+    assert np.array_equal(knn(x, 5)[0], exact_knn(x, 5)[0])
+
+
+def test_points_in_rect_by_hand():
+    coords = np.array([[0, 0], [1, 1], [2, 2], [1, 3], [-1, 1]], dtype=np.float32)
+    assert points_in_rect(coords, 0, 0, 2, 2).tolist() == [0, 1, 2]  # edges included
+    assert points_in_rect(coords, 2, 3, -1, 0.5).tolist() == [1, 2, 3, 4]  # any corner order
+    assert points_in_rect(coords, 5, 5, 6, 6).tolist() == []
+
+
+def inside_brute_force(point, polygon) -> bool:
+    """Even-odd rule, one point at a time (the textbook loop)."""
+    x, y = point
+    inside = False
+    for (ax, ay), (bx, by) in zip(polygon, np.roll(polygon, -1, axis=0), strict=True):
+        if (ay > y) != (by > y) and x < ax + (y - ay) * (bx - ax) / (by - ay):
+            inside = not inside
+    return inside
+
+
+def test_points_in_polygon_matches_brute_force():
+    rng = np.random.default_rng(3)
+    coords = rng.uniform(-2, 2, size=(3000, 2))
+    coords[:50] = np.round(coords[:50] * 2) / 2  # some level with vertices
+    angles = np.linspace(0, 2 * np.pi, 11)[:-1]
+    star = np.c_[np.cos(angles), np.sin(angles)] * np.where(np.arange(10) % 2, 0.6, 1.8)[:, None]
+    lasso = np.c_[np.cos(angles * 3) + rng.normal(0, 0.2, 10), np.sin(angles) * 1.5]
+    square = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1], [-1, -1]], dtype=float)
+    for polygon in (star, lasso, square):
+        expected = [i for i, p in enumerate(coords) if inside_brute_force(p, polygon)]
+        assert points_in_polygon(coords, polygon).tolist() == expected
+        assert 0 < len(expected) < len(coords)
+    assert points_in_polygon(coords, star[:2]).tolist() == []  # not a polygon
 
 
 def test_umap_is_deterministic_and_puts_translations_together(parallel):

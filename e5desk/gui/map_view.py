@@ -1,36 +1,72 @@
 """The map: sentences placed by meaning (PCA preview, then UMAP), coloured by language,
-cluster or set; hover for the sentence, click for its nearest neighbours in every language
-and lines to its translations; clusters labelled at their centres."""
+cluster, set or score to the current query; hover for the sentence, click for its nearest
+neighbours in every language and lines to its translations; clusters labelled at their
+centres; rectangle or lasso selection into a table that exports to CSV.
+
+Drawing stays smooth at 1M points: ``MapPoints`` paints every point as a fragment of one
+small pixmap atlas (one disc per colour, no per-point pens or brushes), and when more than
+``MapPoints.budget`` points are in view it draws a fixed random sample of them (the first
+ones of a random draw order that lie in view), so the cost of a frame is bounded by the
+budget, not by the size of the map. Selection always counts every point.
+"""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from pyqtgraph.Qt import internals
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QImage,
+    QLinearGradient,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QPolygonF,
+)
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
     QCheckBox,
     QComboBox,
+    QFileDialog,
+    QGraphicsPathItem,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QSplitter,
+    QTableView,
     QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from e5desk.gui.session import Session
+from e5desk.gui.tables import ColumnTableModel
 
 METHODS = {"umap": "UMAP (cosine)", "pca": "PCA (instant)", "tsne": "t-SNE"}
-COLOUR_BY = {"lang": "language", "cluster": "cluster", "set": "set"}
+COLOUR_BY = {"lang": "language", "cluster": "cluster", "set": "set",
+             "score": "score to the query"}
 MAP_ROLE = "query"  # clustering and features use the query form (model cards)
+ALL_LINKS_MAX = 20_000  # points; more links than that only hide the map
+SCORE_LEVELS = 64  # colours along the score colour map
+SCORE_BANDS = 5  # legend entries (toggle a band of scores on and off)
+# Light and quiet for low scores, dark and warm for high ones (on the white map).
+SCORE_MAP = pg.ColorMap([0.0, 0.35, 0.7, 1.0],
+                        [(205, 212, 224), (96, 150, 205), (235, 140, 50), (175, 20, 45)])
 
 
 def palette(n: int) -> list[QColor]:
@@ -38,9 +74,311 @@ def palette(n: int) -> list[QColor]:
             for i in range(n)]
 
 
+def factorize(values) -> tuple[list[str], np.ndarray]:
+    """Sorted distinct names and each value's index among them (None -> "?")."""
+    index: dict = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64,
+                        count=len(values))
+    names = ["?" if v is None else str(v) for v in index]
+    order = np.argsort(np.array(names, dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return [names[i] for i in order], rank[codes] if len(codes) else codes
+
+
+class MapPoints(pg.GraphicsObject):
+    """Every point of a map in one item, drawn as pixmap fragments with level of detail.
+
+    Points keep a fixed random draw order. A frame draws, among the points in view whose
+    colour is shown, the first ``budget`` in that order: all of them when zoomed in, a
+    stable random sample when zoomed out. Hover and click find the nearest drawn point.
+    """
+
+    clicked = Signal(int)  # row
+
+    def __init__(self, size: float = 8, budget: int = 60_000, ring: bool = False,
+                 tip: Callable[[int], str] | None = None) -> None:
+        super().__init__()
+        self.size, self.budget, self.ring, self.tip = size, budget, ring, tip
+        self.on_top = False  # draw higher colour codes last (scores: best on top)
+        self._xy = np.zeros((0, 2), dtype=np.float32)  # in draw order
+        self._rows = np.zeros(0, dtype=np.int64)  # draw order -> row
+        self._codes = np.zeros(0, dtype=np.int32)  # colour code, in draw order
+        self._colours: list[QColor] = [QColor(120, 120, 120)]
+        self._shown = np.ones(1, dtype=bool)  # per colour code
+        self._vis = np.zeros(0, dtype=np.int64)  # draw-order positions of shown points
+        self._vis_xy = self._xy
+        self._bounds: QRectF | None = None
+        self._atlas: QPixmap | None = None
+        self._atlas_dpr = 0.0
+        self._src = np.zeros((1, 4))
+        self._frags = internals.PrimitiveArray(QPainter.PixmapFragment, 10)
+        self._drawn = np.zeros(0, dtype=np.int64)  # draw-order positions of the last frame
+        self._tip_cleared = True
+
+    # -- data -------------------------------------------------------------------------
+    def set_points(self, coords: np.ndarray, seed: int = 0) -> None:
+        coords = np.asarray(coords, dtype=np.float32).reshape(-1, 2)
+        self.prepareGeometryChange()
+        self._rows = np.random.default_rng(seed).permutation(len(coords))
+        self._xy = np.ascontiguousarray(coords[self._rows])
+        self._codes = np.zeros(len(coords), dtype=np.int32)
+        self._shown = np.ones(len(self._colours), dtype=bool)
+        if len(coords):
+            (x0, y0), (x1, y1) = coords.min(axis=0), coords.max(axis=0)
+            self._bounds = QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+        else:
+            self._bounds = None
+        self._drawn = np.zeros(0, dtype=np.int64)
+        self._update_shown()
+        self.informViewBoundsChanged()
+
+    def clear(self) -> None:
+        self.set_points(np.zeros((0, 2)))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def set_colours(self, codes: np.ndarray, colours: list[QColor],
+                    on_top: bool = False) -> None:
+        """``codes``: a colour index per row (in row order)."""
+        self._codes = np.asarray(codes, dtype=np.int32)[self._rows]
+        self._colours = list(colours) or [QColor(120, 120, 120)]
+        self._shown = np.ones(len(self._colours), dtype=bool)
+        self.on_top = on_top
+        self._atlas = None
+        self._update_shown()
+
+    def set_shown(self, shown: np.ndarray) -> None:
+        """Which colour codes are drawn (legend check boxes)."""
+        self._shown = np.asarray(shown, dtype=bool)
+        self._update_shown()
+
+    def _update_shown(self) -> None:
+        if len(self._shown) and self._shown.all():
+            self._vis = np.arange(len(self._rows))
+            self._vis_xy = self._xy
+        else:
+            self._vis = np.flatnonzero(self._shown[self._codes]) if len(self._codes) else \
+                np.zeros(0, dtype=np.int64)
+            self._vis_xy = self._xy[self._vis]
+        self.update()
+
+    def drawn_rows(self) -> np.ndarray:
+        """Rows painted in the last frame."""
+        return self._rows[self._drawn]
+
+    # -- geometry ---------------------------------------------------------------------
+    def _pad(self) -> tuple[float, float]:
+        """Half a symbol (plus a pixel) in data units along x and y."""
+        px, py = self.pixelVectors()
+        half = self.size / 2 + 1
+        try:
+            return (0.0 if px is None else px.length() * half,
+                    0.0 if py is None else py.length() * half)
+        except OverflowError:
+            return 0.0, 0.0
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        if self._bounds is None:
+            return QRectF()
+        dx, dy = self._pad()
+        return self._bounds.adjusted(-dx, -dy, dx, dy)
+
+    def viewTransformChanged(self) -> None:  # noqa: N802
+        self.prepareGeometryChange()
+        super().viewTransformChanged()  # forgets the cached view rectangle
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):  # noqa: N802
+        if not len(self._xy):
+            return None, None
+        values = self._xy[:, ax]
+        if frac >= 1.0:
+            return float(values.min()), float(values.max())
+        return tuple(float(v) for v in np.percentile(values, [50 * (1 - frac),
+                                                              50 * (1 + frac)]))
+
+    def pixelPadding(self) -> float:  # noqa: N802
+        return self.size / 2 + 1
+
+    # -- drawing ----------------------------------------------------------------------
+    def _build_atlas(self, dpr: float) -> None:
+        cell = int(np.ceil((self.size + 3) * dpr))
+        cols = min(len(self._colours), 32)
+        rows = -(-len(self._colours) // cols)
+        image = QImage(cols * cell, rows * cell, QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        d = self.size * dpr
+        src = np.zeros((len(self._colours), 4))
+        for i, colour in enumerate(self._colours):
+            x, y = (i % cols) * cell, (i // cols) * cell
+            if self.ring:
+                painter.setPen(QPen(colour, 2 * dpr))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+            else:
+                edge = QColor(colour).darker(135)
+                edge.setAlpha(170)
+                painter.setPen(QPen(edge, 0.8 * dpr))
+                painter.setBrush(QBrush(colour))
+            painter.drawEllipse(QRectF(x + (cell - d) / 2, y + (cell - d) / 2, d, d))
+            src[i] = (x, y, cell, cell)
+        painter.end()
+        self._atlas, self._atlas_dpr, self._src = QPixmap.fromImage(image), dpr, src
+
+    def _in_view(self) -> np.ndarray:
+        """Positions (into the shown points) to draw for the current view, in draw order."""
+        rect = self.viewRect()
+        xy = self._vis_xy
+        if rect is None or not len(xy):
+            return np.zeros(0, dtype=np.int64)
+        dx, dy = self._pad()
+        x0, x1 = rect.left() - dx, rect.right() + dx
+        y0, y1 = rect.top() - dy, rect.bottom() + dy
+
+        def inside(a: np.ndarray) -> np.ndarray:
+            return (a[:, 0] >= x0) & (a[:, 0] <= x1) & (a[:, 1] >= y0) & (a[:, 1] <= y1)
+
+        n, budget = len(xy), self.budget
+        if n <= budget:
+            return np.flatnonzero(inside(xy))
+        # Estimate the share of points in view from the head of the random order, then
+        # scan only as far as needed to find ``budget`` of them.
+        share = inside(xy[:4096]).mean()
+        stop = n if share == 0 else min(n, int(budget / share * 1.2) + 4096)
+        found = np.flatnonzero(inside(xy[:stop]))[:budget]
+        if len(found) < budget and stop < n:
+            more = np.flatnonzero(inside(xy[stop:]))[: budget - len(found)] + stop
+            found = np.concatenate([found, more])
+        return found
+
+    def paint(self, p: QPainter, option, widget=None) -> None:
+        pos = self._in_view()
+        self._drawn = self._vis[pos]
+        if not len(pos):
+            return
+        dpr = widget.devicePixelRatioF() if widget is not None else 1.0
+        if self._atlas is None or dpr != self._atlas_dpr:
+            self._build_atlas(dpr)
+        codes = self._codes[self._drawn]
+        if self.on_top:
+            order = np.argsort(codes, kind="stable")
+            pos, codes, self._drawn = pos[order], codes[order], self._drawn[order]
+        xy = self._vis_xy[pos].astype(np.float64)
+        t = p.transform()
+        self._frags.resize(len(pos))
+        frags = self._frags.ndarray()
+        frags[:, 0] = t.m11() * xy[:, 0] + t.m21() * xy[:, 1] + t.m31()
+        frags[:, 1] = t.m12() * xy[:, 0] + t.m22() * xy[:, 1] + t.m32()
+        np.clip(frags[:, :2], -2 ** 30, 2 ** 30, out=frags[:, :2])
+        frags[:, 2:6] = self._src[codes]
+        frags[:, 6:10] = (1 / dpr, 1 / dpr, 0.0, 1.0)
+        p.resetTransform()
+        p.drawPixmapFragments(*self._frags.drawargs(), self._atlas)
+
+    # -- interaction ------------------------------------------------------------------
+    def row_at(self, pos: QPointF) -> int:
+        """The drawn point under ``pos`` (item coordinates), nearest first; -1 if none."""
+        if not len(self._drawn):
+            return -1
+        px, py = self.pixelVectors()
+        if px is None or py is None or px.length() == 0 or py.length() == 0:
+            return -1
+        xy = self._xy[self._drawn]
+        d2 = ((xy[:, 0] - pos.x()) / px.length()) ** 2 + ((xy[:, 1] - pos.y()) / py.length()) ** 2
+        best = int(np.argmin(d2))
+        if d2[best] > (self.size / 2 + 2) ** 2:
+            return -1
+        return int(self._rows[self._drawn[best]])
+
+    def hoverEvent(self, ev) -> None:  # noqa: N802
+        vb = self.getViewBox()
+        if vb is None or self.tip is None:
+            return
+        row = -1 if ev.exit else self.row_at(ev.pos())
+        if row >= 0:
+            vb.setToolTip(self.tip(row))
+            self._tip_cleared = False
+        elif not self._tip_cleared:
+            vb.setToolTip("")
+            self._tip_cleared = True
+
+    def mouseClickEvent(self, ev) -> None:  # noqa: N802
+        if ev.button() != Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        row = self.row_at(ev.pos())
+        if row < 0:
+            ev.ignore()
+            return
+        ev.accept()
+        self.clicked.emit(row)
+
+
+class MapViewBox(pg.ViewBox):
+    """Pan and zoom as usual; selection by rectangle or lasso when the tool says so, or
+    with Shift (rectangle) or Ctrl (lasso) held while dragging."""
+
+    region_selected = Signal(str, object)  # "rect", (x0, y0, x1, y1) | "lasso", (m, 2)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tool = "pan"  # "pan" | "rect" | "lasso"
+        self._band = QGraphicsPathItem()
+        self._band.setPen(pg.mkPen((40, 40, 40), width=1, style=Qt.PenStyle.DashLine))
+        self._band.setBrush(QBrush(QColor(60, 120, 220, 40)))
+        self._band.setZValue(1e9)
+        self._band.hide()
+        self.addItem(self._band, ignoreBounds=True)
+        self._trace: list[QPointF] = []
+        self._last = QPointF()
+
+    def drag_tool(self, ev) -> str:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return "pan"
+        mods = ev.modifiers()
+        if mods & Qt.KeyboardModifier.ShiftModifier:
+            return "rect"
+        if mods & Qt.KeyboardModifier.ControlModifier:
+            return "lasso"
+        return self.tool
+
+    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802
+        tool = self.drag_tool(ev) if axis is None else "pan"
+        if tool == "pan":
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        here = self.mapToView(ev.pos())
+        if ev.isStart() or not self._trace:
+            self._trace = [self.mapToView(ev.buttonDownPos())]
+            self._last = ev.buttonDownPos()
+        if tool == "lasso" and (ev.pos() - self._last).manhattanLength() >= 3:
+            self._trace.append(here)
+            self._last = ev.pos()
+        path = QPainterPath()
+        if tool == "rect":
+            path.addRect(QRectF(self._trace[0], here).normalized())
+        else:
+            path.addPolygon(QPolygonF([*self._trace, here]))
+            path.closeSubpath()
+        self._band.setPath(path)
+        self._band.show()
+        if ev.isFinish():
+            self._band.hide()
+            start, self._trace = self._trace, []
+            if tool == "rect":
+                self.region_selected.emit("rect", (start[0].x(), start[0].y(),
+                                                   here.x(), here.y()))
+            else:
+                polygon = np.array([(q.x(), q.y()) for q in [*start, here]])
+                self.region_selected.emit("lasso", polygon)
+
+
 class MapView(QWidget):
     status = Signal(str)
-    changed = Signal()  # a new map was drawn
+    changed = Signal()  # a new map was drawn, or the selection changed (saved in projects)
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +389,19 @@ class MapView(QWidget):
         self.clusters = []
         self.selected: int | None = None
         self.highlight = np.zeros(0, dtype=int)
+        self.selection = np.zeros(0, dtype=np.int64)
+        self.scores: np.ndarray | None = None  # score (cos x 100) of each row to the query
+        self.score_query: str | None = None
+        self._score_key = None  # (query, vectors) the scores belong to
+        self._score_job = None
+        self._query_source: Callable[[], str | None] | None = None
+        self._row_codes = np.zeros(0, dtype=np.int64)  # colour code per row
+        self._legend_of_code = np.zeros(0, dtype=np.int64)  # colour code -> legend entry
+        self._shown_codes = np.ones(0, dtype=bool)
+        self._langs_for = None
+        self._langs = np.zeros(0, dtype=object)
+        self._restore_selection = None
+        self._table_source = None  # (combined, scores) the table columns come from
 
         self.method = QComboBox()
         for key, label in METHODS.items():
@@ -62,32 +413,115 @@ class MapView(QWidget):
         self.colour = QComboBox()
         for key, label in COLOUR_BY.items():
             self.colour.addItem(f"Colour by {label}", key)
+        self.colour.setItemData(
+            self.colour.findData("score"),
+            "Score (cosine x 100) of every sentence to the first query typed in the Scores "
+            "tab, from light (low) to dark red (high)", Qt.ItemDataRole.ToolTipRole)
         self.compute = QPushButton("Compute map")
         self.search = QLineEdit()
         self.search.setPlaceholderText("Find on the map: type a sentence in any language, Enter")
         self.figures = QLabel("")
         self.figures.setWordWrap(True)
 
-        self.plot = pg.PlotWidget()
+        # Mouse tools: pan/zoom (default), rectangle, lasso.
+        self.tools = QButtonGroup(self)
+        tool_row = QHBoxLayout()
+        tool_row.addWidget(QLabel("Mouse:"))
+        for key, text, tip in (
+                ("pan", "Pan/zoom", "Drag to pan, wheel to zoom (hold Shift to select a "
+                 "rectangle, Ctrl for a lasso)"),
+                ("rect", "Select rectangle", "Drag a rectangle: its sentences are listed "
+                 "below the map (Shift+drag does the same in any mode)"),
+                ("lasso", "Select lasso", "Draw a loop around sentences: they are listed "
+                 "below the map (Ctrl+drag does the same in any mode)")):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setCheckable(True)
+            button.setProperty("tool", key)
+            button.setChecked(key == "pan")
+            self.tools.addButton(button)
+            tool_row.addWidget(button)
+        self.all_links_box = QCheckBox("All translation links")
+        self.all_links_box.setToolTip(
+            "Lines between the translations of every meaning (each member of a group to the "
+            f"group's first sentence). Only for maps of up to {ALL_LINKS_MAX:,} points: "
+            "beyond that the lines hide the map; click a point to see its own links.")
+        tool_row.addSpacing(12)
+        tool_row.addWidget(self.all_links_box)
+        tool_row.addStretch(1)
+        self.lod_note = QLabel("")
+        self.lod_note.setStyleSheet("color: #666")
+        tool_row.addWidget(self.lod_note)
+
+        self.view_box = MapViewBox()
+        self.plot = pg.PlotWidget(viewBox=self.view_box)
         self.plot.setBackground("w")
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setAspectLocked(True)
-        self.scatter = pg.ScatterPlotItem(size=8, pxMode=True, hoverable=True,
-                                          tip=self._tip, pen=None)
+        self.scatter = MapPoints(size=8, tip=lambda row: self._tip(0, 0, row))
+        self.selection_points = MapPoints(size=13, ring=True)
+        self.selection_points.set_colours(np.zeros(0), [QColor(20, 20, 20)])
+        self.all_links = pg.PlotCurveItem(pen=pg.mkPen((90, 90, 90, 70), width=1),
+                                          connect="pairs")
         self.links = pg.PlotDataItem(pen=pg.mkPen((40, 40, 40, 160), width=1.5),
                                      connect="pairs")
         self.found = pg.ScatterPlotItem(size=16, pxMode=True, brush=None,
                                         pen=pg.mkPen((220, 30, 30), width=2))
+        self.plot.addItem(self.all_links)
         self.plot.addItem(self.links)
         self.plot.addItem(self.scatter)
+        self.plot.addItem(self.selection_points)
         self.plot.addItem(self.found)
         self.cluster_text: list[pg.TextItem] = []
+
+        # Legend: colour entries (check to show/hide), and the score scale when scoring.
+        self.score_caption = QLabel("")
+        self.score_caption.setWordWrap(True)
+        self.score_bar = QLabel()
+        self.score_bar.setToolTip("Score (cosine x 100) to the query: low on the left, "
+                                  "high on the right")
+        self.score_caption.hide()
+        self.score_bar.hide()
         self.legend = QListWidget()
-        self.legend.setMaximumWidth(170)
+        legend_box = QWidget()
+        legend_layout = QVBoxLayout(legend_box)
+        legend_layout.setContentsMargins(0, 0, 0, 0)
+        legend_layout.addWidget(self.score_caption)
+        legend_layout.addWidget(self.score_bar)
+        legend_layout.addWidget(self.legend, 1)
+        legend_box.setMaximumWidth(190)
         self.neighbours = QTextBrowser()
         self.neighbours.setPlaceholderText("Click a point: its nearest sentences in every "
                                            "language appear here.")
+
+        # Selection table below the map.
+        self.selection_count = QLabel("")
+        self.clear_selection_button = QPushButton("Clear")
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setToolTip("Save the selected sentences (text, lang, group, set, "
+                                      "line; score when colouring by score) as CSV")
+        self.selection_model = ColumnTableModel()
+        self.selection_table = QTableView()
+        self.selection_table.setModel(self.selection_model)
+        self.selection_table.horizontalHeader().setSortIndicator(-1,
+                                                                 Qt.SortOrder.AscendingOrder)
+        self.selection_table.setSortingEnabled(True)  # click a header to sort
+        self.selection_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.selection_table.setWordWrap(False)
+        self.selection_table.verticalHeader().setDefaultSectionSize(22)
+        selection_box = QWidget()
+        selection_layout = QVBoxLayout(selection_box)
+        selection_layout.setContentsMargins(0, 0, 0, 0)
+        header = QHBoxLayout()
+        header.addWidget(self.selection_count, 1)
+        header.addWidget(self.clear_selection_button)
+        header.addWidget(self.export_button)
+        selection_layout.addLayout(header)
+        selection_layout.addWidget(self.selection_table, 1)
+        self.selection_table.hide()  # until something is selected
+        self._update_selection_widgets()
 
         controls = QHBoxLayout()
         controls.addWidget(self.method)
@@ -96,38 +530,91 @@ class MapView(QWidget):
         controls.addWidget(self.compute)
         controls.addWidget(self.search, 1)
         side = QSplitter(Qt.Orientation.Vertical)
-        side.addWidget(self.legend)
+        side.addWidget(legend_box)
         side.addWidget(self.neighbours)
+        main = QSplitter(Qt.Orientation.Vertical)
+        main.addWidget(self.plot)
+        main.addWidget(selection_box)
+        main.setStretchFactor(0, 1)
+        main.setStretchFactor(1, 0)
+        main.setCollapsible(0, False)
+        self._main_split = main
         body = QSplitter()
-        body.addWidget(self.plot)
+        body.addWidget(main)
         body.addWidget(side)
         body.setStretchFactor(0, 4)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
+        layout.addLayout(tool_row)
         layout.addWidget(self.figures)
         layout.addWidget(body, 1)
 
         self.compute.clicked.connect(self.compute_map)
         self.colour.currentIndexChanged.connect(self.recolour)
         self.legend.itemChanged.connect(self._legend_toggled)
-        self.scatter.sigClicked.connect(self._clicked)
+        self.scatter.clicked.connect(self.select)
         self.search.returnPressed.connect(self.find)
+        self.tools.buttonClicked.connect(lambda b: self.set_tool(b.property("tool")))
+        self.view_box.region_selected.connect(self._region_selected)
+        self._label_timer = QTimer(self, singleShot=True, interval=60)
+        self._label_timer.timeout.connect(self._declutter_labels)
+        self.view_box.sigRangeChanged.connect(self._label_timer.start)
+        self.view_box.sigResized.connect(self._label_timer.start)
+        self.all_links_box.toggled.connect(self._draw_all_links)
+        self.clear_selection_button.clicked.connect(self.clear_selection)
+        self.export_button.clicked.connect(lambda: self.export_selection())
+        self.selection_table.clicked.connect(
+            lambda index: self.select(self.selection_model.source_row(index.row())))
         session.sets_changed.connect(self.clear)
         session.model_changed.connect(self.clear)
         session.vectors_restored.connect(self._show_saved_map)
+
+    # -- hooks ------------------------------------------------------------------------
+    def set_query_source(self, source: Callable[[], str | None] | None) -> None:
+        """Where "Colour by score to the query" reads the query: a callable returning the
+        query text (its first non-empty line is used) or None. The scores are refreshed
+        whenever the map is shown again, so typing another query and coming back works."""
+        self._query_source = source
+        if self.colour.currentData() == "score":
+            self.recolour()
+
+    def query_text(self) -> str | None:
+        if self._query_source is None:
+            return None
+        text = self._query_source() or ""
+        return next((line.strip() for line in text.splitlines() if line.strip()), None)
+
+    def set_tool(self, tool: str) -> None:
+        """Left-drag on the map: "pan" (pan/zoom), "rect" or "lasso" (select)."""
+        self.view_box.tool = tool
+        for button in self.tools.buttons():
+            button.setChecked(button.property("tool") == tool)
+        self.plot.viewport().setCursor(Qt.CursorShape.ArrowCursor if tool == "pan"
+                                       else Qt.CursorShape.CrossCursor)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self.colour.currentData() == "score" and self.coords is not None:
+            self.recolour()  # the query may have changed in the Scores tab
 
     # -- computing --------------------------------------------------------------------
     def clear(self) -> None:
         self.coords = self.labels = None
         self.clusters = []
         self.selected = None
+        self.scores = None
+        self._score_key = self._score_job = None
         self.scatter.clear()
+        self.selection_points.clear()
         self.links.setData([], [])
+        self.all_links.setData([], [])
         self.found.clear()
         for t in self.cluster_text:
             self.plot.removeItem(t)
         self.cluster_text = []
         self.figures.setText("")
+        self.lod_note.setText("")
+        self._set_selection(np.zeros(0, dtype=np.int64), notify=False)
 
     def compute_map(self) -> None:
         combined = self.session.combined
@@ -164,8 +651,11 @@ class MapView(QWidget):
         if self.labels is not None:
             arrays["clusters"] = (self.labels, {"labels": {str(c.id): c.label
                                                            for c in self.clusters}})
+        if len(self.selection):
+            arrays["selection"] = (self.selection, {})
         settings = {"method": self.method.currentData(), "center": self.center.isChecked(),
-                    "colour": self.colour.currentData(), "selected": self.selected}
+                    "colour": self.colour.currentData(), "selected": self.selected,
+                    "all_links": self.all_links_box.isChecked()}
         return arrays, settings
 
     def apply_settings(self, settings: dict) -> None:
@@ -174,6 +664,7 @@ class MapView(QWidget):
             if index >= 0:
                 box.setCurrentIndex(index)
         self.center.setChecked(bool(settings.get("center", True)))
+        self.all_links_box.setChecked(bool(settings.get("all_links", False)))
         self._restore_selection = settings.get("selected")
 
     def _show_saved_map(self) -> None:
@@ -187,6 +678,11 @@ class MapView(QWidget):
             row = getattr(self, "_restore_selection", None)
             if row is not None and 0 <= row < len(coords):
                 self.select(int(row))
+            rows = self.session.project_arrays.get("selection")
+            if rows is not None:
+                rows = np.asarray(rows[0], dtype=np.int64)
+                if len(rows) and rows.min() >= 0 and rows.max() < len(coords):
+                    self._set_selection(rows, notify=False)
 
     def _show(self, coords: np.ndarray, params: dict | None = None, saved=False) -> None:
         self.coords = coords
@@ -197,8 +693,19 @@ class MapView(QWidget):
         vectors = self.session.vectors(MAP_ROLE)
         if combined is None or vectors is None or len(coords) != len(combined):
             return
-        self.scatter.setData(pos=coords, data=np.arange(len(coords)))
+        self.scatter.set_points(coords)
+        self._table_source = None
+        # The selection is a set of sentences: it survives a new map (UMAP after PCA).
+        self._set_selection(self.selection if len(self.selection) and
+                            self.selection.max() < len(coords) else np.zeros(0, np.int64),
+                            notify=False)
+        n = len(coords)
+        self.all_links_box.setEnabled(n <= ALL_LINKS_MAX)
+        self.lod_note.setText(
+            f"{n:,} points: at most {self.scatter.budget:,} drawn at a time (a fixed random "
+            "sample); zoom in to see all" if n > self.scatter.budget else "")
         self.recolour()
+        self._draw_all_links()
         self.plot.autoRange()
         if not saved:
             self.changed.emit()
@@ -234,6 +741,7 @@ class MapView(QWidget):
             item.setPos(*centre)
             self.plot.addItem(item)
             self.cluster_text.append(item)
+        self._label_timer.start()
         parts = [f"languages mixing on the map: {figures['mixing']:.2f} "
                  "(share of each point's 10 nearest neighbours in another language)"]
         if "p1" in figures:
@@ -246,53 +754,339 @@ class MapView(QWidget):
             self.recolour()
 
     # -- drawing ----------------------------------------------------------------------
+    def _declutter_labels(self) -> None:
+        """Show cluster labels largest cluster first, hiding any that would overlap one
+        already shown at this zoom (zoom in to see more)."""
+        placed: list[QRectF] = []
+        for item in self.cluster_text:  # sorted by cluster size
+            item.show()
+            box = item.sceneBoundingRect()
+            visible = not any(box.intersects(other) for other in placed)
+            item.setVisible(visible)
+            if visible:
+                placed.append(box)
+
+    def _lang_names(self) -> np.ndarray:
+        combined = self.session.combined
+        if self._langs_for is not combined:
+            self._langs_for = combined
+            self._langs = np.array(["?" if x is None or x == "" else str(x)
+                                    for x in combined.lang], dtype=object)
+        return self._langs
+
     def _categories(self) -> tuple[list[str], np.ndarray]:
         combined = self.session.combined
         key = self.colour.currentData()
         if key == "cluster" and self.labels is not None:
-            values = np.array([f"cluster {c}" if c >= 0 else "noise" for c in self.labels])
-        elif key == "set":
-            values = np.array([str(x) for x in combined.set_name])
-        else:
-            values = np.array([str(x or "?") for x in combined.lang])
-        names, codes = np.unique(values, return_inverse=True)
-        return list(names), codes
+            ids, codes = np.unique(self.labels, return_inverse=True)
+            names = [f"cluster {c}" if c >= 0 else "noise" for c in ids]
+            order = np.argsort(np.array(names, dtype=object), kind="stable")
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            return [names[i] for i in order], rank[codes]
+        if key == "set":
+            return factorize(combined.set_name)
+        return factorize(self._lang_names())
 
     def recolour(self) -> None:
         if self.coords is None or self.session.combined is None:
             return
+        if self.colour.currentData() == "score":
+            self._colour_by_score()
+            return
+        self.score_caption.hide()
+        self.score_bar.hide()
         names, codes = self._categories()
         colours = palette(len(names))
-        brushes = [pg.mkBrush(c) for c in colours]  # one brush per category, reused
-        self.scatter.setBrush([brushes[c] for c in codes])
-        self._codes = codes
+        self.scatter.set_colours(codes, colours)
+        self._row_codes = codes
+        self._legend_of_code = np.arange(len(names))
+        self._fill_legend([(f"● {name}", colour) for name, colour in zip(names, colours,
+                                                                         strict=True)])
+
+    def _fill_legend(self, entries: list[tuple[str, QColor]]) -> None:
         self.legend.blockSignals(True)
         self.legend.clear()
-        for name, colour in zip(names, colours, strict=True):
-            item = QListWidgetItem(f"● {name}")
-            item.setForeground(colour)
+        for text, colour in entries:
+            item = QListWidgetItem(text)
+            # Light colours (low scores) get darker text, so it stays readable on white.
+            item.setForeground(colour if colour.lightness() < 170 else colour.darker(160))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
             self.legend.addItem(item)
         self.legend.blockSignals(False)
+        self._shown_codes = np.ones(len(self._legend_of_code), dtype=bool)
+        if self.all_links_box.isChecked():
+            self._draw_all_links()
 
     def _legend_toggled(self, _item) -> None:
         shown = np.array([self.legend.item(i).checkState() == Qt.CheckState.Checked
-                          for i in range(self.legend.count())])
-        self.scatter.setPointsVisible(shown[self._codes])
+                          for i in range(self.legend.count())], dtype=bool)
+        if not len(shown) or not len(self._legend_of_code):
+            return
+        self._shown_codes = shown[self._legend_of_code]
+        self.scatter.set_shown(self._shown_codes)
+        if self.all_links_box.isChecked():
+            self._draw_all_links()
+
+    def shown_rows_mask(self) -> np.ndarray:
+        """True for rows whose legend entry is checked (drawn, selectable)."""
+        if self.coords is None:
+            return np.zeros(0, dtype=bool)
+        if len(self._row_codes) != len(self.coords) or not len(self._shown_codes):
+            return np.ones(len(self.coords), dtype=bool)
+        return self._shown_codes[self._row_codes]
+
+    # -- colour by score to the query -------------------------------------------------
+    def _colour_by_score(self) -> None:
+        query = self.query_text()
+        vectors = self.session.vectors(MAP_ROLE)
+        encoder = self.session.encoder
+        if query is None or vectors is None or encoder is None:
+            self._show_score_hint(
+                "Type a query in the Scores tab: the map colours every sentence by its "
+                "score to it." if query is None else "Load a model first.")
+            return
+        key = (query, id(vectors), len(vectors))
+        if self.scores is not None and self._score_key == key:
+            self._apply_scores()
+            return
+        if self._score_job is not None and self._score_job[0] == key:
+            return  # already scoring this query
+
+        def job(progress, cancelled):
+            q = encoder.encode([query], role=MAP_ROLE)[0]
+            return (vectors @ q).astype(np.float32) * 100
+
+        def done(scores) -> None:
+            if self._score_job is None or self._score_job[0] != key:
+                return
+            self._score_job = None
+            if self.session.vectors(MAP_ROLE) is not vectors or self.coords is None:
+                return
+            self.scores, self.score_query, self._score_key = scores, query, key
+            self._selection_columns()
+            if self.colour.currentData() == "score":
+                self._apply_scores()
+
+        def failed(message: str) -> None:
+            self._score_job = None
+            self.status.emit(message)
+
+        self.score_caption.setText(f"Scoring “{html.escape(query)}”…")
+        self.score_caption.show()
+        self._score_job = (key, self.session.runner.start("Scoring the map", job, done,
+                                                          on_error=failed))
+
+    def _show_score_hint(self, text: str) -> None:
+        self.score_caption.setText(text)
+        self.score_caption.show()
+        self.score_bar.hide()
+        n = len(self.coords)
+        self.scatter.set_colours(np.zeros(n, dtype=np.int64), [QColor(170, 170, 170)])
+        self._row_codes = np.zeros(n, dtype=np.int64)
+        self._legend_of_code = np.zeros(1, dtype=np.int64)
+        self._fill_legend([("● no query yet", QColor(150, 150, 150))])
+
+    @staticmethod
+    def score_colours() -> list[QColor]:
+        """The score colour map as SCORE_LEVELS colours, low to high."""
+        return [SCORE_MAP.map(t, mode="qcolor") for t in np.linspace(0, 1, SCORE_LEVELS)]
+
+    def _apply_scores(self) -> None:
+        scores = self.scores
+        lo, hi = float(scores.min()), float(scores.max())
+        span = max(hi - lo, 1e-6)
+        levels = np.minimum(((scores - lo) / span * SCORE_LEVELS).astype(np.int64),
+                            SCORE_LEVELS - 1)
+        colours = self.score_colours()
+        self.scatter.set_colours(levels, colours, on_top=True)
+        self._row_codes = levels
+        band = np.arange(SCORE_LEVELS) * SCORE_BANDS // SCORE_LEVELS
+        self._legend_of_code = SCORE_BANDS - 1 - band  # legend lists high scores first
+        width = span / SCORE_BANDS
+        entries = []
+        for b in reversed(range(SCORE_BANDS)):
+            colour = colours[min(int((b + 0.5) * SCORE_LEVELS / SCORE_BANDS),
+                                 SCORE_LEVELS - 1)]
+            count = int(np.count_nonzero(band[levels] == b))
+            entries.append((f"● {lo + b * width:.1f} – {lo + (b + 1) * width:.1f}  "
+                            f"({count:,})", colour))
+        self._fill_legend(entries)
+        self.score_caption.setText(
+            f"Score to “{html.escape(self.score_query or '')}” (cos × 100): "
+            f"{lo:.1f} … {hi:.1f}")
+        self.score_caption.show()
+        self.score_bar.setPixmap(self._gradient_pixmap(colours, lo, hi))
+        self.score_bar.show()
+
+    def _gradient_pixmap(self, colours: list[QColor], lo: float, hi: float) -> QPixmap:
+        width, bar = 170, 14
+        pixmap = QPixmap(width, bar + 16)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        gradient = QLinearGradient(0, 0, width, 0)
+        for i, colour in enumerate(colours):
+            gradient.setColorAt(i / (len(colours) - 1), colour)
+        painter.fillRect(0, 0, width, bar, gradient)
+        painter.setPen(QColor(60, 60, 60))
+        painter.drawText(QRectF(0, bar, width, 16), Qt.AlignmentFlag.AlignLeft, f"{lo:.1f}")
+        painter.drawText(QRectF(0, bar, width, 16), Qt.AlignmentFlag.AlignRight, f"{hi:.1f}")
+        painter.end()
+        return pixmap
 
     def _tip(self, x: float, y: float, data) -> str:
         c = self.session.combined
         if c is None or data is None:
             return ""
         i = int(data)
-        return f"{c.text[i]}\n[{c.lang[i] or '?'}] {c.set_name[i]}"
+        tip = f"{c.text[i]}\n[{c.lang[i] or '?'}] {c.set_name[i]}"
+        if self.scores is not None and len(self.scores) == len(c) and \
+                self.colour.currentData() == "score":
+            tip += f"\nscore {self.scores[i]:.1f}"
+        return tip
+
+    # -- translation links ------------------------------------------------------------
+    def _draw_all_links(self, *_args) -> None:
+        combined = self.session.combined
+        if not self.all_links_box.isChecked() or self.coords is None or combined is None:
+            self.all_links.setData([], [])
+            return
+        if len(self.coords) > ALL_LINKS_MAX:
+            self.all_links.setData([], [])
+            self.status.emit(f"All translation links are drawn for maps of up to "
+                             f"{ALL_LINKS_MAX:,} points only.")
+            return
+        shown = self.shown_rows_mask()
+        rows = np.array([i for i, g in enumerate(combined.group)
+                         if g is not None and shown[i]], dtype=np.int64)
+        if not len(rows):
+            self.all_links.setData([], [])
+            return
+        _, ids = np.unique(np.array([str(g) for g in combined.group[rows]]),
+                           return_inverse=True)
+        order = np.argsort(ids, kind="stable")
+        ids, rows = ids[order], rows[order]
+        head = np.r_[True, ids[1:] != ids[:-1]]
+        first = rows[head][np.cumsum(head) - 1]  # each row's group head
+        members = ~head
+        pairs = np.empty((2 * int(members.sum()), 2))
+        pairs[0::2] = self.coords[first[members]]
+        pairs[1::2] = self.coords[rows[members]]
+        self.all_links.setData(pairs[:, 0], pairs[:, 1], connect="pairs")
+
+    # -- selection --------------------------------------------------------------------
+    def selected_rows(self) -> np.ndarray:
+        """Rows selected on the map (rectangle or lasso), ascending."""
+        return self.selection.copy()
+
+    def select_rect(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        """Select the shown points inside a rectangle (map coordinates)."""
+        from e5desk.core.projection import points_in_rect
+
+        if self.coords is None:
+            return self.selected_rows()
+        rows = points_in_rect(self.coords, x0, y0, x1, y1)
+        return self._set_selection(rows[self.shown_rows_mask()[rows]])
+
+    def select_lasso(self, polygon: np.ndarray) -> np.ndarray:
+        """Select the shown points inside a closed polygon (map coordinates)."""
+        from e5desk.core.projection import points_in_polygon
+
+        if self.coords is None:
+            return self.selected_rows()
+        rows = points_in_polygon(self.coords, polygon)
+        return self._set_selection(rows[self.shown_rows_mask()[rows]])
+
+    def clear_selection(self) -> None:
+        self._set_selection(np.zeros(0, dtype=np.int64))
+
+    def _region_selected(self, kind: str, shape) -> None:
+        if kind == "rect":
+            self.select_rect(*shape)
+        else:
+            self.select_lasso(shape)
+
+    def _set_selection(self, rows: np.ndarray, notify: bool = True) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        notify = notify and not np.array_equal(rows, self.selection)
+        self.selection = rows
+        if self.coords is not None and len(self.selection):
+            self.selection_points.set_points(self.coords[self.selection])
+        else:
+            self.selection_points.set_points(np.zeros((0, 2)))
+        if self.session.combined is not None:
+            self._selection_columns()
+            self.selection_model.set_rows(self.selection)
+        else:
+            self._table_source = None
+            self.selection_model.set_data([], [])
+        self._update_selection_widgets()
+        if notify:
+            self.changed.emit()
+        return self.selected_rows()
+
+    def _selection_columns(self) -> None:
+        """Table columns: the sentence columns, plus the score when there are scores."""
+        combined = self.session.combined
+        scores = self.scores if self.scores is not None and \
+            len(self.scores) == len(combined) else None
+        if self._table_source == (id(combined), id(scores)):
+            return
+        self._table_source = (id(combined), id(scores))
+        headers = ["text", "lang", "group", "set"]
+        columns = [combined.text, combined.lang, combined.group, combined.set_name]
+        formats: list[str | None] = [None] * 4
+        if scores is not None:
+            headers.append("score")
+            columns.append(scores)
+            formats.append(".1f")
+        self.selection_model.set_data(headers, columns, formats)
+        self.selection_model.set_rows(self.selection)
+        header = self.selection_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+
+    def _update_selection_widgets(self) -> None:
+        n = len(self.selection)
+        if n:
+            self.selection_count.setText(f"{n:,} sentence{'s' if n != 1 else ''} selected "
+                                         "(click a row to show it on the map)")
+        else:
+            self.selection_count.setText("No selection: drag with Shift held (rectangle) or "
+                                         "Ctrl held (lasso), or pick a Select tool above.")
+        self.export_button.setEnabled(bool(n))
+        self.clear_selection_button.setEnabled(bool(n))
+        if bool(n) == self.selection_table.isHidden():
+            # The table takes a third of the height while there is a selection; otherwise
+            # only its one-line header stays below the map.
+            self.selection_table.setVisible(bool(n))
+            total = sum(self._main_split.sizes()) or self.height()
+            header = self.selection_count.sizeHint().height() + 8
+            below = max(int(total * 0.35), 160) if n else header
+            self._main_split.setSizes([max(total - below, 100), below])
+
+    def export_selection(self, path: str | Path | None = None) -> None:
+        """Write the selected sentences to CSV (in the background); asks where if no path."""
+        from e5desk.core.store.exports import export_table_csv
+
+        rows, combined = self.selected_rows(), self.session.combined
+        if not len(rows) or combined is None:
+            self.status.emit("Select sentences on the map first.")
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export selected sentences",
+                                                  "selection.csv", "CSV files (*.csv)")
+            if not path:
+                return
+        subset = combined.take(rows)
+        extra = None
+        if self.scores is not None and len(self.scores) == len(combined):
+            extra = {"score": [f"{s:.2f}" for s in self.scores[rows]]}
+        self.session.runner.start(
+            "Exporting selection", lambda p, c: export_table_csv(subset, Path(path), extra),
+            lambda out: self.status.emit(f"Saved {len(rows):,} sentences to {out}"))
 
     # -- interaction ------------------------------------------------------------------
-    def _clicked(self, _item, points, _event=None) -> None:
-        if len(points):
-            self.select(int(points[0].data()))
-
     def select(self, row: int) -> None:
         """Show the neighbours of ``row`` in every language and link its translations."""
         combined, vectors = self.session.combined, self.session.vectors(MAP_ROLE)
@@ -300,7 +1094,7 @@ class MapView(QWidget):
             return
         self.selected = row
         sims = vectors @ vectors[row] * 100
-        langs = np.array([str(x or "?") for x in combined.lang])
+        langs = self._lang_names()
         lines = [f"<p><b>{html.escape(combined.text[row])}</b> [{langs[row]}]</p><ul>"]
         for lang in sorted(set(langs)):
             rows = np.flatnonzero((langs == lang) & (np.arange(len(langs)) != row))

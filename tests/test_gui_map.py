@@ -1,0 +1,288 @@
+"""The map tab driven as a user would (pytest-qt, offscreen): colour by score to the query,
+rectangle and lasso selection into the table and CSV, all translation links, and the
+level-of-detail drawing that keeps big maps smooth."""
+
+from __future__ import annotations
+
+import csv
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from gui_helpers import GuiThreadWatch, wait_idle  # noqa: E402
+from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+
+def sample_map(qtbot, window):
+    """The bundled sample (64 meanings x 9 languages) on a PCA map, clusters done."""
+    window.start(sample=True)
+    qtbot.waitUntil(lambda: window.session.encoder is not None
+                    and window.session.combined is not None, timeout=120_000)
+    wait_idle(qtbot, window)
+    view = window.map_view
+    window.tabs.setCurrentWidget(view)
+    view.method.setCurrentIndex(view.method.findData("pca"))
+    view.compute_map()
+    qtbot.waitUntil(lambda: bool(view.clusters), timeout=120_000)
+    wait_idle(qtbot, window)
+    assert view.coords.shape == (576, 2)
+    return view
+
+
+_clock = [0]
+
+
+def send_mouse(widget, kind, pos: QPointF, button, buttons,
+               modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    """A mouse event with a rising timestamp: presses a second apart are never taken for
+    a double click (what QTest does too). Moves are paced: pyqtgraph drops moves that
+    come less than 10 ms apart (its ``mouseRateLimit``)."""
+    _clock[0] += 1000 if kind == QEvent.Type.MouseButtonPress else 10
+    if kind == QEvent.Type.MouseMove:
+        time.sleep(0.012)
+    event = QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons, modifiers)
+    event.setTimestamp(_clock[0])
+    QApplication.sendEvent(widget, event)
+
+
+def drag(plot, points: list[QPointF], modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    """A left-button drag through ``points`` (viewport pixels) on the plot."""
+    viewport, left = plot.viewport(), Qt.MouseButton.LeftButton
+    send_mouse(viewport, QEvent.Type.MouseButtonPress, points[0], left, left, modifiers)
+    for p in points[1:]:
+        send_mouse(viewport, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton, left,
+                   modifiers)
+    send_mouse(viewport, QEvent.Type.MouseButtonRelease, points[-1], left,
+               Qt.MouseButton.NoButton, modifiers)
+
+
+def line(a: QPointF, b: QPointF, steps: int = 12) -> list[QPointF]:
+    return [a + (b - a) * (i / steps) for i in range(steps + 1)]
+
+
+def to_map(view, pos: QPointF) -> tuple[float, float]:
+    """Viewport pixel -> map coordinates."""
+    p = view.view_box.mapSceneToView(view.plot.mapToScene(pos.toPoint()))
+    return p.x(), p.y()
+
+
+def to_pixels(view, x: float, y: float) -> QPointF:
+    return QPointF(view.plot.mapFromScene(view.view_box.mapViewToScene(QPointF(x, y))))
+
+
+def test_colour_by_score_to_the_query(qtbot, window):
+    view = sample_map(qtbot, window)
+    combined = window.session.combined
+    # What main_window wires: the map reads the Scores tab's query box.
+    view.set_query_source(window.workbench.queries.toPlainText)
+    view.colour.setCurrentIndex(view.colour.findData("score"))
+    assert "Type a query" in view.score_caption.text()  # no query yet: says what to do
+    assert view.legend.count() == 1
+
+    window.workbench.set_queries("Where can I find the railway station?\nsecond query")
+    watch = GuiThreadWatch()
+    view.recolour()
+    qtbot.waitUntil(lambda: view.scores is not None, timeout=60_000)
+    wait_idle(qtbot, window)
+    assert watch.worst < 0.25  # encoding ran in the background
+    assert view.score_query == "Where can I find the railway station?"
+    scores = view.scores
+    assert scores.shape == (576,) and -100 <= scores.min() < scores.max() <= 100
+    # The translations of the query's meaning (travel-01, 9 languages) score highest:
+    # the best point is one, most of them are among the top 15, half of them above the
+    # 97th percentile (E5 scores are compressed: unrelated sentences still score ~75).
+    meaning = np.flatnonzero(combined.group == combined.group[0])
+    assert len(meaning) == 9
+    order = np.argsort(-scores)
+    assert order[0] in meaning
+    assert len(set(order[:15].tolist()) & set(meaning.tolist())) >= 6
+    assert np.median(scores[meaning]) > np.percentile(scores, 97)
+    # ... and get the darkest colours; the legend shows the score range.
+    codes = view._row_codes
+    assert codes[order[0]] == codes.max() and codes[order[-1]] == 0
+    assert np.median(codes[meaning]) > np.percentile(codes, 90)
+    assert f"{scores.max():.1f}" in view.score_caption.text()
+    assert f"{scores.min():.1f}" in view.score_caption.text()
+    assert view.score_bar.isVisible() and view.legend.count() == 5
+    assert "score" in view._tip(0, 0, int(meaning[0]))
+
+    # Hiding the lowest band hides those points (the legend toggles score bands).
+    view.legend.item(4).setCheckState(Qt.CheckState.Unchecked)
+    shown = view.shown_rows_mask()
+    assert shown[meaning].all() and not shown.all()
+
+    # Another query in the Scores tab: coming back to the map rescores.
+    window.tabs.setCurrentWidget(window.workbench)
+    window.workbench.set_queries("Ich habe Hunger.")
+    window.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.score_query == "Ich habe Hunger.", timeout=60_000)
+    wait_idle(qtbot, window)
+    assert not np.allclose(view.scores, scores)
+    assert combined.lang[int(np.argmax(view.scores))] == "de"
+
+
+def test_rectangle_and_lasso_selection_table_and_export(qtbot, window, tmp_path):
+    view = sample_map(qtbot, window)
+    combined = window.session.combined
+    view.plot.autoRange()
+    QApplication.processEvents()
+    rect = view.plot.viewport().rect()
+    start = QPointF(rect.width() * 0.3, rect.height() * 0.25)
+    end = QPointF(rect.width() * 0.62, rect.height() * 0.7)
+    changed = []
+    view.changed.connect(lambda: changed.append(True))
+
+    # (Map coordinates of the drag first: the table opening below shrinks the map.)
+    (x0, y0), (x1, y1) = to_map(view, start), to_map(view, end)
+    drag(view.plot, line(start, end), Qt.KeyboardModifier.ShiftModifier)  # Shift: rectangle
+    assert view.selection_table.isVisible()
+    x, y = view.coords[:, 0], view.coords[:, 1]
+    inside = np.flatnonzero((x >= min(x0, x1)) & (x <= max(x0, x1))
+                            & (y >= min(y0, y1)) & (y <= max(y0, y1)))
+    rows = view.selected_rows()
+    assert rows.dtype.kind == "i" and 5 < len(rows) < 576
+    # The drag's ends, mapped back, can differ from the view's by a fraction of a pixel.
+    assert len(np.setxor1d(rows, inside)) <= 2
+    assert changed  # the project notes the selection, and saves it
+    assert np.array_equal(view.state()[0]["selection"][0], rows)
+    # The table lists exactly the selected sentences, with a count.
+    model = view.selection_model
+    assert model.rowCount() == len(rows)
+    assert model.headers[:4] == ["text", "lang", "group", "set"]
+    assert [model.columns[0][r] for r in model.rows] == list(combined.text[rows])
+    assert f"{len(rows)} sentences selected" in view.selection_count.text()
+    # A plain drag still pans: the selection stays, the view moves.
+    before = view.view_box.viewRange()
+    middle = QPointF(view.plot.viewport().rect().center())
+    drag(view.plot, line(middle, middle + QPointF(-80, -40)))
+    assert view.view_box.viewRange() != before
+    assert np.array_equal(view.selected_rows(), rows)
+
+    # Export writes those rows.
+    path = tmp_path / "selection.csv"
+    view.export_selection(path)
+    wait_idle(qtbot, window)
+    with path.open(encoding="utf-8", newline="") as f:
+        table = list(csv.reader(f))
+    assert table[0][:4] == ["text", "lang", "group", "set"]
+    assert [r[0] for r in table[1:]] == list(combined.text[rows])
+    assert [r[1] for r in table[1:]] == [str(v) for v in combined.lang[rows]]
+
+    # Lasso tool: a triangle drawn on the map selects what lies inside it.
+    view.set_tool("lasso")
+    view.plot.autoRange()
+    QApplication.processEvents()
+    cx, cy = view.coords.mean(axis=0)
+    sx, sy = view.coords.std(axis=0)
+    corners = [(cx - sx, cy - sy), (cx + sx, cy - sy), (cx, cy + sx)]
+    pixels = [to_pixels(view, *c) for c in corners]
+    outline = []
+    for a, b in zip(pixels, pixels[1:] + pixels[:1], strict=True):
+        outline += line(a, b, 10)[:-1]
+    tri = np.array([to_map(view, p) for p in pixels])
+    drag(view.plot, [*outline, outline[0]])
+    lasso = view.selected_rows()
+    # Inside the triangle by half-planes (an independent test from the even-odd rule).
+    pts = view.coords.astype(np.float64)
+    edges = [(tri[(i + 1) % 3] - tri[i], pts - tri[i]) for i in range(3)]
+    cross = [d[0] * e[:, 1] - d[1] * e[:, 0] for d, e in edges]
+    inside = np.flatnonzero(np.all(np.array(cross) >= 0, axis=0)
+                            | np.all(np.array(cross) <= 0, axis=0))
+    assert 5 < len(inside) < 576
+    assert len(np.setxor1d(lasso, inside)) <= 3
+    assert view.selection_model.rowCount() == len(lasso)
+
+    view.clear_selection()
+    assert len(view.selected_rows()) == 0 and view.selection_model.rowCount() == 0
+    assert not view.export_button.isEnabled() and not view.selection_table.isVisible()
+
+
+def test_all_translation_links(qtbot, window, monkeypatch):
+    view = sample_map(qtbot, window)
+    combined = window.session.combined
+    assert "20,000" in view.all_links_box.toolTip()
+    assert view.all_links.getData()[0] is None or len(view.all_links.getData()[0]) == 0
+    view.all_links_box.setChecked(True)
+    xs, ys = view.all_links.getData()
+    assert len(xs) == 2 * (576 - 64)  # 64 meanings x 9 languages: 8 links each
+    # Every line joins two translations of one meaning.
+    where = {(float(a), float(b)): i for i, (a, b) in enumerate(view.coords)}
+    ends = [where[(float(a), float(b))] for a, b in zip(xs, ys, strict=True)]
+    assert all(combined.group[ends[i]] == combined.group[ends[i + 1]]
+               for i in range(0, len(ends), 2))
+    assert len({combined.group[e] for e in ends}) == 64
+
+    # Hidden languages lose their lines.
+    view.legend.item(0).setCheckState(Qt.CheckState.Unchecked)
+    xs, _ = view.all_links.getData()
+    assert len(xs) == 2 * (512 - 64)
+    view.all_links_box.setChecked(False)
+    assert len(view.all_links.getData()[0]) == 0
+
+    # Above the cap the switch is off and draws nothing.
+    monkeypatch.setattr("e5desk.gui.map_view.ALL_LINKS_MAX", 100)
+    view._show(view.coords, view.map_params)
+    wait_idle(qtbot, window)
+    assert not view.all_links_box.isEnabled()
+    view.all_links_box.setChecked(True)
+    assert len(view.all_links.getData()[0]) == 0
+
+
+def test_map_points_level_of_detail(qtbot):
+    """A big map draws at most ``budget`` points zoomed out, every point zoomed in, and
+    hover/click find the point under the mouse."""
+    import pyqtgraph as pg
+
+    from e5desk.gui.map_view import MapPoints
+
+    plot = pg.PlotWidget()
+    qtbot.addWidget(plot)
+    plot.resize(800, 600)
+    plot.show()
+    qtbot.waitExposed(plot)
+
+    def repaint():
+        QApplication.processEvents()
+        plot.viewport().repaint()
+    rng = np.random.default_rng(0)
+    n = 200_000
+    coords = rng.normal(size=(n, 2)).astype(np.float32)
+    item = MapPoints(size=8, budget=20_000)
+    item.set_points(coords)
+    item.set_colours(np.arange(n) % 9, [pg.intColor(i, 9) for i in range(9)])
+    plot.addItem(item)
+    plot.autoRange()
+    repaint()
+    drawn = item.drawn_rows()
+    assert len(drawn) == 20_000 and len(np.unique(drawn)) == 20_000
+    # The same sample every frame (no flicker while panning in place).
+    repaint()
+    assert np.array_equal(item.drawn_rows(), drawn)
+    # Zoomed in on a small window: every point in it is drawn.
+    plot.getViewBox().setRange(xRange=(-0.05, 0.05), yRange=(-0.05, 0.05), padding=0)
+    repaint()
+    (x0, x1), (y0, y1) = plot.getViewBox().viewRange()
+    in_view = np.flatnonzero((coords[:, 0] >= x0) & (coords[:, 0] <= x1)
+                             & (coords[:, 1] >= y0) & (coords[:, 1] <= y1))
+    assert 0 < len(in_view) < 20_000
+    assert set(in_view.tolist()) <= set(item.drawn_rows().tolist())
+    # Hiding a colour hides its points.
+    shown = np.ones(9, dtype=bool)
+    shown[0] = False
+    item.set_shown(shown)
+    repaint()
+    assert (item.drawn_rows() % 9 != 0).all()
+    # The point under the mouse.
+    row = int(item.drawn_rows()[0])
+    assert item.row_at(QPointF(*coords[row].astype(float))) == row
+    assert item.row_at(QPointF(10.0, 10.0)) == -1
+    clicked = []
+    item.clicked.connect(clicked.append)
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton,
+                     pos=plot.mapFromScene(item.mapToScene(QPointF(*coords[row].astype(float)))))
+    assert clicked and clicked[0] in set(item.drawn_rows().tolist())
