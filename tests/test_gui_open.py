@@ -171,3 +171,19 @@ def test_import_projector_vectors_map_and_refuse_typed_text(qtbot, window, tmp_p
     message = window.findChild(QMessageBox, "errorDialog").text()
     assert "16 dimensions" in message and "384" in message
     assert window.workbench.ranking is None
+
+
+def test_autosave_only_when_there_is_work_to_lose(qtbot, window, tmp_path):
+    start_with_sample(qtbot, window)
+    window.project.autosave()  # the bundled sample alone: nothing to recover
+    wait_idle(qtbot, window)
+    assert not window.project.autosave_path.exists()
+    mine = tmp_path / "mine.txt"
+    mine.write_text("en\tMy own sentence.\n", encoding="utf-8")
+    window.open_files([mine])
+    qtbot.waitUntil(lambda: len(window.session.sets) == 2, timeout=30_000)
+    window.project.autosave()
+    wait_idle(qtbot, window)
+    assert window.project.autosave_path.exists()
+    window.project.discard_autosave()  # as on a clean close
+    assert not window.project.autosave_path.exists()

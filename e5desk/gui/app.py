@@ -112,6 +112,7 @@ class AutoPilot:
         if self.screenshot is not None:
             QApplication.processEvents()
             self.window.grab().save(str(self.screenshot))
+            self.window.project.discard_autosave()  # not a crash: nothing to recover
             QApplication.instance().exit(code)
 
 

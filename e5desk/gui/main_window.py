@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self.problems_dock.hide()
 
-        self.project = ProjectController(self.session, self._view_state, self)
+        self.project = ProjectController(self.session, self._view_state, self._user_work, self)
         self.confirm_close = True  # ask before closing with unsaved work (tests turn it off)
 
         self._build_status_bar()
@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         self.project.saved.connect(lambda path: self.show_status(f"Saved {path}"))
         self.project.opened.connect(self._apply_view_state)
         self.map_view.changed.connect(self.project.mark_dirty)
+        self.map_view.set_query_source(self.workbench.queries.toPlainText)
 
     # -- settings ---------------------------------------------------------------------
     def _restore(self) -> None:

@@ -34,10 +34,14 @@ class ProjectController(QObject):
     saved = Signal(str)
     error = Signal(str)
 
-    def __init__(self, session, collect_view, parent: QObject | None = None) -> None:
-        """``collect_view()`` returns (arrays, settings) of the window's views."""
+    def __init__(self, session, collect_view, has_work=lambda: True,
+                 parent: QObject | None = None) -> None:
+        """``collect_view()`` returns (arrays, settings) of the window's views;
+        ``has_work()`` says whether there is anything worth autosaving (the bundled sample
+        alone is not)."""
         super().__init__(parent)
         self.session = session
+        self.has_work = has_work
         self.collect_view = collect_view
         self.path: Path | None = None
         self.dirty = False
@@ -124,7 +128,8 @@ class ProjectController(QObject):
 
     # -- autosave and recovery --------------------------------------------------------
     def autosave(self, then=None) -> None:
-        if not self._autosave_pending or self._saving or not self.session.sets:
+        if (not self._autosave_pending or self._saving or not self.session.sets
+                or not self.has_work()):
             return
         from e5desk.core.store.project import save_project
 
@@ -146,6 +151,12 @@ class ProjectController(QObject):
     def orphaned_autosaves() -> list[Path]:
         """Autosaves of sessions that ended without closing (their lock is free)."""
         found = []
+        for lock_path in autosave_dir().glob("*.lock"):  # sessions that left nothing
+            lock = QLockFile(str(lock_path))
+            lock.setStaleLockTime(0)
+            if not lock_path.with_suffix(SUFFIX).exists() and lock.tryLock(0):
+                lock.unlock()
+                lock_path.unlink(missing_ok=True)
         for path in sorted(autosave_dir().glob(f"*{SUFFIX}")):
             lock = QLockFile(str(path.with_suffix(".lock")))
             lock.setStaleLockTime(0)
