@@ -101,6 +101,9 @@ class AutoPilot:
             return
         if self.tab == "map" and not w.map_view.clusters:
             return
+        if self.tab == "map" and not getattr(self, "settled", False):
+            self.settled = True  # one more tick: labels are laid out on a short timer
+            return
         if w.workbench.ranking is not None or not self.query:
             self.finish(0)
 
