@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from gui_helpers import GuiThreadWatch, wait_idle  # noqa: E402
+from gui_helpers import GuiThreadWatch, start_with_sample, wait_idle  # noqa: E402
 from PySide6.QtCore import QEvent, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -20,10 +20,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 def sample_map(qtbot, window):
     """The bundled sample (64 meanings x 9 languages) on a PCA map, clusters done."""
-    window.start(sample=True)
-    qtbot.waitUntil(lambda: window.session.encoder is not None
-                    and window.session.combined is not None, timeout=120_000)
-    wait_idle(qtbot, window)
+    start_with_sample(qtbot, window)
     view = window.map_view
     window.tabs.setCurrentWidget(view)
     view.method.setCurrentIndex(view.method.findData("pca"))

@@ -8,14 +8,11 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from gui_helpers import GuiThreadWatch, wait_idle  # noqa: E402
+from gui_helpers import GuiThreadWatch, start_with_sample, wait_idle  # noqa: E402
 
 
 def _sample_loaded(qtbot, window):
-    window.start(sample=True)
-    qtbot.waitUntil(lambda: window.session.encoder is not None
-                    and window.session.combined is not None, timeout=120_000)
-    wait_idle(qtbot, window)
+    start_with_sample(qtbot, window)
     return window.translations
 
 
