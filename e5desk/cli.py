@@ -21,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="e5desk",
         description="Offline explorer for multilingual E5 text embeddings. "
         "Without a command, opens the desktop app.",
+        epilog="Desktop app: e5desk [FILE_OR_PROJECT ...] [--model M] [--device D] "
+        "[--precision P] [--query TEXT] [--no-sample] [--tab scores|map|translations] "
+        "[--screenshot OUT.png] (see `e5desk --app-help`).",
     )
     parser.add_argument("--version", action="version", version=f"e5desk {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -49,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = set(COMMANDS)
+    if argv[:1] == ["--app-help"]:
+        return _run_gui(["--help"])
     if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help", "--version")):
         return _run_gui(argv)
     parser = build_parser()

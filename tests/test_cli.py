@@ -151,3 +151,33 @@ def test_check_and_eval(tmp_path, capsys, embedded_folder):
     results = json.loads(capsys.readouterr().out)
     assert results["query/passage"]["Recall@10"] > 0.9  # measured 0.98 with the embedded model
     assert main(["eval", "resources/samples/retrieval/passages.jsonl"]) == 2
+
+
+def test_cli_reader_names_match_the_readers():
+    from e5desk.commands._common import READERS
+    from e5desk.core.data import FORMATS
+
+    assert sorted(READERS) == sorted(FORMATS)
+
+
+def test_bad_numbers_and_missing_passages_exit_2_before_any_model(tmp_path, capsys):
+    passages = tmp_path / "p.txt"
+    passages.write_text("one\ntwo\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["score", "q", "--passages", str(passages), "--top", "-3"])
+    assert exc.value.code == 2 and "at least 1" in capsys.readouterr().err
+    train = tmp_path / "train.jsonl"
+    train.write_text('{"query": "q", "positives": {"doc_id": ["0"]}}\n', encoding="utf-8")
+    assert main(["eval", str(train)]) == 2
+    assert "passages.jsonl" in capsys.readouterr().err
+
+
+def test_embed_reads_utf16_and_refuses_empty(tmp_path, capsys, embedded_folder):
+    src = tmp_path / "u16.txt"
+    src.write_bytes("Guten Tag\nこんにちは\n".encode("utf-16"))
+    assert main(["embed", str(src), "--out", str(tmp_path / "u.npy")]) == 0
+    assert np.load(tmp_path / "u.npy").shape == (2, 384)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    assert main(["embed", str(empty), "--out", str(tmp_path / "e.npy")]) == 2
+    assert "empty" in capsys.readouterr().err

@@ -171,3 +171,12 @@ def test_inspect_cli(tmp_path, capsys):
     assert data[0]["languages"]["ru"]["name"] == "Russian"
     assert "bad.txt: the file is empty" in out.err
     assert main(["inspect", str(bad)]) == 2
+
+
+def test_stray_byte_in_utf8_replaces_one_character_not_the_file(tmp_path):
+    lines = [f"Zeile {i}: Grüße aus München" for i in range(50)]
+    raw = "\n".join(lines).encode("utf-8").replace(b"Zeile 7:", b"Zeile 7\xff")
+    result = load_sentence_set(write(tmp_path, "stray.txt", raw))
+    texts = list(result.sentence_set.text)
+    assert result.encoding == "utf-8" and texts[0] == lines[0] and "\ufffd" in texts[7]
+    assert any("line 8" in n for n in result.notes)

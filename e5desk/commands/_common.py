@@ -63,20 +63,48 @@ class progress_bar:
             self.bar.close()
 
 
+# The sentence-set readers (e5desk.core.data.FORMATS), listed here so that `--help` needs
+# no import of the readers.
+READERS = ["text", "csv", "jsonl", "tmx", "xliff", "po", "parallel", "tatoeba"]
+
+
+def positive_int(value: str) -> int:
+    """argparse type: a whole number >= 1 (checked before any model loads)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def read_lines(path: Path) -> list[str]:
-    """UTF-8 text, one text per line; every line kept (empty ones too)."""
+    """One text per line, every line kept (empty ones too): UTF-8, with or without BOM, or
+    UTF-16 with BOM. Nothing is guessed: row i of the output must be line i of the input.
+    Lines end at \n, \r\n or \r only, so a U+2028 inside a text does not shift rows."""
+    from e5desk.core.data.encoding import BOMS
+
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+    if not raw.strip():
+        raise DataError(f"{path}: the file is empty")
+    encoding = "utf-8"
+    for bom, name in BOMS:
+        if raw.startswith(bom):
+            raw, encoding = raw[len(bom):], name
+            break
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataError(f"{path}, line {line}: not valid UTF-8 (byte {exc.start})") from None
-    lines = text.splitlines()
+        line = raw[: exc.start].count(b"\n") + 1 if encoding == "utf-8" else "?"
+        raise DataError(f"{path}, line {line}: not valid {encoding.upper()} "
+                        f"(byte {exc.start})") from None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
     return lines

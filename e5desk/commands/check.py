@@ -8,7 +8,7 @@ import itertools
 import sys
 from pathlib import Path
 
-from e5desk.commands._common import add_model_options, load_encoder, progress_bar
+from e5desk.commands._common import READERS, add_model_options, load_encoder, progress_bar
 from e5desk.core.errors import E5DeskError
 
 
@@ -18,7 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "translation pair by doubt: a better match elsewhere, or a pair score "
                        "far below the set's usual.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
-    p.add_argument("--format", default=None)
+    p.add_argument("--format", default=None, choices=READERS,
+                   help="reader to use (default: detected from the file)")
     p.add_argument("--out", type=Path, required=True, metavar="REPORT.csv")
     p.add_argument("--all", action="store_true", help="list every pair, not only suspects")
     add_model_options(p)

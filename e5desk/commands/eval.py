@@ -12,7 +12,7 @@ import math
 import sys
 from pathlib import Path
 
-from e5desk.commands._common import add_model_options, load_encoder, progress_bar
+from e5desk.commands._common import READERS, add_model_options, load_encoder, progress_bar
 from e5desk.core.evaluate import METRICS, PREFIX_VARIANTS
 
 AGREEMENT = ["overlap@10", "top-1", "Spearman"]
@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "second model (model A is --model).")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
                    help="train.jsonl (with passages.jsonl beside it) or parallel set files")
-    p.add_argument("--format", default=None)
+    p.add_argument("--format", default=None, choices=READERS,
+                   help="reader to use (default: detected from the file)")
     p.add_argument("--prefixes", action="store_true",
                    help="A/B: query/passage vs query/query vs no prefix")
     p.add_argument("--model-b", default=None, metavar="PATH_OR_NAME",

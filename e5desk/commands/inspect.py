@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         for s in summaries:
             langs = ", ".join(f"{k} ({v['name']}) {v['rows']:,}" for k, v in s["languages"].items())
             print(f"{s['file']}: {s['format']}, {s['encoding']}, {s['rows']:,} sentences, "
-                  f"{s['groups']:,} groups")
+                  f"{s['groups']:,} group{'' if s['groups'] == 1 else 's'}")
             print(f"  languages: {langs}")
             if s["queries"] or s["passages"]:
                 print(f"  queries {s['queries']}, passages {s['passages']}, relevance "

@@ -7,7 +7,7 @@ import csv
 import sys
 from pathlib import Path
 
-from e5desk.commands._common import add_model_options, load_encoder, progress_bar
+from e5desk.commands._common import READERS, add_model_options, load_encoder, progress_bar
 from e5desk.core.errors import E5DeskError
 
 
@@ -15,9 +15,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("map", help="2-D map of sentence sets (UMAP/PCA/t-SNE) to CSV/PNG",
                        description="Embed the sentences of INPUT files (query form, as for "
                        "clustering), project them to 2-D and cluster them. MAP.csv has one "
-                       "row per sentence: x, y, cluster, lang, group, text.")
+                       "row per sentence: x, y, cluster, cluster_label, lang, group, text.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
-    p.add_argument("--format", default=None, help="reader to use (default: detected)")
+    p.add_argument("--format", default=None, choices=READERS,
+                   help="reader to use (default: detected from the file)")
     p.add_argument("--method", choices=["umap", "pca", "tsne"], default="umap")
     p.add_argument("--center-languages", action="store_true",
                    help="subtract each language's mean vector first (meaning over language)")

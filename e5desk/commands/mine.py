@@ -10,7 +10,13 @@ import csv
 import sys
 from pathlib import Path
 
-from e5desk.commands._common import add_model_options, load_encoder, progress_bar
+from e5desk.commands._common import (
+    READERS,
+    add_model_options,
+    load_encoder,
+    positive_int,
+    progress_bar,
+)
 from e5desk.core.errors import E5DeskError
 from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD, MODES, mine
 
@@ -22,14 +28,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "with the 'query: ' prefix on both sides (a symmetric task).")
     p.add_argument("src", type=Path, metavar="SRC")
     p.add_argument("tgt", type=Path, metavar="TGT")
-    p.add_argument("--format", default=None, help="reader for both files (default: detected)")
+    p.add_argument("--format", default=None, choices=READERS,
+                   help="reader for both files (default: detected from each file)")
     p.add_argument("--threshold", type=float, default=DEFAULT_MARGIN_THRESHOLD,
                    help=f"minimum margin score (default {DEFAULT_MARGIN_THRESHOLD}, "
                    "calibrated for E5 on real parallel text)")
     p.add_argument("--mode", choices=list(MODES), default="intersect",
                    help="forward: each SRC sentence's best TGT; backward: each TGT "
                    "sentence's best SRC; intersect (default): pairs both agree on")
-    p.add_argument("--k", type=int, default=4, help="neighbours for the margin (default 4)")
+    p.add_argument("--k", type=positive_int, default=4,
+                   help="neighbours for the margin (default 4)")
     p.add_argument("--out", type=Path, required=True, metavar="PAIRS.tsv")
     add_model_options(p)
     p.set_defaults(func=run)

@@ -18,7 +18,8 @@ def run(args: argparse.Namespace) -> int:
     found = list_models()
     if args.json:
         print(json.dumps([
-            m.card() if isinstance(m, ModelSource) else {"name": m[0], "unusable": m[1]}
+            _numbers(m.card()) if isinstance(m, ModelSource)
+            else {"name": m[0], "unusable": m[1]}
             for m in found
         ], indent=2, ensure_ascii=False))
         return 0
@@ -31,3 +32,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"{m[0]}\n  unusable: {m[1]}")
     return 0
+
+
+def _numbers(card: dict) -> dict:
+    """The card's counts as JSON numbers (the card itself is text for display)."""
+    return {k: int(v) if k in ("dimensions", "layers", "max tokens") and str(v).isdigit()
+            else v for k, v in card.items()}

@@ -7,13 +7,14 @@ import json
 import sys
 from pathlib import Path
 
-from e5desk.commands._common import add_model_options, load_encoder, progress_bar
+from e5desk.commands._common import add_model_options, load_encoder, positive_int, progress_bar
 from e5desk.core.scoring import NARROW_BAND_NOTE, PREFIX_RULES, rank_passages, roles_for
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("score", help="rank passages (lines of a file) against queries",
-                       description="Rank the lines of PASSAGES.txt against each QUERY. "
+    p = sub.add_parser("score", help="rank the sentences of a file against queries",
+                       description="Rank the sentences of FILE (one per line, or any "
+                       "sentence-set format) against each QUERY. "
                        "Scores are cosine x 100, as in the E5 model cards. " + NARROW_BAND_NOTE)
     p.add_argument("queries", nargs="+", metavar="QUERY")
     p.add_argument("--passages", type=Path, required=True, metavar="FILE",
@@ -23,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="retrieval: query vs passage prefixes; symmetric: query on both "
                    "sides (similarity, translations); none: raw text")
     p.add_argument("--task", default=None, help="instruction for instruct models")
-    p.add_argument("--top", type=int, default=10, metavar="K")
+    p.add_argument("--top", type=positive_int, default=10, metavar="K",
+                   help="results per query (default 10)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
     add_model_options(p)
     p.set_defaults(func=run)
@@ -37,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"e5desk: {args.passages}: {message}", file=sys.stderr)
     sentences = loaded.sentence_set
     texts, lines = list(sentences.text), [int(x) for x in sentences.line]
+    langs = [x or "" for x in sentences.lang]
     # passages.jsonl names passages by doc_id = line number counted from 0
     doc_ids = loaded.format == "jsonl" and all(r == "passage" for r in sentences.role)
     encoder = load_encoder(args)
@@ -47,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     results = [
         {"query": ranking.queries[qi], "rank": rank, "line": lines[pi],
          **({"doc_id": lines[pi] - 1} if doc_ids else {}),
-         "score": round(score, 2), "passage": texts[pi]}
+         "lang": langs[pi], "score": round(score, 2), "passage": texts[pi]}
         for qi, rank, pi, score in ranking.rows()
     ]
     if args.json:
@@ -57,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         if r["rank"] == 1:
             print(f"query: {ranking.queries[qi]}")
         where = f"doc {r['doc_id']}" if doc_ids else f"line {r['line']}"
-        print(f"  {r['rank']:>3}. {r['score']:6.2f}  {where}: {r['passage']}")
+        lang = f" [{r['lang']}]" if r["lang"] else ""
+        print(f"  {r['rank']:>3}. {r['score']:6.2f}  {where}{lang}: {r['passage']}")
     print(f"({encoder.describe()}; scores are cosine x 100)", file=sys.stderr)
     return 0

@@ -162,8 +162,13 @@ class EvalData:
         if s.relevance:
             q_rows = sorted(s.relevance)
             p_rows = [i for i in range(len(s)) if s.role[i] == "passage"]
+            if not p_rows:
+                raise E5DeskError("no passages to rank: passages.jsonl must be in the folder "
+                                  "that holds train.jsonl")
             where = {r: n for n, r in enumerate(p_rows)}
             relevant = [{where[p] for p in s.relevance[q] if p in where} for q in q_rows]
+            if not any(relevant):
+                raise E5DeskError("no query has a relevant passage among the passages loaded")
             return cls("retrieval", queries=[str(s.text[i]) for i in q_rows],
                        passages=[str(s.text[i]) for i in p_rows], relevant=relevant)
         if any(g is not None for g in s.group):

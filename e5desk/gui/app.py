@@ -21,19 +21,22 @@ EXAMPLE_QUERY = "Will it rain tomorrow?"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
+    from e5desk.cli import COMMANDS
+
     p = argparse.ArgumentParser(prog="e5desk", description="Offline explorer for multilingual "
-                                "E5 embeddings. Subcommands: embed, models, inspect (see "
-                                "`e5desk COMMAND --help`).")
-    p.add_argument("files", nargs="*", help="sentence set files to open")
+                                "E5 embeddings: the desktop app. Commands for the terminal: "
+                                f"{', '.join(COMMANDS)} (see `e5desk --help`).")
+    p.add_argument("files", nargs="*", help="sentence set files or an .e5desk project to open")
     p.add_argument("--model", default=None, help="model folder or name (default: embedded)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--precision", default="exact", choices=["exact", "fast", "int8"])
     p.add_argument("--query", default=None, help="query to score once everything is loaded")
     p.add_argument("--no-sample", action="store_true", help="do not open the bundled sample")
-    p.add_argument("--tab", choices=["scores", "map"], default="scores",
+    p.add_argument("--tab", choices=["scores", "map", "translations"], default="scores",
                    help="tab to show first; 'map' also computes the map")
     p.add_argument("--screenshot", type=Path, default=None, metavar="OUT.png",
-                   help="render the window after loading and scoring, save it, exit")
+                   help="render the window after loading and scoring, save it, exit "
+                   "(works without a display)")
     p.add_argument("--timeout", type=float, default=300, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -90,6 +93,8 @@ class AutoPilot:
             self.scored = True
             if w.workbench.queries.toPlainText().strip():
                 w.workbench.run()
+            if self.tab == "translations":
+                w.tabs.setCurrentWidget(w.translations)
             return
         if not self.mapped:
             self.mapped = True
@@ -120,7 +125,13 @@ class AutoPilot:
 
 
 def run(argv: list[str]) -> int:
+    import os
+
     args = parse_args(argv)
+    if args.screenshot is not None and not (os.environ.get("DISPLAY")
+                                            or os.environ.get("WAYLAND_DISPLAY")
+                                            or sys.platform in ("win32", "darwin")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # render without a screen
     started = STARTED
     import e5desk.core  # noqa: F401  (offline mode before anything imports transformers)
 

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 Index = QModelIndex | QPersistentModelIndex
+
+
+def isolate_direction(text: str) -> str:
+    """Right-to-left text (Arabic, Hebrew) inside a left-to-right table: wrap it in a
+    right-to-left embedding so its own punctuation stays at its end (the left), as a
+    reader of the script expects; other text is returned unchanged."""
+    for ch in text[:200]:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "\u202b" + text + "\u202c"
+        if kind == "L":
+            return text
+    return text
 
 
 class ColumnTableModel(QAbstractTableModel):
@@ -55,7 +69,7 @@ class ColumnTableModel(QAbstractTableModel):
             fmt = self.formats[index.column()]
             if fmt and value is not None and value == value:  # NaN check
                 return format(value, fmt)
-            return "" if value is None else str(value)
+            return "" if value is None else isolate_direction(str(value))
         if role == Qt.ItemDataRole.TextAlignmentRole and self.formats[index.column()]:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

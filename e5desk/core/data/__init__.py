@@ -30,10 +30,23 @@ MAX_DETECT = 200_000  # rows without a language detected on load; more would tak
 MAX_BYTES = 2 * 2**30
 
 
+def _lang_tab_lines(head: str) -> bool:
+    lines = [ln for ln in head.split("\n")[:20] if ln.strip()]
+    if len(lines) < 2 and not (lines and " " in lines[0]):
+        return False
+    cells = [ln.split("\t") for ln in lines]
+    if any(len(c) != 2 or not text.LANG_CODE.match(c[0].strip()) for c in cells):
+        return False
+    second = cells[0][1].strip()  # a header would name a column: "de", "text", ...
+    return not text.LANG_CODE.match(second) and second.lower() not in delimited.TEXT_NAMES
+
+
 def detect_format(path: Path, head: str) -> str:
     if path.name.lower() == "sentences.csv" and tatoeba.looks_like(head):
         return "tatoeba"
     by_ext = EXTENSIONS.get(path.suffix.lower())
+    if by_ext == "csv" and _lang_tab_lines(head):
+        return "text"  # `lang<TAB>sentence` lines without a header, named .tsv
     if by_ext:
         return by_ext
     if parallel.is_parallel_name(path) and len(parallel.siblings(path)) >= 2:

@@ -30,10 +30,18 @@ def decode(raw: bytes, path: Path) -> tuple[str, str, str | None]:
         raise DataError(f"{path}: looks like a binary file, not text (NUL bytes)")
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
     else:
         return _newlines(text), "utf-8", None
+    # UTF-8 with a few stray bytes is still UTF-8: a guessed legacy encoding would garble
+    # every other line instead of one character.
+    text = raw.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - raw.count("\ufffd".encode())
+    if bad <= max(3, len(raw) // 1000):
+        line = raw[:first_bad].count(b"\n") + 1
+        return _newlines(text), "utf-8", (f"{bad} byte(s) that are not UTF-8 were replaced "
+                                          f"by \ufffd (first on line {line})")
     from charset_normalizer import from_bytes
 
     best = from_bytes(raw[:1_000_000]).best()
