@@ -69,9 +69,15 @@ SCORE_MAP = pg.ColorMap([0.0, 0.35, 0.7, 1.0],
                         [(205, 212, 224), (96, 150, 205), (235, 140, 50), (175, 20, 45)])
 
 
+# Tableau 10: distinct at a glance, readable on white (legend text uses the same colour).
+QUALITATIVE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+               "#ff9da7", "#9c755f", "#bab0ac"]
+
+
 def palette(n: int) -> list[QColor]:
-    return [pg.intColor(i, hues=max(n, 8), values=1, maxValue=230, minValue=150)
-            for i in range(n)]
+    if n <= len(QUALITATIVE):
+        return [QColor(c) for c in QUALITATIVE[:n]]
+    return [pg.intColor(i, hues=n, values=1, maxValue=230, minValue=150) for i in range(n)]
 
 
 def factorize(values) -> tuple[list[str], np.ndarray]:
