@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.model_panel = ModelPanel(self.session)
         self.sets = SetsPanel(self.session)
         self.problems = QListWidget()
+        self.problems.setWordWrap(True)
         self.model_dock = self._dock("Model", self.model_panel,
                                      Qt.DockWidgetArea.LeftDockWidgetArea)
         self.sets_dock = self._dock("Sentence sets", self.sets,

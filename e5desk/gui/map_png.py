@@ -27,13 +27,13 @@ def render_map(coords: np.ndarray, langs, clusters, labels: np.ndarray, out: Pat
     names, codes = np.unique([str(x or "?") for x in langs], return_inverse=True)
     colours = palette(len(names))
     brushes = [pg.mkBrush(c) for c in colours]
-    legend = plot.addLegend(offset=(10, 10), labelTextSize="13pt")
+    plot.addLegend(offset=(10, 10), labelTextSize="13pt", labelTextColor="k",
+                   brush=pg.mkBrush(255, 255, 255, 220))
     for i, name in enumerate(names):
         rows = codes == i
         item = pg.ScatterPlotItem(coords[rows, 0], coords[rows, 1], size=7, pen=None,
                                   brush=brushes[i], name=str(name))
         plot.addItem(item)
-    legend.setLabelTextColor("k")
     for c in sorted(clusters, key=lambda c: -c.size)[:25]:
         centre = coords[labels == c.id].mean(axis=0)
         text = pg.TextItem(c.label, color=(20, 20, 20), anchor=(0.5, 0.5))

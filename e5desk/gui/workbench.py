@@ -146,6 +146,7 @@ class Workbench(QWidget):
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.verticalHeader().hide()  # the rank column numbers the rows
         self.note = QLabel(NARROW_BAND_NOTE)
         self.note.setWordWrap(True)
         self.note.setObjectName("note")
