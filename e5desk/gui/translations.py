@@ -96,8 +96,11 @@ class TranslationsView(QWidget):
         c = self.session.combined
         langs = sorted({str(x) for x in c.lang if x}) if c is not None else []
         self.targets.clear()
+        from e5desk.core.langid import display_name
+
         for lang in langs:
-            item = QListWidgetItem(lang)
+            item = QListWidgetItem(f"{lang} — {display_name(lang)}")
+            item.setData(Qt.ItemDataRole.UserRole, lang)
             item.setCheckState(Qt.CheckState.Checked)
             self.targets.addItem(item)
         for combo in (self.src_lang, self.tgt_lang):
@@ -114,7 +117,8 @@ class TranslationsView(QWidget):
 
     def chosen_languages(self) -> list[str]:
         items = [self.targets.item(i) for i in range(self.targets.count())]
-        return [i.text() for i in items if i.checkState() == Qt.CheckState.Checked]
+        return [i.data(Qt.ItemDataRole.UserRole) for i in items
+                if i.checkState() == Qt.CheckState.Checked]
 
     def find_translations(self) -> None:
         text = self.sentence.text().strip()
