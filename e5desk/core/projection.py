@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -193,15 +192,6 @@ def _numba_cache() -> None:
         os.environ["NUMBA_CACHE_DIR"] = str(user_cache_dir() / "numba")
 
 
-def _import_umap() -> None:
-    try:
-        import umap  # noqa: F401
-
-        _cache_umap_numba()
-    except Exception:  # noqa: BLE001 - the import in umap_2d reports it
-        pass
-
-
 _UMAP_CACHED = False
 
 
@@ -259,12 +249,9 @@ def umap_2d(vectors: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1,
     if progress:
         progress(0, 3)
     _numba_cache()
-    # Importing umap (and loading numba's cache) takes seconds of Python; the kNN is
-    # mostly BLAS without the GIL: do both at once.
-    loader = threading.Thread(target=_import_umap, name="import umap", daemon=True)
-    loader.start()
+    # Not overlapped with the kNN in a thread: importing numba beside BLAS work in another
+    # thread deadlocked (seen here, when a cancelled map left the import running).
     idx, dist = knn(vectors, k, cancelled=cancelled)
-    loader.join()
     if progress:
         progress(1, 3)
     if cancelled and cancelled():
