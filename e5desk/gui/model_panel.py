@@ -79,7 +79,8 @@ class ModelPanel(QWidget):
             for m in found:
                 if isinstance(m, ModelSource):
                     key = "embedded" if m.origin == "embedded" else str(m.path)
-                    self.models.addItem(f"{m.name}  ({m.family.display}, {m.dim}d)", key)
+                    family = "" if m.family.display in m.name else f"{m.family.display}, "
+                    self.models.addItem(f"{m.name}  ({family}{m.dim}d)", key)
                 else:
                     self.models.addItem(f"{m[0]} — unusable", None)
                     i = self.models.count() - 1
