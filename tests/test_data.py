@@ -180,3 +180,14 @@ def test_stray_byte_in_utf8_replaces_one_character_not_the_file(tmp_path):
     texts = list(result.sentence_set.text)
     assert result.encoding == "utf-8" and texts[0] == lines[0] and "\ufffd" in texts[7]
     assert any("line 8" in n for n in result.notes)
+
+
+def test_tmx_broken_part_way_keeps_the_units_before(tmp_path):
+    tmx = ('<?xml version="1.0"?><tmx version="1.4"><body>\n'
+           '<tu tuid="a"><tuv xml:lang="en"><seg>One</seg></tuv>'
+           '<tuv xml:lang="de"><seg>Eins</seg></tuv></tu>\n'
+           '<tu tuid="b"><tuv xml:lang="en"><seg>Two</seg></tuv>\n')
+    result = load_sentence_set(write(tmp_path, "cut.tmx", tmx))
+    assert list(result.sentence_set.text) == ["One", "Eins"]
+    assert result.skipped == 1 and "broken XML" in result.reasons[0]
+    assert result.reasons[0].startswith("line 4")

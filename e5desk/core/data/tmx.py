@@ -3,11 +3,12 @@ Parsed with defusedxml (entity expansion and external entities refused)."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import fromstring, iterparse
 
 from e5desk.core.data.result import LoadResult
 from e5desk.core.data.sentence_set import SentenceSet
@@ -28,23 +29,48 @@ def parse_xml(path: Path, text: str):
 
 
 def read(path: Path, text: str, report: LoadResult) -> SentenceSet:
-    root = parse_xml(path, text)
-    if root.tag != "tmx":
-        raise DataError(f"{path}: expected a <tmx> document, found <{root.tag}>")
+    """Streams the <tu> elements (each one's content is dropped once read, so memory stays
+    near the size of the sentences); a file broken part-way keeps the units before the
+    break and reports where it broke."""
     texts, langs, groups, lines = [], [], [], []
-    for i, tu in enumerate(root.iter("tu"), 1):
-        group = tu.get("tuid") or f"tu-{i}"
-        for tuv in tu.iter("tuv"):
-            lang = tuv.get(XML_LANG) or tuv.get("lang")
-            seg = tuv.find("seg")
-            if seg is None:
-                report.skip(f"tu {i}", "a <tuv> without <seg>")
+    events = iterparse(io.BytesIO(text.encode("utf-8")), events=("end",))
+    i = 0
+    elem = None
+    try:
+        for _event, elem in events:
+            if elem.tag != "tu":
                 continue
-            value = "".join(seg.itertext())
-            if not value.strip():
-                continue
-            texts.append(value)
-            langs.append(lang)
-            groups.append(group)
-            lines.append(i)
+            i += 1
+            _unit(elem, i, report, texts, langs, groups, lines)
+            elem.clear()
+    except DefusedXmlException as exc:
+        raise DataError(f"{path}: refused: the XML declares entities ({type(exc).__name__}); "
+                        "this is how XML bombs work") from None
+    except ParseError as exc:
+        line, col = exc.position
+        if not texts:
+            raise DataError(f"{path}, line {line}: broken XML at column {col} "
+                            f"({exc.msg})") from None
+        report.skip(f"{line} (after unit {i})", f"broken XML at column {col} ({exc.msg}); "
+                    "nothing after it was read")
+    else:
+        if elem is not None and elem.tag != "tmx":  # the last end event is the root's
+            raise DataError(f"{path}: expected a <tmx> document, found <{elem.tag}>")
     return SentenceSet.build(texts, lang=langs, group=groups, line=lines, source=path)
+
+
+def _unit(tu, i: int, report: LoadResult, texts, langs, groups, lines) -> None:
+    group = tu.get("tuid") or f"tu-{i}"
+    for tuv in tu.iter("tuv"):
+        lang = tuv.get(XML_LANG) or tuv.get("lang")
+        seg = tuv.find("seg")
+        if seg is None:
+            report.skip(f"tu {i}", "a <tuv> without <seg>")
+            continue
+        value = "".join(seg.itertext())
+        if not value.strip():
+            continue
+        texts.append(value)
+        langs.append(lang)
+        groups.append(group)
+        lines.append(i)
