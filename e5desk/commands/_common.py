@@ -83,7 +83,7 @@ def read_lines(path: Path) -> list[str]:
     """One text per line, every line kept (empty ones too): UTF-8, with or without BOM, or
     UTF-16 with BOM. Nothing is guessed: row i of the output must be line i of the input.
     Lines end at \n, \r\n or \r only, so a U+2028 inside a text does not shift rows."""
-    from e5desk.core.data.encoding import BOMS
+    from e5desk.core.data.encoding import BOMS, unix_newlines
 
     try:
         raw = Path(path).read_bytes()
@@ -104,7 +104,7 @@ def read_lines(path: Path) -> list[str]:
         line = raw[: exc.start].count(b"\n") + 1 if encoding == "utf-8" else "?"
         raise DataError(f"{path}, line {line}: not valid {encoding.upper()} "
                         f"(byte {exc.start})") from None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = unix_newlines(text).split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return lines

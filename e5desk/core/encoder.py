@@ -122,18 +122,17 @@ class Encoder:
         self._tokenizer, self._model = self._load(source)
         self.dim = int(self._model.config.hidden_size)
         self.cache = None
-        # Identifies the vectors this encoder makes (for projects): a content fingerprint
-        # when the cache is on (it remembers file digests), otherwise the folder and settings.
-        numbers = self.dtype if isinstance(self.dtype, str) else str(self.dtype)
-        self.model_id = f"{source.path}:{numbers}:{long_text}:{self.max_tokens}"
+        model = source.path
         if cache:
             from e5desk.core.store.cache import EmbeddingCache
 
             self.cache = cache if isinstance(cache, EmbeddingCache) else EmbeddingCache()
-            # Vectors differ by precision and long-text mode, so both are part of the key.
-            self.cache_model = (f"{self.cache.fingerprint(source.path)}:{numbers}:"
-                                f"{long_text}:{self.max_tokens}")
-            self.model_id = self.cache_model
+            model = self.cache.fingerprint(source.path)  # file digests are remembered
+        # Identifies the vectors this encoder makes (cache key, projects): the model (a
+        # content fingerprint when the cache is on, else its folder) and the settings that
+        # change vectors: number format and long-text mode.
+        numbers = self.dtype if isinstance(self.dtype, str) else str(self.dtype)
+        self.model_id = f"{model}:{numbers}:{long_text}:{self.max_tokens}"
 
     # -- loading -----------------------------------------------------------------------
     @classmethod
@@ -246,7 +245,7 @@ class Encoder:
                               verbose=False)["input_ids"]
         counts = np.fromiter((len(x) for x in ids), np.int64, len(ids))
         rows, truncated_u = self._rows(ids)
-        cached = self.cache.get_many(self.cache_model, texts, self.dim) if self.cache else {}
+        cached = self.cache.get_many(self.model_id, texts, self.dim) if self.cache else {}
         unique_vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, vec in cached.items():
             unique_vectors[i] = vec
@@ -259,7 +258,7 @@ class Encoder:
             norms = np.linalg.norm(pooled, axis=1, keepdims=True)
             unique_vectors[missing] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
             if self.cache:
-                self.cache.put_many(self.cache_model, [texts[i] for i in missing],
+                self.cache.put_many(self.model_id, [texts[i] for i in missing],
                                     unique_vectors[missing])
         elif progress:
             progress(len(rows), len(rows))

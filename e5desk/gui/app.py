@@ -64,6 +64,7 @@ class AutoPilot:
         self.deadline = time.monotonic() + timeout
         self.scored = False
         self.ready_logged = False
+        self.settled = False  # map screenshots wait one tick for the cluster labels
         self.tab = tab
         self.mapped = tab != "map"
         self.exit_code = 0
@@ -106,8 +107,8 @@ class AutoPilot:
             return
         if self.tab == "map" and not w.map_view.clusters:
             return
-        if self.tab == "map" and not getattr(self, "settled", False):
-            self.settled = True  # one more tick: labels are laid out on a short timer
+        if self.tab == "map" and not self.settled:
+            self.settled = True  # labels are laid out on a short timer
             return
         if w.workbench.ranking is not None or not self.query:
             self.finish(0)
@@ -132,7 +133,6 @@ def run(argv: list[str]) -> int:
                                             or os.environ.get("WAYLAND_DISPLAY")
                                             or sys.platform in ("win32", "darwin")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # render without a screen
-    started = STARTED
     import e5desk.core  # noqa: F401  (offline mode before anything imports transformers)
 
     log_file = setup_logging()
@@ -158,7 +158,7 @@ def run(argv: list[str]) -> int:
             return 2
     window.show()
     logging.getLogger(__name__).info("window shown after %.2f s",
-                                     time.perf_counter() - started)
+                                     time.perf_counter() - STARTED)
     window.start(args.model, args.files, sample=not args.no_sample,
                  device=args.device, precision=args.precision)
     query = args.query

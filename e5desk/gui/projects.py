@@ -150,20 +150,11 @@ class ProjectController(QObject):
     @staticmethod
     def orphaned_autosaves() -> list[Path]:
         """Autosaves of sessions that ended without closing (their lock is free)."""
-        found = []
         for lock_path in autosave_dir().glob("*.lock"):  # sessions that left nothing
-            lock = QLockFile(str(lock_path))
-            lock.setStaleLockTime(0)
-            if not lock_path.with_suffix(SUFFIX).exists() and lock.tryLock(0):
-                lock.unlock()
+            if not lock_path.with_suffix(SUFFIX).exists() and _lock_is_free(lock_path):
                 lock_path.unlink(missing_ok=True)
-        for path in sorted(autosave_dir().glob(f"*{SUFFIX}")):
-            lock = QLockFile(str(path.with_suffix(".lock")))
-            lock.setStaleLockTime(0)
-            if lock.tryLock(0):
-                lock.unlock()
-                found.append(path)
-        return found
+        return [path for path in sorted(autosave_dir().glob(f"*{SUFFIX}"))
+                if _lock_is_free(path.with_suffix(".lock"))]
 
     @staticmethod
     def discard(path: Path) -> None:
@@ -173,6 +164,16 @@ class ProjectController(QObject):
     def describe_autosave(path: Path) -> str:
         stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
         return f"{stamp}, {path.stat().st_size / 2**20:.1f} MB"
+
+
+def _lock_is_free(lock_path: Path) -> bool:
+    """No live session holds this lock (QLockFile treats a dead holder's lock as stale)."""
+    lock = QLockFile(str(lock_path))
+    lock.setStaleLockTime(0)
+    if not lock.tryLock(0):
+        return False
+    lock.unlock()
+    return True
 
 
 def _remove_autosave(path: Path) -> None:

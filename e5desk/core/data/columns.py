@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,29 +85,21 @@ def _csv(path: Path, head: str, n: int) -> ColumnPreview:
 
 
 def _jsonl(path: Path, head: str, n: int) -> ColumnPreview | None:
-    records = []
-    for line in head.split("\n"):
-        if line.strip():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(rec, dict):
-                records.append(rec)
-        if len(records) >= n:
-            break
+    from e5desk.core.data.result import LoadResult
+    from e5desk.core.data.sentence_set import SentenceSet
+
+    scratch = LoadResult(SentenceSet.build([]), path, "jsonl")  # bad lines: not shown here
+    records = [rec for _, rec in itertools.islice(jsonl._records(path, head, scratch), n)]
     if not records:
         raise DataError(f"{path}: no JSON object in the first lines")
     first = records[0]
-    if ("query" in first and "positives" in first) or set(first) <= {"contents", "lang"}:
+    if jsonl.is_train_record(first) or set(first) <= {"contents", "lang"}:
         return None  # the reference retrieval formats: nothing to choose
     columns: list[str] = []
     for rec in records:
         columns += [k for k in rec if k not in columns]
     cells = [[_cell(rec.get(c)) for c in columns] for rec in records]
-    find = lambda names: next((f for f in names if f in first), None)  # noqa: E731
-    return ColumnPreview(path, "jsonl", columns, cells, find(jsonl.TEXT_FIELDS),
-                         find(jsonl.LANG_FIELDS), find(jsonl.GROUP_FIELDS))
+    return ColumnPreview(path, "jsonl", columns, cells, *jsonl.guess_fields(first))
 
 
 def _cell(value) -> str:

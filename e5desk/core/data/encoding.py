@@ -21,7 +21,7 @@ def decode(raw: bytes, path: Path) -> tuple[str, str, str | None]:
     for bom, name in BOMS:
         if raw.startswith(bom):
             try:
-                return _newlines(raw[len(bom):].decode(name)), name, None
+                return unix_newlines(raw[len(bom):].decode(name)), name, None
             except UnicodeDecodeError as exc:
                 raise DataError(f"{path}: starts with a {name} byte-order mark but is not "
                                 f"valid {name} ({exc.reason} at byte {exc.start})") from None
@@ -33,14 +33,14 @@ def decode(raw: bytes, path: Path) -> tuple[str, str, str | None]:
     except UnicodeDecodeError as exc:
         first_bad = exc.start
     else:
-        return _newlines(text), "utf-8", None
+        return unix_newlines(text), "utf-8", None
     # UTF-8 with a few stray bytes is still UTF-8: a guessed legacy encoding would garble
     # every other line instead of one character.
     text = raw.decode("utf-8", errors="replace")
     bad = text.count("\ufffd") - raw.count("\ufffd".encode())
     if bad <= max(3, len(raw) // 1000):
         line = raw[:first_bad].count(b"\n") + 1
-        return _newlines(text), "utf-8", (f"{bad} byte(s) that are not UTF-8 were replaced "
+        return unix_newlines(text), "utf-8", (f"{bad} byte(s) that are not UTF-8 were replaced "
                                           f"by \ufffd (first on line {line})")
     from charset_normalizer import from_bytes
 
@@ -51,8 +51,8 @@ def decode(raw: bytes, path: Path) -> tuple[str, str, str | None]:
         text = raw.decode(best.encoding)
     except (UnicodeDecodeError, LookupError):
         raise DataError(f"{path}: not valid UTF-8 and not {best.encoding} either") from None
-    return _newlines(text), best.encoding, f"not UTF-8: read as {best.encoding} (a guess)"
+    return unix_newlines(text), best.encoding, f"not UTF-8: read as {best.encoding} (a guess)"
 
 
-def _newlines(text: str) -> str:
+def unix_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")

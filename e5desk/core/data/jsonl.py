@@ -31,6 +31,17 @@ def _records(path: Path, text: str, report: LoadResult):
         yield n, record
 
 
+def is_train_record(record: dict) -> bool:
+    """A train.jsonl query with relevance judgements (reference document 003)."""
+    return "query" in record and "positives" in record
+
+
+def guess_fields(record: dict) -> tuple[str | None, str | None, str | None]:
+    """(text, lang, group) fields the reader assumes without options, by their usual names."""
+    find = lambda names: next((f for f in names if f in record), None)  # noqa: E731
+    return find(TEXT_FIELDS), find(LANG_FIELDS), find(GROUP_FIELDS)
+
+
 def read(path: Path, text: str, report: LoadResult, text_field: str | None = None,
          lang_field: str | None = None, group_field: str | None = None) -> SentenceSet:
     records = list(_records(path, text, report))
@@ -38,14 +49,15 @@ def read(path: Path, text: str, report: LoadResult, text_field: str | None = Non
         raise DataError(f"{path}: no JSON object could be read (first problem: "
                         f"{report.reasons[0] if report.reasons else 'no lines'})")
     first = records[0][1]
-    if text_field is None and "query" in first and "positives" in first:
+    if text_field is None and is_train_record(first):
         return _read_train(path, records, report)
-    field = text_field or next((f for f in TEXT_FIELDS if f in first), None)
+    guessed = guess_fields(first)
+    field = text_field or guessed[0]
     if field is None:
         raise DataError(f"{path}, line {records[0][0]}: which field holds the text? none of "
                         f"{', '.join(TEXT_FIELDS)} (fields: {', '.join(first)})")
-    lang_f = lang_field or next((f for f in LANG_FIELDS if f in first), None)
-    group_f = group_field or next((f for f in GROUP_FIELDS if f in first), None)
+    lang_f = lang_field or guessed[1]
+    group_f = group_field or guessed[2]
     role = "passage" if field == "contents" else None
     texts, langs, groups, lines = [], [], [], []
     for n, rec in records:
