@@ -24,6 +24,7 @@ import numpy as np
 
 from e5desk.core.errors import Cancelled, E5DeskError
 from e5desk.core.jobs import CancelCheck, Progress
+from e5desk.core.similarity import top_k_rows
 
 log = logging.getLogger(__name__)
 METHODS = ("pca", "umap", "tsne")
@@ -67,18 +68,6 @@ def pca_2d(vectors: np.ndarray) -> np.ndarray:
     return (x @ comps).astype(np.float32)
 
 
-def _top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column indices and values of each row's k largest entries, largest first.
-
-    Partitioning at ``n - k`` (not ``k`` on negated values) takes numpy's SIMD selection
-    path: about 13x faster on wide rows."""
-    n = sims.shape[1]
-    part = np.argpartition(sims, n - k, axis=1)[:, n - k:]
-    values = np.take_along_axis(sims, part, 1)
-    order = np.argsort(-values, axis=1, kind="stable")
-    return np.take_along_axis(part, order, 1), np.take_along_axis(values, order, 1)
-
-
 def exact_knn(vectors: np.ndarray, k: int, block: int | None = None,
               cancelled: CancelCheck | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(indices, cosine distances) of each row's k nearest rows, itself first."""
@@ -94,7 +83,7 @@ def exact_knn(vectors: np.ndarray, k: int, block: int | None = None,
         sims = vectors[start : start + block] @ vectors.T
         rows = np.arange(sims.shape[0])
         sims[rows, start + rows] = 2.0  # itself first, whatever ties exist
-        top, values = _top_k(sims, k)
+        top, values = top_k_rows(sims, k)
         idx[start : start + block] = top
         d = 1.0 - values
         d[:, 0] = 0.0
@@ -169,7 +158,7 @@ def cell_knn(vectors: np.ndarray, k: int, probes: int = 4, cell_size: int = 512,
             sims = x[rows] @ cand_x.T
             j = np.arange(len(rows))
             sims[j, lo + j] = 2.0
-            top, values = _top_k(sims, k)
+            top, values = top_k_rows(sims, k)
             idx[rows] = cand[top]
             d = 1.0 - values
             d[:, 0] = 0.0
