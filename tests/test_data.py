@@ -118,7 +118,7 @@ def test_tmx_xliff_po(tmp_path):
            '<body><tu tuid="7"><tuv xml:lang="en"><seg>Good <b>morning</b></seg></tuv>'
            '<tuv xml:lang="ja"><seg>おはよう</seg></tuv></tu></body></tmx>')
     s = load_sentence_set(write(tmp_path, "m.tmx", tmx)).sentence_set
-    assert list(s.text) == ["Good morning", "おはよう"] and set(s.group) == {"7"}
+    assert list(s.text) == ["Good morning", "おはよう"] and set(s.group) == {"Good morning"}
     x12 = ('<xliff version="1.2" xmlns="urn:oasis:names:tc:xliff:document:1.2">'
            '<file source-language="en" target-language="fr"><body><trans-unit id="a">'
            '<source>Save file</source><target>Enregistrer le fichier</target></trans-unit>'
@@ -142,7 +142,8 @@ def test_parallel_files_and_tatoeba(tmp_path):
     write(tmp_path, "corpus.en", "Good morning\nThank you very much\n")
     write(tmp_path, "corpus.es", "Buenos días\nMuchas gracias\n")
     s = load_sentence_set(tmp_path / "corpus.en").sentence_set
-    assert sorted(zip(s.group, s.lang, strict=True))[:2] == [("line-1", "en"), ("line-1", "es")]
+    assert sorted(zip(s.group, s.lang, strict=True))[:2] == [("corpus#line-1", "en"),
+                                                             ("corpus#line-1", "es")]
     assert len(load_sentence_set(tmp_path).sentence_set) == 4  # the folder
     tato = tmp_path / "tatoeba"
     tato.mkdir()

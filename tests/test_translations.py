@@ -361,12 +361,13 @@ def test_mine_cli_modes_write_input_line_numbers(tmp_path, embedded_folder):
                      "--threshold", "0", "--out", str(out)]) == 0
         with out.open(encoding="utf-8") as f:
             table = list(csv.reader(f, delimiter="\t"))
-        assert table[0] == ["src_line", "tgt_line", "score", "src_text", "tgt_text"]
-        for src_line, tgt_line, score, src_text, tgt_text in table[1:]:
+        assert table[0] == ["src_lang", "src_line", "tgt_lang", "tgt_line", "score",
+                            "cosine", "src_text", "tgt_text"]
+        for _sl, src_line, tl, tgt_line, score, _cos, src_text, tgt_text in table[1:]:
             assert src_lines[int(src_line) - 1] == src_text  # 1-based lines of the inputs
             assert tgt_lines[int(tgt_line) - 1] == tgt_text
-            assert float(score) > 0
-        found[mode] = {(r[3], r[4]) for r in table[1:]}
+            assert float(score) > 0 and tl == "de"
+        found[mode] = {(r[6], r[7]) for r in table[1:]}
     assert len(found["forward"]) == 8  # every source sentence gets its best target
     assert {s for s, _t in found["forward"]} == {r["en"] for r in rows}
     assert found["backward"] == set(truth.items())  # every target's best source is right

@@ -68,6 +68,29 @@ class progress_bar:
 READERS = ["text", "csv", "jsonl", "tmx", "xliff", "po", "parallel", "tatoeba"]
 
 
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """``--format`` and ``--join/--no-join`` for commands that read several sentence sets."""
+    parser.add_argument("--format", default=None, choices=READERS,
+                        help="reader to use (default: detected from each file)")
+    parser.add_argument("--join", action=argparse.BooleanOptionalAction, default=True,
+                        help="join translations across files by their source text (PO "
+                        "msgctxt + msgid, TMX/XLIFF source segment, meaning ids); the shared "
+                        "source sentence is kept once per group (default: on); --no-join "
+                        "keeps every file's groups apart")
+
+
+def load_inputs(paths, format: str | None = None, join: bool = True):
+    """Read every input (warnings on stderr) and combine them: (combined set, results)."""
+    from e5desk.core.data import concat_sets, load_sentence_set
+
+    results = [load_sentence_set(p, format=format) for p in paths]
+    for r in results:
+        for problem in r.problems():
+            print(f"e5desk: warning: {r.path}: {problem}", file=sys.stderr)
+    combined = concat_sets([r.sentence_set for r in results], join=join)
+    return combined, results
+
+
 def positive_int(value: str) -> int:
     """argparse type: a whole number >= 1 (checked before any model loads)."""
     try:

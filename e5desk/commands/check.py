@@ -8,7 +8,13 @@ import itertools
 import sys
 from pathlib import Path
 
-from e5desk.commands._common import READERS, add_model_options, load_encoder, progress_bar
+from e5desk.commands._common import (
+    add_input_options,
+    add_model_options,
+    load_encoder,
+    load_inputs,
+    progress_bar,
+)
 from e5desk.core.errors import E5DeskError
 
 
@@ -18,8 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "translation pair by doubt: a better match elsewhere, or a pair score "
                        "far below the set's usual.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
-    p.add_argument("--format", default=None, choices=READERS,
-                   help="reader to use (default: detected from the file)")
+    add_input_options(p)
     p.add_argument("--out", type=Path, required=True, metavar="REPORT.csv")
     p.add_argument("--all", action="store_true", help="list every pair, not only suspects")
     add_model_options(p)
@@ -27,13 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from e5desk.core.data import concat_sets, load_sentence_set
     from e5desk.core.evaluate import suspect_translations
 
     if not args.out.parent.exists():
         raise E5DeskError(f"{args.out}: folder {args.out.parent} does not exist")
-    s = concat_sets([load_sentence_set(p, format=args.format).sentence_set
-                     for p in args.inputs])
+    s, _ = load_inputs(args.inputs, args.format, args.join)
     if all(g is None for g in s.group):
         raise E5DeskError("no translation groups in the input: check needs a parallel set "
                           "(TMX, XLIFF, PO catalogues, a wide CSV, ...)")

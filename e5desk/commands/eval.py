@@ -12,7 +12,13 @@ import math
 import sys
 from pathlib import Path
 
-from e5desk.commands._common import READERS, add_model_options, load_encoder, progress_bar
+from e5desk.commands._common import (
+    add_input_options,
+    add_model_options,
+    load_encoder,
+    load_inputs,
+    progress_bar,
+)
 from e5desk.core.evaluate import METRICS, PREFIX_VARIANTS
 
 AGREEMENT = ["overlap@10", "top-1", "Spearman"]
@@ -27,8 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "second model (model A is --model).")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
                    help="train.jsonl (with passages.jsonl beside it) or parallel set files")
-    p.add_argument("--format", default=None, choices=READERS,
-                   help="reader to use (default: detected from the file)")
+    add_input_options(p)
     p.add_argument("--prefixes", action="store_true",
                    help="A/B: query/passage vs query/query vs no prefix")
     p.add_argument("--model-b", default=None, metavar="PATH_OR_NAME",
@@ -89,11 +94,9 @@ def _evaluate(args: argparse.Namespace, data, rules: list[str]) -> tuple[dict, s
 
 
 def run(args: argparse.Namespace) -> int:
-    from e5desk.core.data import concat_sets, load_sentence_set
     from e5desk.core.evaluate import EvalData
 
-    s = concat_sets([load_sentence_set(p, format=args.format).sentence_set
-                     for p in args.inputs])
+    s, _ = load_inputs(args.inputs, args.format, args.join)
     data = EvalData.from_set(s)  # checks the input before loading a model: that takes seconds
     if args.model_b is not None and str(args.model_b).strip() not in ("", "embedded",
                                                                        "default"):

@@ -7,7 +7,13 @@ import csv
 import sys
 from pathlib import Path
 
-from e5desk.commands._common import READERS, add_model_options, load_encoder, progress_bar
+from e5desk.commands._common import (
+    add_input_options,
+    add_model_options,
+    load_encoder,
+    load_inputs,
+    progress_bar,
+)
 from e5desk.core.errors import E5DeskError
 
 
@@ -17,8 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "clustering), project them to 2-D and cluster them. MAP.csv has one "
                        "row per sentence: x, y, cluster, cluster_label, lang, group, text.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
-    p.add_argument("--format", default=None, choices=READERS,
-                   help="reader to use (default: detected from the file)")
+    add_input_options(p)
     p.add_argument("--method", choices=["umap", "pca", "tsne"], default="umap")
     p.add_argument("--center-languages", action="store_true",
                    help="subtract each language's mean vector first (meaning over language)")
@@ -34,17 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from e5desk.core.alignment import cross_lingual_p_at_1, mixing_score
     from e5desk.core.clusters import describe_clusters, hdbscan_labels
-    from e5desk.core.data import concat_sets, load_sentence_set
     from e5desk.core.projection import MapParams, center_languages, project
 
     for path in (args.out, args.plot):
         if path is not None and not path.parent.exists():
             raise E5DeskError(f"{path}: folder {path.parent} does not exist")
-    results = [load_sentence_set(p, format=args.format) for p in args.inputs]
-    for r in results:
-        for problem in r.problems():
-            print(f"e5desk: warning: {r.path}: {problem}", file=sys.stderr)
-    sentences = concat_sets([r.sentence_set for r in results])
+    sentences, _ = load_inputs(args.inputs, args.format, args.join)
     texts, langs = list(sentences.text), list(sentences.lang)
     encoder = load_encoder(args)
     with progress_bar("embedding") as bar:

@@ -1,7 +1,11 @@
 """`e5desk mine SRC TGT --out PAIRS.tsv`: find translations between two sentence files.
 
-PAIRS.tsv columns: src_line, tgt_line (1-based line or record numbers in the inputs), score
-(ratio margin), src_text, tgt_text; best score first."""
+Only sentences of one language per side are paired: --src-lang / --tgt-lang, by default the
+languages that tell the two files apart (es.po [en, es] vs ja.po [en, ja] -> es and ja), so a
+shared source sentence is never paired with its own copy.
+
+PAIRS.tsv columns: src_lang, src_line, tgt_lang, tgt_line (1-based line or record numbers in
+the inputs), score (ratio margin), cosine, src_text, tgt_text; best score first."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import argparse
 import csv
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from e5desk.commands._common import (
     READERS,
@@ -19,6 +25,7 @@ from e5desk.commands._common import (
 )
 from e5desk.core.errors import E5DeskError
 from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD, MODES, mine
+from e5desk.core.translations import mining_languages
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,11 +43,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=list(MODES), default="intersect",
                    help="forward: each SRC sentence's best TGT; backward: each TGT "
                    "sentence's best SRC; intersect (default): pairs both agree on")
+    p.add_argument("--src-lang", default=None, metavar="LANG",
+                   help="language of the SRC sentences to pair (default: the language that "
+                   "tells SRC apart from TGT, else SRC's most common)")
+    p.add_argument("--tgt-lang", default=None, metavar="LANG",
+                   help="language of the TGT sentences to pair (default: likewise)")
     p.add_argument("--k", type=positive_int, default=4,
                    help="neighbours for the margin (default 4)")
     p.add_argument("--out", type=Path, required=True, metavar="PAIRS.tsv")
     add_model_options(p)
     p.set_defaults(func=run)
+
+
+def _side(s, lang: str, other_side: set, other_lang: str, strict: bool):
+    """The rows of one side: only ``lang`` when the user named it; otherwise every row
+    except those in the other side's language or in a language both sides share (the
+    source text of two catalogues), so a detection slip in a one-language file loses no
+    row."""
+    if strict:
+        keep = [x == lang for x in s.lang]
+    else:
+        keep = [x == lang or (x != other_lang and x not in other_side) for x in s.lang]
+    return s.take(np.flatnonzero(np.array(keep, dtype=bool)))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,6 +79,16 @@ def run(args: argparse.Namespace) -> int:
             print(f"e5desk: warning: {path}: {problem}", file=sys.stderr)
         sets.append(result.sentence_set)
     src, tgt = sets
+    src_lang, tgt_lang = mining_languages(src.lang, tgt.lang, args.src_lang, args.tgt_lang)
+    if src_lang is not None:
+        src_langs, tgt_langs = set(src.lang), set(tgt.lang)
+        src = _side(src, src_lang, tgt_langs, tgt_lang, args.src_lang is not None)
+        tgt = _side(tgt, tgt_lang, src_langs, src_lang, args.tgt_lang is not None)
+        print(f"e5desk: mining {src_lang} ({len(src)} sentences of {args.src.name}) against "
+              f"{tgt_lang} ({len(tgt)} of {args.tgt.name})", file=sys.stderr)
+    else:
+        print("e5desk: the inputs name no languages: every sentence is paired",
+              file=sys.stderr)
     encoder = load_encoder(args)
     with progress_bar("embedding") as bar:
         both = encoder.encode([*src.text, *tgt.text], role="query", progress=bar)
@@ -64,9 +98,11 @@ def run(args: argparse.Namespace) -> int:
     tmp = args.out.with_name(args.out.name + ".partial")
     with tmp.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")
-        w.writerow(["src_line", "tgt_line", "score", "src_text", "tgt_text"])
+        w.writerow(["src_lang", "src_line", "tgt_lang", "tgt_line", "score", "cosine",
+                    "src_text", "tgt_text"])
         for p in pairs:
-            w.writerow([src.line[p.src], tgt.line[p.tgt], f"{p.margin:.4f}",
+            w.writerow([src.lang[p.src] or "", src.line[p.src], tgt.lang[p.tgt] or "",
+                        tgt.line[p.tgt], f"{p.margin:.4f}", f"{p.cosine * 100:.2f}",
                         src.text[p.src], tgt.text[p.tgt]])
     tmp.replace(args.out)
     print(f"e5desk: wrote {len(pairs)} pairs to {args.out} ({len(src)} x {len(tgt)} "

@@ -120,7 +120,8 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
             if len(row) != len(header):
                 report.skip(n, f"expected {len(header)} fields, found {len(row)}")
                 continue
-            group = row[group_i] if group_i is not None else f"row-{n}"
+            # Without an id column a row number is the meaning, local to this file.
+            group = row[group_i] if group_i is not None else f"{path.name}#row-{n}"
             for i in lang_cols:
                 cell = row[i]
                 if not cell.strip():

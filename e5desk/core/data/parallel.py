@@ -1,6 +1,7 @@
 """Line-aligned parallel files: corpus.en + corpus.es (+ ...), line i of each is one
 meaning. Opening one of them, or their folder, reads every sibling with a language-code
-extension; the line number is the group."""
+extension; the line number is the group (scoped to the corpus, so two corpora never join
+by line number)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def read(path: Path, text: str, report: LoadResult) -> SentenceSet:
                 continue
             texts.append(line)
             langs.append(lang)
-            groups.append(f"line-{n}")
+            groups.append(f"{path.stem}#line-{n}")
             lines.append(n)
     if len(set(counts.values())) > 1:
         report.notes.append("files differ in length (" + ", ".join(

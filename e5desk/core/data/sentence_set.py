@@ -38,6 +38,11 @@ class SentenceSet:
     set_name: np.ndarray | None = None
     # Query -> relevant passage rows (retrieval data, e.g. train.jsonl): {row: [rows]}
     relevance: dict[int, list[int]] = field(default_factory=dict)
+    # Combined sets: (index of the loaded set, row in it) per row, so an edit made in the
+    # combined view (e.g. a corrected language) can be written back where it came from.
+    origin: np.ndarray | None = None
+    # What joining files did (which files joined, which were kept apart and why).
+    notes: list[str] = field(default_factory=list)
 
     @classmethod
     def build(cls, text: Sequence[str], lang=None, group=None, role=None, line=None,
@@ -68,23 +73,92 @@ class SentenceSet:
     def take(self, rows: np.ndarray) -> SentenceSet:
         rows = np.asarray(rows, dtype=np.int64)
         return SentenceSet(self.text[rows], self.lang[rows], self.group[rows], self.role[rows],
-                           self.line[rows], self.source, self.name, self.set_name[rows])
+                           self.line[rows], self.source, self.name, self.set_name[rows],
+                           origin=None if self.origin is None else self.origin[rows])
 
 
-def concat_sets(sets: Sequence[SentenceSet]) -> SentenceSet:
-    """One set with every row, ``set_name`` telling where each came from. Group ids are
-    prefixed by set name when sets disagree, so translations never join across files
-    by accident."""
-    if len(sets) == 1:
+CONTEXT_SEPARATOR = "\x04"  # gettext's msgctxt/msgid separator inside a group key
+
+
+def group_label(group) -> str:
+    """A group key as people read it: gettext's "context\x04msgid" becomes
+    "context | msgid" (the control character would show as a box)."""
+    if group is None:
+        return ""
+    return str(group).replace(CONTEXT_SEPARATOR, " | ")
+
+
+def concat_sets(sets: Sequence[SentenceSet], join: bool = True) -> SentenceSet:
+    """One set with every row, ``set_name`` telling where each came from.
+
+    ``join`` (default): translation groups join across files by their key (the source text
+    of catalogues and memories, explicit meaning ids), and a sentence repeated in the same
+    group and language (the English msgid of every catalogue) is kept once, in the first
+    file that has it, so copies never compete. Readers give positional groups (line and row
+    numbers) keys local to their file, so those never join by accident; and a file joins only
+    when the groups it shares with the files before it agree (at least half of them hold a
+    sentence both files have), so two unrelated tables numbered 1, 2, 3 stay apart.
+    ``join=False`` keeps files apart: group ids are prefixed with the set name."""
+    if not join and len(sets) == 1:
         return sets[0]
+    origin = np.concatenate([np.column_stack([np.full(len(s), i), np.arange(len(s))])
+                             for i, s in enumerate(sets)]).astype(np.int64) if sets else \
+        np.empty((0, 2), dtype=np.int64)
     cat = lambda attr: np.concatenate([getattr(s, attr) for s in sets])  # noqa: E731
     offsets = np.cumsum([0] + [len(s) for s in sets])
     relevance = {int(q + off): [int(p + off) for p in ps]
                  for s, off in zip(sets, offsets, strict=False) for q, ps in s.relevance.items()}
+    notes: list[str] = []
+    apart = [not join] * len(sets)
+    if join:
+        members: dict = {}  # group -> {(lang, text)} of the files before
+        for n, s in enumerate(sets):
+            mine: dict = {}
+            for g, lang, t in zip(s.group, s.lang, s.text, strict=True):
+                if g is not None:
+                    mine.setdefault(g, set()).add((lang, t))
+            shared = [g for g in mine if g in members]
+            agree = sum(1 for g in shared if mine[g] & members[g])
+            if shared and agree < len(shared) / 2:
+                apart[n] = True
+                notes.append(f"{s.name}: kept apart: its groups share ids with the files "
+                             f"before it but not their sentences ({agree} of {len(shared)} "
+                             "agree)")
+                continue
+            if shared:
+                notes.append(f"{s.name}: joined {len(shared):,} translation groups with the "
+                             "files before it")
+            for g, members_here in mine.items():
+                members.setdefault(g, set()).update(members_here)
     groups = np.concatenate([
         np.array([None if g is None else f"{s.name}:{g}" for g in s.group], dtype=object)
-        for s in sets
-    ])
-    return SentenceSet(cat("text"), cat("lang"), groups, cat("role"), cat("line"),
-                       source="", name="combined", set_name=cat("set_name"),
-                       relevance=relevance)
+        if far else s.group
+        for s, far in zip(sets, apart, strict=True)
+    ]) if sets else np.empty(0, dtype=object)
+    out = SentenceSet(cat("text"), cat("lang"), groups, cat("role"), cat("line"),
+                      source=sets[0].source if len(sets) == 1 else "",
+                      name=sets[0].name if len(sets) == 1 else "combined",
+                      set_name=cat("set_name"), relevance=relevance, origin=origin,
+                      notes=notes)
+    if not join:
+        return out
+    seen: set = set()
+    keep = np.ones(len(out), dtype=bool)
+    for i, (g, lang, t) in enumerate(zip(out.group, out.lang, out.text, strict=True)):
+        if g is None:
+            continue
+        key = (g, lang, t)
+        if key in seen:
+            keep[i] = False
+        else:
+            seen.add(key)
+    if keep.all():
+        return out
+    rows = np.flatnonzero(keep)
+    joined = out.take(rows)
+    joined.source, joined.name, joined.notes = out.source, out.name, notes
+    new_row = np.full(len(out), -1)
+    new_row[rows] = np.arange(len(rows))
+    joined.relevance = {int(new_row[q]): [int(new_row[p]) for p in ps if new_row[p] >= 0]
+                        for q, ps in relevance.items() if new_row[q] >= 0}
+    return joined

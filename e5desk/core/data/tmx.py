@@ -1,5 +1,8 @@
 """TMX 1.4 translation memories: each <tu> is a group, each <tuv xml:lang> a sentence.
-Parsed with defusedxml (entity expansion and external entities refused)."""
+The group is keyed by the unit's source segment (the header's srclang), so memories and
+catalogues of one project join by source text; a unit without a source segment keeps its
+tuid (or its position in the file). Parsed with defusedxml (entity expansion and external
+entities refused)."""
 
 from __future__ import annotations
 
@@ -36,12 +39,17 @@ def read(path: Path, text: str, report: LoadResult) -> SentenceSet:
     events = iterparse(io.BytesIO(text.encode("utf-8")), events=("end",))
     i = 0
     elem = None
+    srclang = None
     try:
         for _event, elem in events:
+            if elem.tag == "header":
+                srclang = (elem.get("srclang") or "").lower() or None
+                if srclang == "*all*":
+                    srclang = None
             if elem.tag != "tu":
                 continue
             i += 1
-            _unit(elem, i, report, texts, langs, groups, lines)
+            _unit(elem, i, srclang, path.name, report, texts, langs, groups, lines)
             elem.clear()
     except DefusedXmlException as exc:
         raise DataError(f"{path}: refused: the XML declares entities ({type(exc).__name__}); "
@@ -59,8 +67,10 @@ def read(path: Path, text: str, report: LoadResult) -> SentenceSet:
     return SentenceSet.build(texts, lang=langs, group=groups, line=lines, source=path)
 
 
-def _unit(tu, i: int, report: LoadResult, texts, langs, groups, lines) -> None:
-    group = tu.get("tuid") or f"tu-{i}"
+def _unit(tu, i: int, srclang: str | None, file_name: str, report: LoadResult, texts, langs,
+          groups, lines) -> None:
+    start = len(texts)
+    source = None
     for tuv in tu.iter("tuv"):
         lang = tuv.get(XML_LANG) or tuv.get("lang")
         seg = tuv.find("seg")
@@ -70,7 +80,11 @@ def _unit(tu, i: int, report: LoadResult, texts, langs, groups, lines) -> None:
         value = "".join(seg.itertext())
         if not value.strip():
             continue
+        if source is None and lang and (srclang is None or lang.lower() == srclang):
+            source = value.strip()
         texts.append(value)
         langs.append(lang)
-        groups.append(group)
         lines.append(i)
+    unit_id = tu.get("tuid")
+    group = source or (f"{file_name}#{unit_id}" if unit_id else f"{file_name}#tu-{i}")
+    groups.extend([group] * (len(texts) - start))

@@ -1,5 +1,6 @@
 """XLIFF 1.2 (<trans-unit><source/><target/>) and 2.0 (<unit><segment>...): one group per
-unit, source and target languages from the file attributes."""
+unit, keyed by its source text (so files of one project join by source), source and target
+languages from the file attributes."""
 
 from __future__ import annotations
 
@@ -27,7 +28,10 @@ def read(path: Path, text: str, report: LoadResult) -> SentenceSet:
         unit_tag = "unit" if version2 else "trans-unit"
         units = [e for e in file.iter() if _local(e.tag) == unit_tag]
         for u_i, unit in enumerate(units, 1):
-            group = f"{f_i}:{unit.get('id') or u_i}"
+            sources = ["".join(e.itertext()).strip() for e in unit.iter()
+                       if _local(e.tag) == "source"]
+            group = (" ".join(x for x in sources if x)
+                     or f"{path.name}#{f_i}:{unit.get('id') or u_i}")
             for child in unit.iter():
                 kind = _local(child.tag)
                 if kind not in ("source", "target"):
