@@ -25,6 +25,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def catalogue_counts(result) -> dict | None:
+    """gettext catalogues: messages by state (translated, untranslated, fuzzy, obsolete)."""
+    if result.format != "po":
+        return None
+    from e5desk.core.data import po
+    from e5desk.core.data.encoding import decode
+
+    path = Path(result.path)
+    return po.count_entries(path, decode(path.read_bytes(), path)[0])
+
+
 def summary(result) -> dict:
     from e5desk.core.langid import display_name
 
@@ -41,6 +52,7 @@ def summary(result) -> dict:
         "passages": sum(1 for r in s.role if r == "passage"),
         "relevance_judgements": sum(len(v) for v in s.relevance.values()),
         "skipped": result.skipped, "skipped_reasons": result.reasons, "notes": result.notes,
+        **({"catalogue": counts} if (counts := catalogue_counts(result)) else {}),
     }
 
 
@@ -68,6 +80,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"{s['file']}: {s['format']}, {s['encoding']}, {s['rows']:,} sentences, "
                   f"{s['groups']:,} group{'' if s['groups'] == 1 else 's'}")
             print(f"  languages: {langs}")
+            if c := s.get("catalogue"):
+                print(f"  messages {c['messages']:,}: translated {c['translated']:,}, "
+                      f"untranslated {c['untranslated']:,}, fuzzy {c['fuzzy']:,}, "
+                      f"obsolete {c['obsolete']:,} (left out)")
             if s["queries"] or s["passages"]:
                 print(f"  queries {s['queries']}, passages {s['passages']}, relevance "
                       f"judgements {s['relevance_judgements']}")

@@ -230,3 +230,30 @@ class Session(QObject):
         self._embedding[key] = self.runner.start(
             f"Embedding {len(texts):,} sentences", job, done, on_error=failed,
             on_cancel=lambda: self._embedding.pop(key, None))
+
+    def set_language(self, rows, code: str | None) -> None:
+        """Set the language of ``rows`` of the combined set (None: unknown). Written into
+        the loaded sets (what projects save), including the copies that joining folded
+        into these rows, and into the cached combined set; the vectors stay (the text is
+        unchanged)."""
+        c = self.combined
+        rows = np.asarray(rows, dtype=np.int64)
+        if c is None or not len(rows):
+            return
+        origin = c.origin
+        if origin is None:  # the combined set is the only loaded set itself
+            origin = np.column_stack([np.zeros(len(c), dtype=np.int64), np.arange(len(c))])
+        folded = set()  # (group, old language, text) of rows joining may have folded in
+        for row in rows:
+            set_index, set_row = (int(x) for x in origin[row])
+            s = self.sets[set_index]
+            if s.group[set_row] is not None:
+                folded.add((s.group[set_row], s.lang[set_row], s.text[set_row]))
+            s.lang[set_row] = code
+            c.lang[row] = code
+        if folded:
+            for s in self.sets:
+                for i, key in enumerate(zip(s.group, s.lang, s.text, strict=True)):
+                    if key[0] is not None and key in folded:
+                        s.lang[i] = code
+        self.sets_changed.emit()

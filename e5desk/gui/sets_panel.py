@@ -1,27 +1,148 @@
-"""Sentence sets panel: the table of loaded sentences with filters and language counts."""
+"""Sentence sets panel: the table of loaded sentences with filters and language counts.
+
+The language of rows can be corrected here (the lang cell, or "Set language of selected
+rows…" in the context menu); the change goes into the loaded sets, so projects save it."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
+    QMessageBox,
     QPushButton,
+    QStyledItemDelegate,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from e5desk.core.data.sentence_set import CONTEXT_SEPARATOR, group_label
 from e5desk.gui.session import Session
-from e5desk.gui.tables import ColumnTableModel
+from e5desk.gui.tables import ColumnTableModel, Index
 
 ALL = "__all__"
+LANG_COLUMN = 1
+UNKNOWN = "? — unknown"
+# Offered in the language picker after the set's own languages (any BCP-47 tag or English
+# name can be typed as well).
+COMMON_LANGUAGES = (
+    "en es fr de it pt nl ru ja zh ko ar hi bn tr pl uk cs sv da no fi el he hu ro bg hr sr "
+    "sk sl et lv lt fa ur id ms vi th tl sw ca gl eu ga cy is sq mk be ka hy az kk uz ta te "
+    "ml kn mr gu pa ne si my km lo am so af eo la").split()
+
+
+def language_choices(present: list[str]) -> list[str]:
+    """"code — name" items: the languages of the set first, then common ones."""
+    from e5desk.core.langid import display_name
+
+    codes = list(dict.fromkeys([c for c in present if c and c != "?"] + COMMON_LANGUAGES))
+    return [f"{c} — {display_name(c)}" for c in codes] + [UNKNOWN]
+
+
+def parse_language(text: str) -> tuple[bool, str | None]:
+    """(understood, code) for what the user picked or typed: "es — Spanish", "es",
+    "pt_BR", "Spanish"; "?", "unknown" or nothing mean unknown (None)."""
+    import langcodes
+
+    from e5desk.core.langid import normalize_code
+
+    text = text.split(" — ")[0].strip()
+    if text.casefold() in ("", "?", "unknown"):
+        return True, None
+    tag = text.replace("_", "-")
+    if langcodes.tag_is_valid(tag):
+        return True, normalize_code(tag)
+    try:
+        return True, langcodes.find(text).to_tag()
+    except LookupError:
+        return False, None
+
+
+def ask_language(parent: QWidget, present: list[str], current: str | None,
+                 count: int) -> tuple[bool, str | None]:
+    """The language picker (a dialog): (chosen, code); code None sets "unknown"."""
+    items = language_choices(present)
+    at = next((i for i, item in enumerate(items) if item.split(" — ")[0] == current), 0)
+    while True:
+        text, ok = QInputDialog.getItem(
+            parent, "Set language", f"Language of {count:,} selected row(s) "
+            "(a code such as es or pt-BR, or a name):", items, at, True)
+        if not ok:
+            return False, None
+        understood, code = parse_language(text)
+        if understood:
+            return True, code
+        QMessageBox.warning(parent, "Set language", f"{text!r} is not a language code or "
+                            "name e5desk knows; try a code such as es, de or zh-Hant.")
+
+
+class SentenceTableModel(ColumnTableModel):
+    """The sentence table; its lang cells can be edited (written back through
+    ``on_language(rows, code)``)."""
+
+    def __init__(self, on_language, parent=None) -> None:
+        super().__init__(parent=parent)
+        self.on_language = on_language
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        if index.isValid() and index.column() == LANG_COLUMN:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: Index, value, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if role != Qt.ItemDataRole.EditRole or index.column() != LANG_COLUMN:
+            return False
+        understood, code = parse_language(str(value or ""))
+        if not understood:
+            return False
+        rows = np.array([self.source_row(index.row())])
+        # After the editor has closed: the change resets this model.
+        QTimer.singleShot(0, lambda: self.on_language(rows, code))
+        return True
+
+
+class LanguageDelegate(QStyledItemDelegate):
+    """Edits a lang cell with an editable list of languages (code — name)."""
+
+    def __init__(self, present, parent=None) -> None:
+        super().__init__(parent)
+        self.present = present  # () -> the languages of the loaded sets
+
+    def createEditor(self, parent: QWidget, option, index: QModelIndex) -> QWidget:  # noqa: N802
+        combo = QComboBox(parent)
+        combo.setEditable(True)
+        combo.addItems(language_choices(self.present()))
+        return combo
+
+    def setEditorData(self, editor: QComboBox, index: QModelIndex) -> None:  # noqa: N802
+        current = index.data() or "?"
+        i = next((i for i in range(editor.count())
+                  if editor.itemText(i).split(" — ")[0] == current), -1)
+        if i >= 0:
+            editor.setCurrentIndex(i)
+        else:
+            editor.setEditText(current)
+
+    def setModelData(self, editor: QComboBox, model, index: QModelIndex) -> None:  # noqa: N802
+        model.setData(index, editor.currentText(), Qt.ItemDataRole.EditRole)
 
 
 class SetsPanel(QWidget):
@@ -30,9 +151,14 @@ class SetsPanel(QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.model = ColumnTableModel()
+        self.model = SentenceTableModel(self.set_language)
         self.table = QTableView()
         self.table.setModel(self.model)
+        self.table.setItemDelegateForColumn(LANG_COLUMN, LanguageDelegate(self._languages, self))
+        self.table.setEditTriggers(QTableView.EditTrigger.DoubleClicked
+                                   | QTableView.EditTrigger.EditKeyPressed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.setSortingEnabled(True)
         self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
@@ -74,8 +200,11 @@ class SetsPanel(QWidget):
             self.model.set_data([], [])
             self.counts.setText("No sentence set loaded.")
             return
+        groups = c.group
+        if any(CONTEXT_SEPARATOR in g for g in groups if isinstance(g, str)):
+            groups = np.array([group_label(g) for g in groups], dtype=object)  # msgctxt
         self.model.set_data(["text", "lang", "group", "set"],
-                            [c.text, c.lang, c.group, c.set_name])
+                            [c.text, c.lang, groups, c.set_name])
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for i in (1, 2, 3):
@@ -114,6 +243,9 @@ class SetsPanel(QWidget):
         if needle:
             keep &= np.array([needle in t.casefold() for t in c.text])
         self.model.set_rows(np.flatnonzero(keep))
+        header = self.table.horizontalHeader()
+        if header.sortIndicatorSection() >= 0:  # keep the user's sort across filters/edits
+            self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
 
     def selected_rows(self) -> np.ndarray:
         rows = {self.model.source_row(i.row()) for i in self.table.selectionModel().selectedRows()}
@@ -122,3 +254,48 @@ class SetsPanel(QWidget):
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
+
+    # -- language override --------------------------------------------------------------
+    def _languages(self) -> list[str]:
+        c = self.session.combined
+        if c is None:
+            return []
+        return [lang for lang, _ in Counter(str(x or "?") for x in c.lang).most_common()]
+
+    def _context_menu(self, pos: QPoint) -> None:
+        rows = self.selected_rows()
+        if not len(rows):
+            index = self.table.indexAt(pos)
+            if not index.isValid():
+                return
+            rows = np.array([self.model.source_row(index.row())])
+        menu = QMenu(self)
+        action = menu.addAction(f"Set language of selected rows… ({len(rows):,})")
+        action.triggered.connect(lambda: self.ask_language_of(rows))
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+        self._menu = menu  # kept for tests and so it is not collected while shown
+
+    def ask_language_of(self, rows: np.ndarray | None = None) -> None:
+        rows = self.selected_rows() if rows is None else rows
+        c = self.session.combined
+        if c is None or not len(rows):
+            return
+        current = Counter(c.lang[r] for r in rows).most_common(1)[0][0]
+        chosen, code = ask_language(self, self._languages(), current, len(rows))
+        if chosen:
+            self.set_language(rows, code)
+
+    def set_language(self, rows: np.ndarray, code: str | None) -> None:
+        """Set the language of combined ``rows``; the selection is kept."""
+        rows = np.asarray(rows, dtype=np.int64)
+        self.session.set_language(rows, code)
+        shown = np.flatnonzero(np.isin(self.model.rows, rows))
+        chosen = QItemSelection()
+        if len(shown):  # one range per run of consecutive view rows
+            breaks = np.flatnonzero(np.diff(shown) != 1)
+            last = self.model.columnCount() - 1
+            for start, end in zip(np.r_[shown[0], shown[breaks + 1]],
+                                  np.r_[shown[breaks], shown[-1]], strict=True):
+                chosen.select(self.model.index(int(start), 0), self.model.index(int(end), last))
+        self.table.selectionModel().select(
+            chosen, QItemSelectionModel.SelectionFlag.ClearAndSelect)

@@ -124,10 +124,15 @@ def _languages(sentence_set: SentenceSet, result: LoadResult,
     if missing > MAX_DETECT:
         result.notes.append(f"{missing:,} rows have no language (too many to detect on load)")
         return
-    filled = fill_languages(sentence_set, progress=progress, cancelled=cancelled)
-    result.notes.append(f"language detected for {filled:,} of {missing:,} rows without one"
-                        + (f"; {missing - filled:,} left unknown (low confidence)"
-                           if filled < missing else ""))
+    done = fill_languages(sentence_set, progress=progress, cancelled=cancelled)
+    note = f"language detected for {done.filled:,} of {missing:,} rows without one"
+    if done.by_context:
+        note += (f" ({done.by_context:,} of them short or unclear, given the likeliest of "
+                 f"the languages found in the file: {', '.join(done.prior[:8])}"
+                 + (", …" if len(done.prior) > 8 else "") + ")")
+    if done.unknown:
+        note += f"; {done.unknown:,} left unknown (nothing to decide them by)"
+    result.notes.append(note)
 
 
 def load_many(paths: Sequence[str | Path], **options) -> list[LoadResult]:
