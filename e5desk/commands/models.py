@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     for m in found:
         if isinstance(m, ModelSource):
             print(f"{m.name}\n  family: {m.family.display}   dim: {m.dim}   "
-                  f"languages: {m.family.languages}\n  {m.origin}: {m.path}")
+                  f"languages: {m.languages or m.family.languages}\n  {m.origin}: {m.path}")
             for note in m.notes:
                 print(f"  note: {note}")
         else:

