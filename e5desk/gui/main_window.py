@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -27,6 +28,7 @@ from e5desk.gui.model_panel import ModelPanel
 from e5desk.gui.projects import ProjectController
 from e5desk.gui.session import Session
 from e5desk.gui.sets_panel import SetsPanel
+from e5desk.gui.tables import ResultTable
 from e5desk.gui.translations import TranslationsView
 from e5desk.gui.workbench import Workbench
 from e5desk.gui.workers import JobRunner
@@ -52,6 +54,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None) -> None:
         super().__init__()
         self.settings = settings or QSettings("e5desk", "e5desk")
+        ResultTable.settings = self.settings  # result tables remember their column widths
         self.setAcceptDrops(True)
         self.runner = JobRunner(self)
         self.session = Session(self.runner, self)
@@ -124,12 +127,12 @@ class MainWindow(QMainWindow):
         self._action(file, "Save project &as…", QKeySequence.StandardKey.SaveAs,
                      self.save_project_as)
         file.addSeparator()
-        self._action(file, "&Export results…", "Ctrl+E", self.workbench.export_results)
+        self._action(file, "&Export table in view…", "Ctrl+E", self.export_table)
         file.addSeparator()
         self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         edit = self.menuBar().addMenu("&Edit")
         self._action(edit, "&Find sentences", QKeySequence.StandardKey.Find, self._find)
-        self._action(edit, "&Copy results", None, self.workbench.copy_results)
+        self._action(edit, "&Copy table rows", "Ctrl+Shift+C", self.copy_table)
         jobs = self.menuBar().addMenu("&Jobs")
         self._action(jobs, "&Cancel running jobs", "Esc", self.runner.cancel_all)
         view = self.menuBar().addMenu("&View")
@@ -366,6 +369,32 @@ class MainWindow(QMainWindow):
         from e5desk.core.resources import resource_path
 
         self.session.open_files([resource_path("samples", "phrases.csv")])
+
+    def table_in_view(self):
+        """The result table Ctrl+E acts on: the focused result table, else the one of the
+        tab in view (its sub-tab in view); None when the tab has no table."""
+        widget = QApplication.focusWidget()
+        while widget is not None:
+            if isinstance(widget, ResultTable) and widget.isVisible():
+                return widget
+            widget = widget.parentWidget()
+        tab = self.tabs.currentWidget()
+        return tab.current_table() if hasattr(tab, "current_table") else None
+
+    def export_table(self, path=None):
+        """Export the result table in view to CSV (asks where unless ``path``)."""
+        table = self.table_in_view()
+        if table is None:
+            self.show_status("No result table in view to export.")
+            return None
+        return table.export_csv(path or None)
+
+    def copy_table(self) -> None:
+        table = self.table_in_view()
+        if table is None:
+            self.show_status("No result table in view to copy.")
+        else:
+            table.copy_rows()
 
     def _find(self) -> None:
         self.sets_dock.show()

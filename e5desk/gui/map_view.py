@@ -33,29 +33,26 @@ from PySide6.QtGui import (
     QPolygonF,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QGraphicsPathItem,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QSplitter,
-    QTableView,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from e5desk.core.data.sentence_set import group_label
 from e5desk.gui.session import Session
-from e5desk.gui.tables import ColumnTableModel
+from e5desk.gui.tables import ResultTable
 
 METHODS = {"umap": "UMAP (cosine)", "pca": "PCA (instant)", "tsne": "t-SNE"}
 COLOUR_BY = {"lang": "language", "cluster": "cluster", "set": "set",
@@ -508,15 +505,12 @@ class MapView(QWidget):
         self.export_button = QPushButton("Export CSV…")
         self.export_button.setToolTip("Save the selected sentences (text, lang, group, set, "
                                       "line; score when colouring by score) as CSV")
-        self.selection_model = ColumnTableModel()
-        self.selection_table = QTableView()
-        self.selection_table.setModel(self.selection_model)
-        self.selection_table.horizontalHeader().setSortIndicator(-1,
-                                                                 Qt.SortOrder.AscendingOrder)
-        self.selection_table.setSortingEnabled(True)  # click a header to sort
-        self.selection_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.selection_table.setWordWrap(False)
-        self.selection_table.verticalHeader().setDefaultSectionSize(22)
+        self.selection_table = ResultTable(
+            "map-selection", "map selection",
+            empty_hint="Select sentences on the map first (Shift-drag: rectangle, "
+                       "Ctrl-drag: lasso).")
+        self.selection_model = self.selection_table.result_model
+        self.selection_table.status.connect(self.status)
         selection_box = QWidget()
         selection_layout = QVBoxLayout(selection_box)
         selection_layout.setContentsMargins(0, 0, 0, 0)
@@ -1040,17 +1034,16 @@ class MapView(QWidget):
         if self._table_source == (id(combined), id(scores)):
             return
         self._table_source = (id(combined), id(scores))
-        headers = ["text", "lang", "group", "set"]
-        columns = [combined.text, combined.lang, combined.group, combined.set_name]
-        formats: list[str | None] = [None] * 4
+        headers = ["text", "lang", "group", "set", "line"]
+        groups = np.array([group_label(g) for g in combined.group], dtype=object)
+        columns = [combined.text, combined.lang, groups, combined.set_name, combined.line]
+        formats: list[str | None] = [None] * 5
         if scores is not None:
             headers.append("score")
             columns.append(scores)
             formats.append(".1f")
         self.selection_model.set_data(headers, columns, formats)
         self.selection_model.set_rows(self.selection)
-        header = self.selection_table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
 
     def _update_selection_widgets(self) -> None:
         n = len(self.selection)
@@ -1071,26 +1064,18 @@ class MapView(QWidget):
             below = max(int(total * 0.35), 160) if n else header
             self._main_split.setSizes([max(total - below, 100), below])
 
-    def export_selection(self, path: str | Path | None = None) -> None:
-        """Write the selected sentences to CSV (in the background); asks where if no path."""
-        from e5desk.core.store.exports import export_table_csv
+    def export_selection(self, path: str | Path | None = None) -> Path | None:
+        """Write the selected sentences (the selection table: text, lang, group, set, line;
+        score when colouring by score) to CSV; asks where if no path. Nothing selected:
+        says so and writes nothing."""
+        if self.session.combined is None or not len(self.selected_rows()):
+            self.selection_model.set_data([], [])
+            self._table_source = None
+        return self.selection_table.export_csv(path or None)
 
-        rows, combined = self.selected_rows(), self.session.combined
-        if not len(rows) or combined is None:
-            self.status.emit("Select sentences on the map first.")
-            return
-        if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export selected sentences",
-                                                  "selection.csv", "CSV files (*.csv)")
-            if not path:
-                return
-        subset = combined.take(rows)
-        extra = None
-        if self.scores is not None and len(self.scores) == len(combined):
-            extra = {"score": [f"{s:.2f}" for s in self.scores[rows]]}
-        self.session.runner.start(
-            "Exporting selection", lambda p, c: export_table_csv(subset, Path(path), extra),
-            lambda out: self.status.emit(f"Saved {len(rows):,} sentences to {out}"))
+    def current_table(self) -> ResultTable:
+        """The result table of this tab (for the window's Ctrl+E)."""
+        return self.selection_table
 
     # -- interaction ------------------------------------------------------------------
     def select(self, row: int) -> None:

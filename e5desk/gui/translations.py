@@ -13,41 +13,53 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from e5desk.core.data.sentence_set import group_label
+from e5desk.core.errors import E5DeskError
 from e5desk.gui.session import Session
-from e5desk.gui.tables import ColumnTableModel
+from e5desk.gui.tables import ResultTable
 
 ROLE = "query"
 _BAR_BRUSH = pg.mkBrush(70, 130, 180)
 _SUMMARY_BRUSH = pg.mkBrush(230, 140, 40)
 
 
-def _table(model: ColumnTableModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSortingEnabled(True)
-    view.horizontalHeader().setStretchLastSection(True)
-    view.verticalHeader().setDefaultSectionSize(22)
-    return view
+def _combo(min_chars: int = 6) -> QComboBox:
+    """A picker that does not grow with its longest entry (file names can be long)."""
+    box = QComboBox()
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(min_chars)
+    return box
 
 
-def _fit(view: QTableView, stretch: int) -> None:
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+def _lang_name(lang: str) -> str:
+    from e5desk.core.langid import display_name
+
+    name = display_name(lang)
+    return f"{lang} ({name})" if name and name != lang else lang
+
+
+def _buttons_row(table: ResultTable, note: QWidget | None = None) -> QHBoxLayout:
+    row = QHBoxLayout()
+    if note is not None:
+        row.addWidget(note, 1)
+    else:
+        row.addStretch(1)
+    for button in table.buttons():
+        row.addWidget(button)
+    return row
 
 
 class TranslationsView(QWidget):
@@ -57,14 +69,22 @@ class TranslationsView(QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        tabs = QTabWidget()
+        self.tabs = tabs = QTabWidget()
         tabs.addTab(self._learner(), "How is it said?")
         tabs.addTab(self._suspects(), "Suspect translations")
         tabs.addTab(self._mining(), "Mine pairs")
         tabs.addTab(self._evaluation(), "Evaluation")
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
+        self._tables = [self.learner_table, self.suspect_table, self.mine_table,
+                        self.eval_table]
+        for table in self._tables:
+            table.status.connect(self.status)
         session.sets_changed.connect(self._refresh_choices)
+
+    def current_table(self) -> ResultTable:
+        """The result table of the sub-tab in view (for the window's Ctrl+E)."""
+        return self._tables[self.tabs.currentIndex()]
 
     # -- learner view -----------------------------------------------------------------
     def _learner(self) -> QWidget:
@@ -73,8 +93,9 @@ class TranslationsView(QWidget):
         self.sentence.setPlaceholderText("Type a sentence in any language, then Enter")
         self.targets = QListWidget()
         self.targets.setMaximumWidth(160)
-        self.learner_model = ColumnTableModel()
-        self.learner_table = _table(self.learner_model)
+        self.learner_table = ResultTable("learner", "translations",
+                                         empty_hint="Type a sentence and press Find first.")
+        self.learner_model = self.learner_table.result_model
         go = QPushButton("Find")
         row = QHBoxLayout()
         row.addWidget(self.sentence, 1)
@@ -84,7 +105,13 @@ class TranslationsView(QWidget):
         side.addWidget(QLabel("Target languages:"))
         side.addWidget(self.targets)
         body.addLayout(side)
-        body.addWidget(self.learner_table, 1)
+        table = QVBoxLayout()
+        table.addWidget(self.learner_table, 1)
+        self.learner_note = QLabel("A translation is marked found when it clearly beats the "
+                                   "other candidates; grey rows are weak candidates.")
+        self.learner_note.setWordWrap(True)
+        table.addLayout(_buttons_row(self.learner_table, self.learner_note))
+        body.addLayout(table, 1)
         layout = QVBoxLayout(w)
         layout.addLayout(row)
         layout.addLayout(body, 1)
@@ -93,6 +120,8 @@ class TranslationsView(QWidget):
         return w
 
     def _refresh_choices(self) -> None:
+        from e5desk.core.translations import default_pair
+
         c = self.session.combined
         langs = sorted({str(x) for x in c.lang if x}) if c is not None else []
         self.targets.clear()
@@ -106,14 +135,21 @@ class TranslationsView(QWidget):
         for combo in (self.src_lang, self.tgt_lang):
             combo.clear()
             combo.addItems(langs)
-        if len(langs) > 1:
+        pair = default_pair(list(c.lang), list(c.group)) if c is not None else None
+        if pair is not None:
+            self.src_lang.setCurrentText(pair[0])
+            self.tgt_lang.setCurrentText(pair[1])
+        elif len(langs) > 1:
             self.tgt_lang.setCurrentIndex(1)
         names = [s.name for s in self.session.sets]
         for combo in (self.mine_src, self.mine_tgt):
+            combo.blockSignals(True)
             combo.clear()
             combo.addItems(names)
+            combo.blockSignals(False)
         if len(names) > 1:
             self.mine_tgt.setCurrentIndex(1)
+        self._mining_languages()
 
     def chosen_languages(self) -> list[str]:
         items = [self.targets.item(i) for i in range(self.targets.count())]
@@ -121,51 +157,79 @@ class TranslationsView(QWidget):
                 if i.checkState() == Qt.CheckState.Checked]
 
     def find_translations(self) -> None:
+        from e5desk.core.translations import closest_translations
+
         text = self.sentence.text().strip()
         enc, c = self.session.encoder, self.session.combined
         if not text or enc is None or c is None:
             self.status.emit("Load a model and a sentence set, then type a sentence.")
             return
         targets = self.chosen_languages()
+        if not targets:
+            self.status.emit("Tick at least one target language.")
+            return
 
         def with_vectors(vectors: np.ndarray) -> None:
-            langs = np.array([str(x or "?") for x in c.lang])
+            texts, langs = list(c.text), list(c.lang)
 
             def job(progress, cancelled):
                 q = enc.encode([text], role=ROLE)[0]
-                scores = vectors @ q * 100
-                rows = []
-                for lang in targets:
-                    idx = np.flatnonzero(langs == lang)
-                    if len(idx):
-                        best = idx[np.argsort(-scores[idx])[:3]]
-                        rows += [(lang, rank + 1, float(scores[i]), int(i))
-                                 for rank, i in enumerate(best)]
-                return rows
+                return closest_translations(q, vectors, texts, langs, targets, top=3)
 
-            self.session.runner.start("Finding translations", job, self._show_learner)
+            self.session.runner.start("Finding translations", job,
+                                      lambda found: self._show_learner(found, targets))
 
         self.session.ensure_vectors(ROLE, None, then=with_vectors)
 
-    def _show_learner(self, rows) -> None:
+    def _show_learner(self, candidates, targets=()) -> None:
+        """One block per target language: the found translation and the runners-up, or a
+        "no close translation" row with the (greyed, weak) candidates below it."""
         c = self.session.combined
+        by_lang: dict[str, list] = {}
+        for cand in candidates:
+            by_lang.setdefault(cand.lang, []).append(cand)
+        rows: list[tuple] = []  # lang, rank, score, sentence, group, match, muted, note
+        missing = []
+        for lang in list(targets) or list(by_lang):
+            cands = by_lang.get(lang, [])
+            if not cands:
+                rows.append((lang, None, np.nan, f"no sentences in {_lang_name(lang)} to "
+                             "offer", "", "none", True, True))
+                missing.append(lang)
+                continue
+            found = cands[0].found
+            if not found:
+                rows.append((lang, None, np.nan, f"no close translation in {_lang_name(lang)}",
+                             "", "not found", False, True))
+                missing.append(lang)
+            for cand in cands:
+                match = ("found" if cand.found else "runner-up") if found else "weak"
+                rows.append((lang, cand.rank, cand.score, c.text[cand.row],
+                             group_label(c.group[cand.row]), match, not found, False))
+        self.learner_rows = [cand.row for cand in candidates if cand.found]
         self.learner_model.set_data(
-            ["lang", "rank", "score", "sentence", "group"],
-            [[r[0] for r in rows], np.array([r[1] for r in rows]),
-             np.array([r[2] for r in rows]), [c.text[r[3]] for r in rows],
-             [c.group[r[3]] or "" for r in rows]],
-            [None, "d", ".2f", None, None])
-        _fit(self.learner_table, 3)
-        best = [r[3] for r in rows if r[1] == 1]
-        self.show_on_map.emit(np.array(best, dtype=np.int64))
+            ["lang", "rank", "score", "sentence", "group", "match"],
+            [[r[0] for r in rows], np.array([r[1] for r in rows], dtype=object),
+             np.array([r[2] for r in rows], dtype=float), [r[3] for r in rows],
+             [r[4] for r in rows], [r[5] for r in rows]],
+            [None, "d", ".2f", None, None, None])
+        self.learner_model.set_styles(muted=[r[6] for r in rows], notes=[r[7] for r in rows])
+        self.show_on_map.emit(np.array(self.learner_rows, dtype=np.int64))
+        shown = list(targets) or list(by_lang)
+        if missing:
+            self.status.emit(f"No close translation in {', '.join(missing)}; found in "
+                             f"{len(shown) - len(missing)} of {len(shown)} languages.")
+        else:
+            self.status.emit(f"Found a translation in all {len(shown)} languages.")
 
     # -- suspects ---------------------------------------------------------------------
     def _suspects(self) -> QWidget:
         w = QWidget()
-        self.src_lang, self.tgt_lang = QComboBox(), QComboBox()
+        self.src_lang, self.tgt_lang = _combo(), _combo()
         go = QPushButton("Check translations")
-        self.suspect_model = ColumnTableModel()
-        self.suspect_table = _table(self.suspect_model)
+        self.suspect_table = ResultTable("suspects", "suspect translations",
+                                         empty_hint="Press Check translations first.")
+        self.suspect_model = self.suspect_table.result_model
         row = QHBoxLayout()
         row.addWidget(QLabel("Between"))
         row.addWidget(self.src_lang)
@@ -176,6 +240,10 @@ class TranslationsView(QWidget):
         layout = QVBoxLayout(w)
         layout.addLayout(row)
         layout.addWidget(self.suspect_table, 1)
+        self.suspect_note = QLabel("Most doubtful first; “looks fine” rows are the best "
+                                   "mutual matches.")
+        self.suspect_note.setWordWrap(True)
+        layout.addLayout(_buttons_row(self.suspect_table, self.suspect_note))
         go.clicked.connect(self.check)
         return w
 
@@ -186,34 +254,51 @@ class TranslationsView(QWidget):
             self.status.emit("Pick two different languages of a parallel set.")
             return
         from e5desk.core.evaluate import suspect_translations
+        from e5desk.core.translations import shared_groups
+
+        langs, groups = list(c.lang), list(c.group)
+        if not shared_groups(langs, groups, a, b):
+            self.suspect_model.set_data([], [])
+            self.status.emit(f"Nothing to check: no groups shared by {a} and {b} (no "
+                             f"{a} sentence has a {b} translation in the loaded sets).")
+            return
 
         def with_vectors(vectors):
-            texts, langs, groups = list(c.text), list(c.lang), list(c.group)
+            texts = list(c.text)
             self.session.runner.start(
                 "Checking translations",
                 lambda p, k: suspect_translations(vectors, texts, langs, groups, a, b),
-                self._show_suspects)
+                lambda found: self._show_suspects(found, a, b))
 
         self.session.ensure_vectors(ROLE, None, then=with_vectors)
 
-    def _show_suspects(self, suspects) -> None:
+    def _show_suspects(self, suspects, a: str = "", b: str = "") -> None:
         c = self.session.combined
         self.suspect_model.set_data(
-            ["doubt", "group", "source", "translation", "score", "reason"],
-            [np.array([s.doubt for s in suspects]), [s.group for s in suspects],
+            ["doubt", "group", f"source ({a})" if a else "source",
+             f"translation ({b})" if b else "translation", "score", "reason"],
+            [np.array([s.doubt for s in suspects], dtype=float),
+             [group_label(s.group) for s in suspects],
              [c.text[s.src] for s in suspects], [c.text[s.tgt] for s in suspects],
-             np.array([s.score for s in suspects]), [s.reason for s in suspects]],
+             np.array([s.score for s in suspects], dtype=float),
+             [s.reason for s in suspects]],
             [".1f", None, None, None, ".1f", None])
-        _fit(self.suspect_table, 5)
+        self.suspect_model.set_styles(muted=[s.reason == "looks fine" for s in suspects])
+        if not suspects:
+            self.status.emit(f"No {a}–{b} pairs to check.")
+            return
         flagged = sum(s.reason != "looks fine" for s in suspects)
-        self.status.emit(f"{flagged} of {len(suspects)} pairs look doubtful")
+        self.status.emit(f"{flagged} of {len(suspects)} {a}–{b} pairs look doubtful")
 
     # -- mining -----------------------------------------------------------------------
     def _mining(self) -> QWidget:
         from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD, MODES
 
         w = QWidget()
-        self.mine_src, self.mine_tgt = QComboBox(), QComboBox()
+        self.mine_src, self.mine_tgt = _combo(10), _combo(10)
+        self.mine_src_lang, self.mine_tgt_lang = _combo(4), _combo(4)
+        self.mine_src_lang.setToolTip("Language of the source sentences")
+        self.mine_tgt_lang.setToolTip("Language of the target sentences")
         self.threshold = QLineEdit(str(DEFAULT_MARGIN_THRESHOLD))
         self.threshold.setMaximumWidth(70)
         self.mine_mode = QComboBox()
@@ -221,28 +306,81 @@ class TranslationsView(QWidget):
         self.mine_mode.setToolTip("forward: each source sentence's best target; backward: each "
                                   "target's best source; intersect: pairs both agree on")
         go = QPushButton("Mine")
-        self.mine_model = ColumnTableModel()
-        self.mine_table = _table(self.mine_model)
-        row = QHBoxLayout()
-        for widget in (QLabel("Source set"), self.mine_src, QLabel("target set"),
-                       self.mine_tgt, QLabel("mode"), self.mine_mode, QLabel("margin ≥"),
-                       self.threshold, go):
-            row.addWidget(widget)
-        row.addStretch(1)
+        self.mine_table = ResultTable("mined-pairs", "mined pairs",
+                                      empty_hint="Press Mine first.")
+        self.mine_model = self.mine_table.result_model
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Source set"), 0, 0)
+        grid.addWidget(self.mine_src, 0, 1)
+        grid.addWidget(QLabel("language"), 0, 2)
+        grid.addWidget(self.mine_src_lang, 0, 3)
+        grid.addWidget(QLabel("mode"), 0, 4)
+        grid.addWidget(self.mine_mode, 0, 5)
+        grid.addWidget(QLabel("Target set"), 1, 0)
+        grid.addWidget(self.mine_tgt, 1, 1)
+        grid.addWidget(QLabel("language"), 1, 2)
+        grid.addWidget(self.mine_tgt_lang, 1, 3)
+        grid.addWidget(QLabel("margin ≥"), 1, 4)
+        grid.addWidget(self.threshold, 1, 5)
+        grid.addWidget(go, 1, 6)
+        grid.setColumnStretch(1, 2)
+        grid.setColumnStretch(7, 1)
         layout = QVBoxLayout(w)
-        layout.addLayout(row)
-        layout.addWidget(QLabel("Ratio margin over the 4 nearest neighbours both ways; "
-                                "intersect keeps the pairs both directions agree on."))
+        layout.addLayout(grid)
+        hint = QLabel("Ratio margin over the 4 nearest neighbours both ways; intersect keeps "
+                      "the pairs both directions agree on.")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
         layout.addWidget(self.mine_table, 1)
+        layout.addLayout(_buttons_row(self.mine_table))
         go.clicked.connect(self.mine_sets)
+        self.mine_src.currentIndexChanged.connect(lambda _i: self._mining_languages())
+        self.mine_tgt.currentIndexChanged.connect(lambda _i: self._mining_languages())
         return w
+
+    def _set_langs(self, name: str) -> list:
+        c = self.session.combined
+        if c is None:
+            return []
+        names = np.array([str(x) for x in c.set_name])
+        return [c.lang[i] for i in np.flatnonzero(names == name)]
+
+    def _mining_languages(self) -> None:
+        """Language pickers list the languages of each chosen set; the defaults are the
+        languages that tell the two sets apart (never one language on both sides)."""
+        from e5desk.core.translations import language_counts, mining_languages
+
+        s_name, t_name = self.mine_src.currentText(), self.mine_tgt.currentText()
+        for combo, name in ((self.mine_src_lang, s_name), (self.mine_tgt_lang, t_name)):
+            combo.clear()
+            combo.addItems(sorted(language_counts(self._set_langs(name))))
+        # Defaults from the files as read: joined catalogues keep the shared English source
+        # once (in the first file), yet es.po vs ja.po is still es vs ja.
+        own = {s.name: list(s.lang) for s in self.session.sets}
+        try:
+            a, b = mining_languages(own.get(s_name, []), own.get(t_name, []))
+        except E5DeskError as exc:
+            self.status.emit(str(exc))
+            return
+        if a is not None and b is not None:
+            self.mine_src_lang.setCurrentText(a)
+            self.mine_tgt_lang.setCurrentText(b)
 
     def mine_sets(self) -> None:
         from e5desk.core.similarity import mine
 
         c, enc = self.session.combined, self.session.encoder
         s_name, t_name = self.mine_src.currentText(), self.mine_tgt.currentText()
+        a, b = self.mine_src_lang.currentText(), self.mine_tgt_lang.currentText()
         if c is None or enc is None or not s_name or not t_name:
+            self.status.emit("Load a model and the sentence sets to mine first.")
+            return
+        if not a or not b:
+            self.status.emit("Pick a source and a target language.")
+            return
+        if a == b:
+            self.status.emit(f"Both sides are {a}: mining pairs sentences of two languages. "
+                             "Pick two different languages.")
             return
         try:
             threshold = float(self.threshold.text())
@@ -251,12 +389,13 @@ class TranslationsView(QWidget):
             return
         mode = self.mine_mode.currentText()
         names = np.array([str(x) for x in c.set_name])
-        src_rows = np.flatnonzero(names == s_name)
-        tgt_rows = np.flatnonzero(names == t_name)
-        if s_name == t_name:  # one set: mine between its first two languages instead
-            langs = np.array([str(x or "?") for x in c.lang])
-            a, b = self.src_lang.currentText(), self.tgt_lang.currentText()
-            src_rows, tgt_rows = src_rows[langs[src_rows] == a], tgt_rows[langs[tgt_rows] == b]
+        langs = np.array([str(x or "?") for x in c.lang])
+        src_rows = np.flatnonzero((names == s_name) & (langs == a))
+        tgt_rows = np.flatnonzero((names == t_name) & (langs == b))
+        if not len(src_rows) or not len(tgt_rows):
+            self.status.emit(f"No {a if not len(src_rows) else b} sentences in "
+                             f"{s_name if not len(src_rows) else t_name}.")
+            return
 
         def with_vectors(vectors):
             def job(progress, cancelled):
@@ -264,19 +403,21 @@ class TranslationsView(QWidget):
                             threshold=threshold, progress=progress, cancelled=cancelled)
 
             self.session.runner.start("Mining", job, lambda pairs: self._show_pairs(
-                pairs, src_rows, tgt_rows))
+                pairs, src_rows, tgt_rows, a, b))
 
         self.session.ensure_vectors(ROLE, None, then=with_vectors)
 
-    def _show_pairs(self, pairs, src_rows, tgt_rows) -> None:
+    def _show_pairs(self, pairs, src_rows, tgt_rows, a: str = "", b: str = "") -> None:
         c = self.session.combined
         self.mine_model.set_data(
-            ["margin", "cosine", "source", "target"],
-            [np.array([p.margin for p in pairs]), np.array([p.cosine * 100 for p in pairs]),
-             [c.text[src_rows[p.src]] for p in pairs], [c.text[tgt_rows[p.tgt]] for p in pairs]],
-            [".4f", ".1f", None, None])
-        _fit(self.mine_table, 3)
-        self.status.emit(f"{len(pairs)} pairs mined")
+            ["margin", "cosine", "source lang", f"source ({a})", "target lang",
+             f"target ({b})"],
+            [np.array([p.margin for p in pairs], dtype=float),
+             np.array([p.cosine * 100 for p in pairs], dtype=float), [a] * len(pairs),
+             [c.text[src_rows[p.src]] for p in pairs], [b] * len(pairs),
+             [c.text[tgt_rows[p.tgt]] for p in pairs]],
+            [".4f", ".1f", None, None, None, None])
+        self.status.emit(f"{len(pairs)} {a} → {b} pairs mined")
 
     # -- evaluation -------------------------------------------------------------------
     def _evaluation(self) -> QWidget:
@@ -289,8 +430,9 @@ class TranslationsView(QWidget):
                                   "prefix, side by side (one row and bar per rule)")
         self.eval_metric = QComboBox()
         self.eval_metric.addItems(METRICS)
-        self.eval_model = ColumnTableModel()
-        self.eval_table = _table(self.eval_model)
+        self.eval_table = ResultTable("evaluation", "evaluation",
+                                      empty_hint="Press Evaluate the loaded sets first.")
+        self.eval_model = self.eval_table.result_model
         self.eval_plot = pg.PlotWidget()
         self.eval_plot.setBackground(None)
         self.eval_plot.setMouseEnabled(x=True, y=False)
@@ -311,13 +453,22 @@ class TranslationsView(QWidget):
         chart_layout.setContentsMargins(0, 0, 0, 0)
         chart_layout.addWidget(self.eval_plot, 1)
         chart_layout.addWidget(self.eval_hover)
+        table = QWidget()
+        table_layout = QVBoxLayout(table)
+        table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addWidget(self.eval_table, 1)
+        table_layout.addLayout(_buttons_row(self.eval_table))
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.eval_table)
+        split.addWidget(table)
         split.addWidget(chart)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
         layout = QVBoxLayout(w)
-        layout.addWidget(QLabel("Parallel sets: each language's sentences as queries, the other "
-                                "language's as passages, translations relevant. Retrieval "
-                                "data (train.jsonl): its queries and passages."))
+        explain = QLabel("Parallel sets: each language's sentences as queries, the other "
+                         "language's as passages, translations relevant. Retrieval data "
+                         "(train.jsonl): its queries and passages.")
+        explain.setWordWrap(True)
+        layout.addWidget(explain)
         layout.addLayout(row)
         layout.addWidget(split, 1)
         go.clicked.connect(self.evaluate)
@@ -390,7 +541,6 @@ class TranslationsView(QWidget):
             ["", *METRICS], [names, *[np.array([results[n].get(m, np.nan) for n in names])
                                      for m in METRICS]],
             [None] + [".3f"] * len(METRICS))
-        _fit(self.eval_table, 0)
         self._draw_bars()
 
     def bar_values(self) -> tuple[list[str], np.ndarray]:

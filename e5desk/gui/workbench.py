@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -31,7 +24,7 @@ from PySide6.QtWidgets import (
 from e5desk.core.models.families import TASK_PRESETS
 from e5desk.core.scoring import NARROW_BAND_NOTE, PREFIX_RULES, pair_score, rank_passages, roles_for
 from e5desk.gui.session import Session
-from e5desk.gui.tables import ColumnTableModel
+from e5desk.gui.tables import ColumnTableModel, ResultTable, TableExport, table_text
 
 PASSAGE_SOURCES = {"all": "All loaded sentences", "selection": "Selected sentences",
                    "typed": "Passages typed below"}
@@ -55,10 +48,23 @@ class Heatmap(QWidget):
         self.bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         self.hover = QLabel("Hover a cell to see its score.")
         self.hover.setWordWrap(True)
+        # The cells as a table (query, passage, score) for copy and CSV export.
+        self.cells = ColumnTableModel()
+        self.exporter = TableExport(self.cells, "heatmap", "heatmap.csv",
+                                    "Score some queries first.", self)
+        copy, export = QPushButton("Copy"), QPushButton("Export CSV…")
+        copy.setToolTip("Copy every cell (query, passage, score) as tab-separated text")
+        export.setToolTip("Save every cell (query, passage, score) as CSV (Ctrl+E)")
+        copy.clicked.connect(lambda: self.exporter.copy_rows())
+        export.clicked.connect(lambda: self.exporter.export_csv())
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.hover, 1)
+        bottom.addWidget(copy)
+        bottom.addWidget(export)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot, 1)
-        layout.addWidget(self.hover)
+        layout.addLayout(bottom)
         self.scores = np.zeros((0, 0))
         self.queries: list[str] = []
         self.passages: list[str] = []
@@ -66,6 +72,11 @@ class Heatmap(QWidget):
 
     def set_scores(self, scores: np.ndarray, queries: list[str], passages: list[str]) -> None:
         self.scores, self.queries, self.passages = scores, queries, passages
+        q, p = np.indices(scores.shape)
+        self.cells.set_data(["query", "passage", "score"],
+                            [np.array(queries, dtype=object)[q.ravel()] if queries else [],
+                             np.array(passages, dtype=object)[p.ravel()] if passages else [],
+                             scores.ravel().astype(float)], [None, None, ".2f"])
         self.image.setImage(scores, autoLevels=False)
         if scores.size:
             lo, hi = float(scores.min()), float(scores.max())
@@ -139,21 +150,14 @@ class Workbench(QWidget):
         form.addRow("", self.prefix_hint)
         form.addRow("", self.typed)
 
-        self.results = ColumnTableModel()
-        self.table = QTableView()
-        self.table.setModel(self.results)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table = ResultTable("scores", "ranked results",
+                                 empty_hint="Score some queries first.")
+        self.results = self.table.result_model
         self.table.verticalHeader().hide()  # the rank column numbers the rows
         self.note = QLabel(NARROW_BAND_NOTE)
         self.note.setWordWrap(True)
         self.note.setObjectName("note")
-        copy = QPushButton("Copy")
-        export = QPushButton("Export CSV…")
-        copy.clicked.connect(self.copy_results)
-        export.clicked.connect(self.export_results)
+        copy, export = self.table.buttons()
         ranked = QWidget()
         rl = QVBoxLayout(ranked)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -192,6 +196,8 @@ class Workbench(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
+        self.table.status.connect(self.status)
+        self.heatmap.exporter.status.connect(self.status)
         self.run_button.clicked.connect(self.run)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.run)
         pair_button.clicked.connect(self.run_pair)
@@ -323,10 +329,8 @@ class Workbench(QWidget):
             [None, "d", ".2f", ".4f", None, None, None],
         )
         self.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.AscendingOrder)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnHidden(0, len(ranking.queries) == 1)  # one query: no need to repeat
+        self.table.fit_columns()
         self._show_heatmap(ranking, passage_vectors)
         best = rows[0] if rows else None
         if best:
@@ -356,22 +360,16 @@ class Workbench(QWidget):
                 f"Relevancy score: {s:.2f}  (cosine {s / 100:.4f})"))
 
     # -- output -----------------------------------------------------------------------
+    def current_table(self):
+        """The result table in view (for the window's Ctrl+E): the heatmap's cells on the
+        Heatmap tab, else the ranked results."""
+        return self.heatmap.exporter if self.tabs.currentWidget() is self.heatmap else self.table
+
     def results_csv(self, delimiter: str = ",") -> str:
-        buf = io.StringIO()
-        writer = csv.writer(buf, delimiter=delimiter)
-        writer.writerow(self.results.headers)
-        for row in self.results.to_rows():
-            writer.writerow([f"{v:.4f}" if isinstance(v, float | np.floating) else v
-                             for v in row])
-        return buf.getvalue()
+        return table_text(self.results, delimiter=delimiter)
 
     def copy_results(self) -> None:
-        QApplication.clipboard().setText(self.results_csv("\t"))
-        self.status.emit("Results copied.")
+        self.table.exporter.copy_rows()
 
-    def export_results(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export results", "scores.csv", "CSV (*.csv)")
-        if path:
-            with open(path, "w", encoding="utf-8", newline="") as f:
-                f.write(self.results_csv())
-            self.status.emit(f"Wrote {path}")
+    def export_results(self, path=None) -> None:
+        self.table.export_csv(path or None)
