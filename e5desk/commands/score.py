@@ -7,8 +7,12 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from e5desk.commands._common import add_model_options, load_encoder, positive_int, progress_bar
+from e5desk.core.errors import E5DeskError
 from e5desk.core.scoring import NARROW_BAND_NOTE, PREFIX_RULES, rank_passages, roles_for
+from e5desk.core.translations import FOUND_NEIGHBOURS, is_found, is_translatable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,9 +30,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task", default=None, help="instruction for instruct models")
     p.add_argument("--top", type=positive_int, default=10, metavar="K",
                    help="results per query (default 10)")
+    p.add_argument("--lang", default=None, metavar="LANG",
+                   help="only passages in this language (e.g. the language you want a "
+                   "translation in); with it, a best result that is not clearly ahead of "
+                   "the others is reported as 'no close match'")
     p.add_argument("--json", action="store_true", help="print results as JSON")
     add_model_options(p)
     p.set_defaults(func=run)
+
+
+def distinct_positions(indices, texts: list[str]) -> list[int]:
+    """Positions in one ranked row of the first result for each distinct text."""
+    seen: set = set()
+    out = []
+    for n, i in enumerate(indices):
+        if texts[i] not in seen:
+            seen.add(texts[i])
+            out.append(n)
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,6 +57,15 @@ def run(args: argparse.Namespace) -> int:
     for message in loaded.problems():
         print(f"e5desk: {args.passages}: {message}", file=sys.stderr)
     sentences = loaded.sentence_set
+    # Entries without words ("…", "%s", "12") are never results; --lang keeps one language.
+    keep = [is_translatable(t) and (args.lang is None or x == args.lang)
+            for t, x in zip(sentences.text, sentences.lang, strict=True)]
+    if not any(keep):
+        langs_there = ", ".join(sorted({str(x) for x in sentences.lang if x})) or "none"
+        raise E5DeskError(f"{args.passages}: no passages" + (
+            f" in {args.lang!r} (languages there: {langs_there})" if args.lang else
+            " with words to score"))
+    sentences = sentences.take(np.flatnonzero(np.array(keep, dtype=bool)))
     texts, lines = list(sentences.text), [int(x) for x in sentences.line]
     langs = [x or "" for x in sentences.lang]
     # passages.jsonl names passages by doc_id = line number counted from 0
@@ -46,9 +74,14 @@ def run(args: argparse.Namespace) -> int:
     _, passage_role = roles_for(args.rule)
     with progress_bar(f"embedding {args.passages.name}") as bar:
         vectors = encoder.encode(texts, role=passage_role, task=args.task, progress=bar)
-    ranking = rank_passages(encoder, args.queries, vectors, args.rule, args.task, args.top)
+    ranking = rank_passages(encoder, args.queries, vectors, args.rule, args.task,
+                            max(args.top, 4 * (FOUND_NEIGHBOURS + 1)))
+    found = [is_found(row[distinct_positions(idx, texts)]) for idx, row in
+             zip(ranking.indices, ranking.scores, strict=True)]
+    ranking.indices, ranking.scores = ranking.indices[:, : args.top], ranking.scores[:, : args.top]
     results = [
         {"query": ranking.queries[qi], "rank": rank, "line": lines[pi],
+         **({"clearly_best": found[qi]} if rank == 1 and args.lang else {}),
          **({"doc_id": lines[pi] - 1} if doc_ids else {}),
          "lang": langs[pi], "score": round(score, 2), "passage": texts[pi]}
         for qi, rank, pi, score in ranking.rows()
@@ -59,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
     for (qi, _, _, _), r in zip(ranking.rows(), results, strict=True):
         if r["rank"] == 1:
             print(f"query: {ranking.queries[qi]}")
+            if args.lang and not found[qi]:
+                print(f"  no close match in {args.lang}: nothing below is clearly a translation "
+                      "(too low a score, or no lead over the rest)")
         where = f"doc {r['doc_id']}" if doc_ids else f"line {r['line']}"
         lang = f" [{r['lang']}]" if r["lang"] else ""
         print(f"  {r['rank']:>3}. {r['score']:6.2f}  {where}{lang}: {r['passage']}")

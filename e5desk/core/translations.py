@@ -102,9 +102,14 @@ def default_pair(langs: Sequence, groups: Sequence) -> tuple[str, str] | None:
 
 
 # Calibrated with benchmarks/translation_found.py on the real-shaped catalogues in
-# tests/data/real (multilingual-e5-small, query prefix on both sides): the best candidate
-# counts as found when it beats the mean of the next candidates by this many points.
-FOUND_MARGIN = 1.5
+# tests/data/real (multilingual-e5-small, query prefix on both sides; English msgids against
+# each language, with the translation present, taken out, and off-domain queries from the
+# TMX memory): the best candidate counts as found when it scores at least FOUND_FLOOR and
+# beats the mean of the next four distinct texts by FOUND_MARGIN points. There: 89 % of
+# "found" answers are right, 77 % of present translations are answered, and "no close
+# translation" is said for 66 % of in-domain and 95 % of off-domain absent sentences.
+FOUND_MARGIN = 2.0
+FOUND_FLOOR = 88.0
 FOUND_NEIGHBOURS = 4
 
 
@@ -119,11 +124,13 @@ class Candidate:
 
 def closest_translations(query: np.ndarray, vectors: np.ndarray, texts: Sequence[str],
                          langs: Sequence, targets: Sequence[str], top: int = 3,
-                         margin: float = FOUND_MARGIN) -> list[Candidate]:
-    """The ``top`` closest sentences per target language for one query vector, leaving out
-    entries without words. The best is ``found`` when its score beats the mean of the next
-    ``FOUND_NEIGHBOURS`` candidates by ``margin`` points: E5 scores sit in a narrow band,
-    so an unrelated sentence can still score 85; what tells a translation is its lead."""
+                         margin: float = FOUND_MARGIN,
+                         floor: float = FOUND_FLOOR) -> list[Candidate]:
+    """The ``top`` closest distinct sentences per target language for one query vector,
+    leaving out entries without words. The best is ``found`` when it scores at least
+    ``floor`` and beats the mean of the next ``FOUND_NEIGHBOURS`` by ``margin`` points: E5
+    scores sit in a narrow band, so an unrelated sentence can still score 85; what tells a
+    translation is a high score with a lead."""
     scores = vectors @ query * 100
     langs = np.array([str(x or "?") for x in langs])
     usable = np.array([is_translatable(t) for t in texts], dtype=bool)
@@ -132,17 +139,34 @@ def closest_translations(query: np.ndarray, vectors: np.ndarray, texts: Sequence
         idx = np.flatnonzero((langs == lang) & usable)
         if not len(idx):
             continue
-        order = idx[np.argsort(-scores[idx], kind="stable")]
-        found = is_found(scores[order[: FOUND_NEIGHBOURS + 1]], margin)
+        order = distinct(idx[np.argsort(-scores[idx], kind="stable")], texts,
+                         max(top, FOUND_NEIGHBOURS + 1))
+        found = is_found(scores[order], margin, floor)
         for rank, i in enumerate(order[:top], 1):
             out.append(Candidate(int(i), lang, rank, float(scores[i]), found and rank == 1))
     return out
 
 
-def is_found(best_first: np.ndarray, margin: float = FOUND_MARGIN) -> bool:
-    """``best_first``: the best scores (cos x 100) of one language, highest first."""
-    if len(best_first) == 0:
+def distinct(rows: np.ndarray, texts: Sequence[str], n: int) -> np.ndarray:
+    """The first ``n`` of ``rows`` (best first) with a text not seen before: the same
+    string under two contexts is one candidate, not a rival."""
+    seen: set = set()
+    out = []
+    for r in rows:
+        if texts[r] not in seen:
+            seen.add(texts[r])
+            out.append(r)
+            if len(out) == n:
+                break
+    return np.array(out, dtype=np.int64)
+
+
+def is_found(best_first: np.ndarray, margin: float = FOUND_MARGIN,
+             floor: float = FOUND_FLOOR) -> bool:
+    """``best_first``: the best scores (cos x 100) of distinct candidates, highest first."""
+    if len(best_first) == 0 or float(best_first[0]) < floor:
         return False
     if len(best_first) == 1:
         return True
-    return float(best_first[0] - np.mean(best_first[1:])) >= margin
+    rest = np.asarray(best_first[1: FOUND_NEIGHBOURS + 1], dtype=float)
+    return float(best_first[0] - rest.mean()) >= margin
