@@ -23,19 +23,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from e5desk.core.data import concat_sets
     from e5desk.core.store.exports import (
         export_npy,
         export_parquet,
         export_projector,
         export_table_csv,
     )
-    from e5desk.core.store.project import load_project
+    from e5desk.core.store.project import load_project, project_sentences
 
     project = load_project(args.project)
     if not project.sets:
         raise E5DeskError(f"{args.project}: the project holds no sentence sets")
-    sentences = concat_sets(project.sets)
+    sentences = project_sentences(project)
     if args.format == "csv":
         extra = {}
         for name, (array, _info) in project.arrays.items():

@@ -122,6 +122,15 @@ class MainWindow(QMainWindow):
         self.recent_menu = file.addMenu("Open &recent")
         self._action(file, "Open &sample set", None, self.open_sample)
         self._action(file, "&Import vectors…", None, self.import_dialog)
+        self.join_action = self._action(file, "&Join translations across files", None,
+                                        lambda on: self.session.set_join(bool(on)))
+        self.join_action.setCheckable(True)
+        self.join_action.setChecked(self.session.join)
+        self.join_action.setToolTip("Files opened together share translation groups keyed by "
+                                    "source text (PO msgctxt + msgid, TMX/XLIFF source); the "
+                                    "shared source sentence is listed once")
+        self.session.sets_changed.connect(
+            lambda: self.join_action.setChecked(self.session.join))
         file.addSeparator()
         self._action(file, "&Save project", QKeySequence.StandardKey.Save, self.save_project)
         self._action(file, "Save project &as…", QKeySequence.StandardKey.SaveAs,

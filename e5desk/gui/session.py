@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from e5desk.core.store.project import JOIN_SETTING
 from e5desk.gui.workers import JobRunner
 
 
@@ -38,6 +39,8 @@ class Session(QObject):
         self._pending: dict = {}
         self.project_arrays: dict = {}
         self.imported = None  # ImportedVectors: a set that came with vectors from elsewhere
+        # Translations of files opened together join by source text (a project remembers).
+        self.join = True
 
     # -- model ------------------------------------------------------------------------
     def load_model(self, spec: str | None = None, device: str = "auto",
@@ -88,6 +91,12 @@ class Session(QObject):
             self.load_problems.emit(str(result.path), problems, bool(result.skipped))
         if len(result.sentence_set):
             self.add_set(result.sentence_set)
+
+    def set_join(self, join: bool) -> None:
+        """Join translations across files by source text (True) or keep files apart."""
+        if join != self.join:
+            self.join = join
+            self._sets_changed()
 
     def add_set(self, sentence_set) -> None:
         self.sets.append(sentence_set)
@@ -144,7 +153,7 @@ class Session(QObject):
         for name, e in self._pending.items():
             embeddings.setdefault(name, e)
         return Project(sets=list(self.sets), embeddings=embeddings, arrays=dict(arrays),
-                       settings=settings)
+                       settings={**settings, JOIN_SETTING: self.join})
 
     def restore(self, project) -> None:
         if project.settings.get("imported") and "imported" in project.embeddings:
@@ -157,6 +166,7 @@ class Session(QObject):
             self.vectors_restored.emit()
             return
         self.sets = list(project.sets)
+        self.join = bool(project.settings.get(JOIN_SETTING, False))
         self._sets_changed()
         self._pending = dict(project.embeddings)
         self.project_arrays = dict(project.arrays)
@@ -182,7 +192,7 @@ class Session(QObject):
         if self._combined is None and self.sets:
             from e5desk.core.data import concat_sets
 
-            self._combined = concat_sets(self.sets)
+            self._combined = concat_sets(self.sets, join=self.join)
         return self._combined
 
     def texts(self) -> list[str]:

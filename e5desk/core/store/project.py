@@ -56,6 +56,18 @@ class Project:
     settings: dict = field(default_factory=dict)
 
 
+# Project setting: translations joined across files (see concat_sets). Projects saved before
+# joining existed have no such setting and reopen with their files apart, as they were saved.
+JOIN_SETTING = "join_translations"
+
+
+def project_sentences(project: Project) -> SentenceSet:
+    """The project's sets combined the way the window showed them when it was saved."""
+    from e5desk.core.data.sentence_set import concat_sets
+
+    return concat_sets(project.sets, join=bool(project.settings.get(JOIN_SETTING, False)))
+
+
 def _text(value) -> str | None:
     return None if value is None else str(value)
 
