@@ -372,3 +372,17 @@ def test_mine_cli_modes_write_input_line_numbers(tmp_path, embedded_folder):
     assert {s for s, _t in found["forward"]} == {r["en"] for r in rows}
     assert found["backward"] == set(truth.items())  # every target's best source is right
     assert found["intersect"] == found["forward"] & found["backward"] == set(truth.items())
+
+
+def test_prefix_finding_says_when_the_data_disagrees_with_the_cards():
+    from e5desk.core.evaluate import prefix_finding
+
+    disagree = prefix_finding({"query/passage": {"MRR@10": 0.766, "queries": 52},
+                               "query/query": {"MRR@10": 0.812},
+                               "none": {"MRR@10": 0.820}}, "query/passage")
+    assert "disagrees" in disagree and "5.4 points" in disagree
+    assert "--rule none" in disagree and "52 queries" in disagree
+    agree = prefix_finding({"query/passage": {"MRR@10": 0.9}, "none": {"MRR@10": 0.898}},
+                           "query/passage")
+    assert agree.startswith("Your data agrees")
+    assert prefix_finding({"query/passage": {"MRR@10": 0.9}}, "query/passage") is None

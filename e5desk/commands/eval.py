@@ -94,7 +94,7 @@ def _evaluate(args: argparse.Namespace, data, rules: list[str]) -> tuple[dict, s
 
 
 def run(args: argparse.Namespace) -> int:
-    from e5desk.core.evaluate import EvalData
+    from e5desk.core.evaluate import EvalData, prefix_finding
 
     s, _ = load_inputs(args.inputs, args.format, args.join)
     data = EvalData.from_set(s)  # checks the input before loading a model: that takes seconds
@@ -107,11 +107,16 @@ def run(args: argparse.Namespace) -> int:
     runs_a, model_a = _evaluate(args, data, rules)
     gc.collect()  # model A's weights go before model B loads
     results = _results(runs_a, data)
+    finding = prefix_finding({r: run.metrics for r, run in runs_a.items()}, data.default_rule) \
+        if args.prefixes else None
     if args.model_b is None:
         if args.json:
-            print(json.dumps(results, indent=2, ensure_ascii=False))
+            print(json.dumps({**results, **({"finding": finding} if finding else {})},
+                             indent=2, ensure_ascii=False))
         else:
             print(_table(results))
+            if finding:
+                print("\n" + finding)
             print(f"({model_a})", file=sys.stderr)
         return 0
     args_b = copy.copy(args)

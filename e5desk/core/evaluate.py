@@ -151,6 +151,33 @@ def prefix_ab(encode: Callable[..., np.ndarray], queries: Sequence[str],
     return out
 
 
+RULE_OPTIONS = {"query/passage": "retrieval", "query/query": "symmetric", "none": "none"}
+
+
+def prefix_finding(metrics: Mapping[str, Mapping[str, float]], recommended: str,
+                   metric: str = "MRR@10", tolerance: float = 0.005) -> str | None:
+    """One sentence on a prefix A/B (``metrics``: rule -> figures): whether the rule the
+    E5 model cards prescribe for this kind of data (``recommended``) is also the best on
+    the user's data, and what to do when it is not. None when the A/B is incomplete."""
+    have = {r: m[metric] for r, m in metrics.items() if metric in m}
+    if recommended not in have or len(have) < 2:
+        return None
+    best = max(have, key=have.get)
+    gap = have[best] - have[recommended]
+    use = ("asymmetric retrieval (short queries, longer passages)"
+           if recommended == "query/passage" else "symmetric tasks such as translations")
+    if best == recommended or gap < tolerance:
+        return (f"Your data agrees with the model cards: {recommended} is the best rule here "
+                f"({metric} {have[recommended]:.3f}).")
+    queries = metrics[recommended].get("queries")
+    noise = (f"; on {queries} queries a gap this size can be noise, so confirm it on more"
+             if queries and queries < 500 else "")
+    return (f"Your data disagrees with the model cards by {gap * 100:.1f} points of {metric}: "
+            f"{best} scores {have[best]:.3f}, {recommended} {have[recommended]:.3f}. The cards "
+            f"prescribe {recommended} for {use}; for collections like this one try --rule "
+            f"{RULE_OPTIONS.get(best, best)} (the Scores tab's prefix rule){noise}.")
+
+
 @dataclass
 class EvalData:
     """What an evaluation ranks, taken from a sentence set. retrieval: its queries and

@@ -448,6 +448,11 @@ class TranslationsView(QWidget):
             row.addWidget(widget)
         row.addStretch(1)
         self.eval_hover = QLabel("Hover a bar to see its name and value.")
+        # Prefix A/B: one sentence on whether the model cards' rule is the best here.
+        self.eval_finding = QLabel()
+        self.eval_finding.setWordWrap(True)
+        self.eval_finding.setStyleSheet("font-weight: bold")
+        self.eval_finding.hide()
         chart = QWidget()
         chart_layout = QVBoxLayout(chart)
         chart_layout.setContentsMargins(0, 0, 0, 0)
@@ -458,11 +463,14 @@ class TranslationsView(QWidget):
         table_layout.setContentsMargins(0, 0, 0, 0)
         table_layout.addWidget(self.eval_table, 1)
         table_layout.addLayout(_buttons_row(self.eval_table))
+        table_layout.addWidget(self.eval_finding)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(table)
         split.addWidget(chart)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([300, 200])  # the table shows rows, not three lines
+        self.eval_plot.setMinimumHeight(110)
         layout = QVBoxLayout(w)
         explain = QLabel("Parallel sets: each language's sentences as queries, the other "
                          "language's as passages, translations relevant. Retrieval data "
@@ -495,7 +503,12 @@ class TranslationsView(QWidget):
                                     f"{values[i]:.3f}")
 
     def evaluate(self) -> None:
-        from e5desk.core.evaluate import PREFIX_VARIANTS, EvalData, run_evaluation
+        from e5desk.core.evaluate import (
+            PREFIX_VARIANTS,
+            EvalData,
+            prefix_finding,
+            run_evaluation,
+        )
 
         c, enc = self.session.combined, self.session.encoder
         if c is None or enc is None:
@@ -518,22 +531,26 @@ class TranslationsView(QWidget):
             runs = run_evaluation(encode, data, list(PREFIX_VARIANTS) if ab else None,
                                   progress=progress, cancelled=cancelled)
             if ab:
-                return {rule: run.metrics for rule, run in runs.items()}
+                by_rule = {rule: run.metrics for rule, run in runs.items()}
+                return by_rule, prefix_finding(by_rule, data.default_rule)
             run = runs[data.default_rule]
             if data.kind == "retrieval":
-                return {"queries vs passages": run.metrics}
+                return {"queries vs passages": run.metrics}, None
             out = {"all language pairs": run.metrics} if run.pairs else {}
             out.update({f"{a} → {b}": r for (a, b), r in itertools.islice(run.pairs.items(),
                                                                            200)})
-            return out
+            return out, None
 
         if self._eval_job is not None:
             self._eval_job.cancel()  # a newer request replaces a running one
         self._eval_job = self.session.runner.start("Evaluating", job, self._show_eval)
 
-    def _show_eval(self, results: dict) -> None:
+    def _show_eval(self, outcome: tuple[dict, str | None]) -> None:
         from e5desk.core.evaluate import METRICS
 
+        results, finding = outcome
+        self.eval_finding.setText(finding or "")
+        self.eval_finding.setVisible(bool(finding))
         self._eval_job = None
         self.eval_results = results
         names = list(results)
