@@ -25,7 +25,7 @@ from e5desk.commands._common import (
 )
 from e5desk.core.errors import E5DeskError
 from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD, MODES, mine
-from e5desk.core.translations import mining_languages
+from e5desk.core.translations import is_translatable, mining_languages
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,11 +59,12 @@ def _side(s, lang: str, other_side: set, other_lang: str, strict: bool):
     """The rows of one side: only ``lang`` when the user named it; otherwise every row
     except those in the other side's language or in a language both sides share (the
     source text of two catalogues), so a detection slip in a one-language file loses no
-    row."""
+    row. Entries without words ("%s", "…") are never paired."""
     if strict:
         keep = [x == lang for x in s.lang]
     else:
         keep = [x == lang or (x != other_lang and x not in other_side) for x in s.lang]
+    keep = [k and is_translatable(t) for k, t in zip(keep, s.text, strict=True)]  # no "%s"
     return s.take(np.flatnonzero(np.array(keep, dtype=bool)))
 
 
