@@ -104,9 +104,11 @@ class ColumnTableModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             value = self.columns[index.column()][self.rows[index.row()]]
             fmt = self.formats[index.column()]
-            if fmt and value is not None and value == value:  # NaN check
+            if value is None or (isinstance(value, float | np.floating) and value != value):
+                return ""  # missing (None or NaN)
+            if fmt:
                 return format(value, fmt)
-            return "" if value is None else isolate_direction(str(value))
+            return isolate_direction(str(value))
         if role == Qt.ItemDataRole.TextAlignmentRole and self.formats[index.column()]:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role in (Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.FontRole):

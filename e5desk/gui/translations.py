@@ -447,6 +447,8 @@ class TranslationsView(QWidget):
         for widget in (go, self.prefix_ab, QLabel("Chart:"), self.eval_metric):
             row.addWidget(widget)
         row.addStretch(1)
+        for button in self.eval_table.buttons():  # beside the controls: the table keeps rows
+            row.addWidget(button)
         self.eval_hover = QLabel("Hover a bar to see its name and value.")
         # Prefix A/B: one sentence on whether the model cards' rule is the best here.
         self.eval_finding = QLabel()
@@ -462,7 +464,6 @@ class TranslationsView(QWidget):
         table_layout = QVBoxLayout(table)
         table_layout.setContentsMargins(0, 0, 0, 0)
         table_layout.addWidget(self.eval_table, 1)
-        table_layout.addLayout(_buttons_row(self.eval_table))
         table_layout.addWidget(self.eval_finding)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(table)
@@ -471,6 +472,7 @@ class TranslationsView(QWidget):
         split.setStretchFactor(1, 2)
         split.setSizes([300, 200])  # the table shows rows, not three lines
         self.eval_plot.setMinimumHeight(110)
+        self.eval_table.setMinimumHeight(120)
         layout = QVBoxLayout(w)
         explain = QLabel("Parallel sets: each language's sentences as queries, the other "
                          "language's as passages, translations relevant. Retrieval data "
