@@ -206,9 +206,13 @@ class SetsPanel(QWidget):
         self.model.set_data(["text", "lang", "group", "set"],
                             [c.text, c.lang, groups, c.set_name])
         header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for i in (1, 2, 3):
+        for i in (1, 3):
             header.setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
+        # The group of a catalogue entry is its msgid: the text column gets the width.
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(2, 200)
         langs = Counter(str(x or "?") for x in c.lang)
         self._fill(self.lang, "All languages", sorted(langs))
         self._fill(self.set_filter, "All sets", sorted(set(map(str, c.set_name))))
