@@ -62,6 +62,14 @@ def export_table_csv(sentences: SentenceSet, path: Path, extra: dict | None = No
     return Path(path)
 
 
+def vector_column(vectors: np.ndarray):
+    """float32 (n, dim) as a Parquet-ready fixed-size list column (no copy per row)."""
+    import pyarrow as pa
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    return pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), vectors.shape[1])
+
+
 def export_parquet(vectors: np.ndarray, sentences: SentenceSet, path: Path,
                    model: str | None = None) -> Path:
     import pyarrow as pa
@@ -71,7 +79,7 @@ def export_parquet(vectors: np.ndarray, sentences: SentenceSet, path: Path,
     if len(vectors) != len(sentences):
         raise E5DeskError(f"{len(vectors)} vectors for {len(sentences)} sentences")
     dim = vectors.shape[1]
-    column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), dim)
+    column = vector_column(vectors)
     as_text = lambda col: pa.array([None if v is None else str(v) for v in col],  # noqa: E731
                                    pa.string())
     table = pa.table({
