@@ -12,8 +12,7 @@ import importlib
 import sys
 
 from e5desk import __version__
-
-COMMANDS = ["embed", "score", "map", "mine", "check", "eval", "inspect", "export", "models"]
+from e5desk.commands import COMMANDS
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -202,3 +202,66 @@ def test_hdbscan_finds_blobs():
     labels = hdbscan_labels(pts, min_cluster_size=5)
     assert len(set(labels[:20])) == 1 and len(set(labels[20:])) == 1
     assert labels[0] != labels[-1] and (labels >= 0).all()
+
+
+# -- the map pipeline (core.mapping): what the CLI, the PNG and the window share ----------
+def test_analyse_map_clusters_figures_and_cluster_size_rule():
+    from e5desk.core.mapping import analyse_map, min_cluster_size
+
+    assert min_cluster_size(100) == 10 and min_cluster_size(4000) == 100
+    rng = np.random.default_rng(1)
+    centres = np.array([[0, 0], [20, 0], [0, 20]], dtype=float)
+    coords = np.concatenate([c + rng.normal(size=(30, 2)) for c in centres])
+    langs = ["en", "de", "ja"] * 30
+    groups = [f"g{i // 3}" for i in range(90)]
+    texts = ["rain tomorrow"] * 30 + ["open the file"] * 30 + ["train station"] * 30
+    vectors = unit(np.concatenate([np.tile(c, (30, 1)) for c in np.eye(3)]) +
+                   rng.normal(size=(90, 3)) * 0.01)
+    a = analyse_map(coords, vectors, texts, langs, groups, center=False)
+    assert len(a.clusters) == 3 and a.multilingual == 3
+    assert 0.5 < a.mixing <= 1.0 and a.p_at_1 is not None
+    assert "3 clusters" in a.summary()[0]
+    assert analyse_map(coords, None, texts, langs).p_at_1 is None
+
+
+def test_labels_never_overlap_and_links_and_nearest():
+    from e5desk.core.mapping import link_pairs, links_of, nearest_per_language, place_labels
+
+    anchors = np.array([[0, 0], [5, 0], [30, 0], [31, 30]], dtype=float)
+    keep = place_labels(anchors, np.full((4, 2), [20.0, 10.0]))
+    assert keep.tolist() == [True, False, True, True]
+    coords = np.arange(10, dtype=float).reshape(5, 2)
+    groups = ["a", "b", "a", None, "a"]
+    pairs = link_pairs(coords, groups)
+    assert pairs.shape == (4, 2) and (pairs[0::2] == coords[0]).all()
+    assert len(links_of(3, coords, groups)) == 0 and len(links_of(2, coords, groups)) == 4
+    v = unit(np.array([[1, 0.0], [0.9, 0.1], [1, 0.05], [0.2, 1]]))
+    near = nearest_per_language(v, 0, ["en", "en", "de", "de"], ["a", "b", "a", "b"])
+    assert [(n.lang, n.row, n.translation) for n in near] == [("de", 2, True),
+                                                              ("en", 1, False)]
+
+
+def test_language_colours_fixed_and_distinct():
+    from e5desk.core.mapping import SAFE_COLOURS, language_colour
+
+    common = ["en", "de", "fr", "es", "ja", "zh", "ru", "ar", "pt", "it", "ko", "hi"]
+    assert len({language_colour(c) for c in common}) == len(common)
+    assert language_colour("pt-BR") == language_colour("pt") == language_colour("pt_BR")
+    assert language_colour("sw") in SAFE_COLOURS and language_colour("sw") == \
+        language_colour("sw")
+    assert language_colour(None) == language_colour("?") != language_colour("en")
+
+
+def test_score_text_goes_through_core_scoring():
+    from e5desk.core.mapping import score_text
+
+    class Encoder:
+        roles = []
+
+        def encode(self, texts, role, task=None):
+            self.roles.append(role)
+            return unit(np.array([[1.0, 0.0]]))
+
+    v = unit(np.array([[1.0, 0.0], [0.0, 1.0]]))
+    scores = score_text(Encoder(), "hello", v)
+    assert scores.tolist() == [100.0, 0.0] and Encoder.roles == ["query"]

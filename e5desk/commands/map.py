@@ -15,6 +15,7 @@ from e5desk.commands._common import (
     progress_bar,
 )
 from e5desk.core.errors import E5DeskError
+from e5desk.core.mapping import DEFAULT_PARAMS, MAP_ROLE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,8 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     add_input_options(p)
     p.add_argument("--method", choices=["umap", "pca", "tsne"], default="umap")
-    p.add_argument("--center-languages", action="store_true",
-                   help="subtract each language's mean vector first (meaning over language)")
+    p.add_argument("--center-languages", action=argparse.BooleanOptionalAction,
+                   default=None,
+                   help="subtract each language's mean vector first, so meaning outweighs "
+                   "language (the window's 'Separate meaning from language'; on by default "
+                   "when every sentence has a language)")
     p.add_argument("--neighbors", type=int, default=15, help="UMAP n_neighbors")
     p.add_argument("--min-dist", type=float, default=0.1, help="UMAP min_dist")
     p.add_argument("--seed", type=int, default=42)
@@ -37,27 +41,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from e5desk.core.alignment import cross_lingual_p_at_1, mixing_score
-    from e5desk.core.clusters import describe_clusters, hdbscan_labels
-    from e5desk.core.projection import MapParams, center_languages, project
+    from e5desk.core.mapping import analyse_map, compute_coords
+    from e5desk.core.projection import MapParams
 
     for path in (args.out, args.plot):
         if path is not None and not path.parent.exists():
             raise E5DeskError(f"{path}: folder {path.parent} does not exist")
     sentences, _ = load_inputs(args.inputs, args.format, args.join)
-    texts, langs = list(sentences.text), list(sentences.lang)
+    texts, langs, groups = list(sentences.text), list(sentences.lang), list(sentences.group)
+    unknown = any(x is None or x == "" for x in langs)
+    if args.center_languages and unknown:
+        raise E5DeskError("--center-languages needs a language for every sentence; "
+                          "some rows have none (try --no-center-languages)")
+    if args.center_languages is None:
+        args.center_languages = DEFAULT_PARAMS.center_languages and not unknown
     encoder = load_encoder(args)
     with progress_bar("embedding") as bar:
-        vectors = encoder.encode(texts, role="query", progress=bar)
+        vectors = encoder.encode(texts, role=MAP_ROLE, progress=bar)
     params = MapParams(args.method, args.neighbors, args.min_dist, args.seed,
                        args.center_languages)
-    if args.center_languages and any(x is None for x in langs):
-        raise E5DeskError("--center-languages needs a language for every sentence; "
-                          "some rows have none")
     with progress_bar(f"{args.method} map", unit="step") as bar:
-        coords = project(vectors, params, langs, progress=bar)
-    labels = hdbscan_labels(coords, min_cluster_size=max(10, len(coords) // 40))
-    clusters = {c.id: c for c in describe_clusters(labels, texts, langs)}
+        coords = compute_coords(vectors, langs, params, progress=bar)
+    analysis = analyse_map(coords, vectors, texts, langs, groups, args.center_languages)
+    labels = analysis.labels
+    clusters = {c.id: c for c in analysis.clusters}
     tmp = args.out.with_name(args.out.name + ".partial")
     with tmp.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
@@ -66,18 +73,13 @@ def run(args: argparse.Namespace) -> int:
             c = int(labels[i])
             w.writerow([f"{coords[i, 0]:.5f}", f"{coords[i, 1]:.5f}", c,
                         clusters[c].label if c in clusters else "", langs[i] or "",
-                        sentences.group[i] or "", text])
+                        groups[i] or "", text])
     tmp.replace(args.out)
-    summary = [f"{len(texts)} sentences, {len(clusters)} clusters",
-               f"mixing {mixing_score(coords, langs):.3f}"]
-    if any(g is not None for g in sentences.group):
-        x = center_languages(vectors, langs) if args.center_languages else vectors
-        p_at_1, _ = cross_lingual_p_at_1(x, langs, sentences.group)
-        summary.append(f"cross-lingual P@1 {p_at_1:.3f}")
+    summary = [f"{len(texts)} sentences", *analysis.summary()]
     if args.plot:
-        from e5desk.gui.map_png import render_map
+        from e5desk.commands.map_png import render_map
 
-        render_map(coords, langs, [clusters[c] for c in clusters], labels, args.plot)
+        render_map(coords, langs, analysis.clusters, labels, args.plot)
     print(f"e5desk: wrote {args.out}" + (f" and {args.plot}" if args.plot else "") +
           f" ({', '.join(summary)})", file=sys.stderr)
     return 0

@@ -94,3 +94,12 @@ def pair_score(encoder, query: str, passage: str, rule: str = "retrieval",
     q = encoder.encode([query], role=query_role, task=task)
     p = encoder.encode([passage], role=passage_role, task=task)
     return float(q[0] @ p[0]) * 100
+
+
+def score_against(encoder, text: str, vectors: np.ndarray, rule: str = "symmetric",
+                  task: str | None = None) -> np.ndarray:
+    """Score (cosine x 100, float32) of every row of precomputed ``vectors`` to one typed
+    text, embedded with the rule's query role (the map and its search use this)."""
+    query_role, _ = roles_for(rule)
+    q = encoder.encode([text], role=query_role, task=task)[0]
+    return (np.asarray(vectors) @ q).astype(np.float32) * 100

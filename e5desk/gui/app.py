@@ -21,7 +21,7 @@ EXAMPLE_QUERY = "Will it rain tomorrow?"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    from e5desk.cli import COMMANDS
+    from e5desk.commands import COMMANDS
 
     p = argparse.ArgumentParser(prog="e5desk", description="Offline explorer for multilingual "
                                 "E5 embeddings: the desktop app. Commands for the terminal: "

@@ -1,0 +1,116 @@
+"""Render a map to PNG headless: QtGui's painter on an image (offscreen platform), no
+widgets and no e5desk.gui module — colours, labels and their placement come from
+core.mapping, as in the window."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from e5desk.core.mapping import (
+    cluster_centres,
+    language_colour,
+    place_labels,
+    top_clusters,
+)
+
+
+def render_map(coords: np.ndarray, langs: Sequence, clusters: Sequence, labels: np.ndarray,
+               out: Path, size: tuple[int, int] = (1400, 1000)) -> None:
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QPointF, QRectF, Qt
+    from PySide6.QtGui import (
+        QBrush,
+        QColor,
+        QFont,
+        QFontMetricsF,
+        QGuiApplication,
+        QImage,
+        QPainter,
+        QPen,
+    )
+
+    _app = QGuiApplication.instance() or QGuiApplication([])
+    width, height = size
+    image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+
+    coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
+    margin = 40
+    if len(coords):
+        lo, hi = coords.min(axis=0), coords.max(axis=0)
+    else:
+        lo, hi = np.zeros(2), np.ones(2)
+    span = np.maximum(hi - lo, 1e-9)
+    scale = min((width - 2 * margin) / span[0], (height - 2 * margin) / span[1])
+    offset = np.array([width, height]) / 2 - (lo + hi) / 2 * scale * np.array([1, -1])
+
+    def to_px(xy: np.ndarray) -> np.ndarray:
+        return xy * scale * np.array([1, -1]) + offset  # y up, as in the window
+
+    px = to_px(coords)
+    names = ["?" if x is None or x == "" else str(x) for x in langs]
+    distinct = sorted(set(names))
+    radius = 3.5
+    for name in distinct:
+        colour = QColor(language_colour(name))
+        edge = QColor(colour).darker(135)
+        edge.setAlpha(170)
+        painter.setPen(QPen(edge, 0.8))
+        painter.setBrush(QBrush(colour))
+        for x, y in px[np.array(names, dtype=object) == name]:
+            painter.drawEllipse(QPointF(x, y), radius, radius)
+
+    # Cluster labels: largest first, none overlapping, on a white halo.
+    font = QFont()
+    font.setPixelSize(15)
+    font.setBold(True)
+    metrics = QFontMetricsF(font)
+    chosen = top_clusters(clusters)
+    anchors = to_px(cluster_centres(coords, np.asarray(labels), chosen)) if chosen else \
+        np.zeros((0, 2))
+    sizes = np.array([[metrics.horizontalAdvance(c.label) + 10, metrics.height() + 4]
+                      for c in chosen]).reshape(-1, 2)
+    keep = place_labels(anchors, sizes)
+    painter.setFont(font)
+    for c, (x, y), (w, h), shown in zip(chosen, anchors, sizes, keep, strict=True):
+        if not shown:
+            continue
+        box = QRectF(x - w / 2, y - h / 2, w, h)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(255, 255, 255, 215))
+        painter.drawRoundedRect(box, 4, 4)
+        painter.setPen(QColor(25, 25, 25))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, c.label)
+
+    # Legend: a swatch and the language code in the text colour.
+    legend_font = QFont()
+    legend_font.setPixelSize(14)
+    painter.setFont(legend_font)
+    lm = QFontMetricsF(legend_font)
+    row_h = lm.height() + 4
+    box_w = max((lm.horizontalAdvance(n) for n in distinct), default=0) + 40
+    painter.setPen(QPen(QColor(200, 200, 200)))
+    painter.setBrush(QColor(255, 255, 255, 230))
+    painter.drawRect(QRectF(10, 10, box_w, row_h * len(distinct) + 8))
+    for i, name in enumerate(distinct):
+        y = 14 + i * row_h
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(language_colour(name)))
+        painter.drawEllipse(QPointF(24, y + row_h / 2), 6, 6)
+        painter.setPen(QColor(20, 20, 20))
+        painter.drawText(QRectF(36, y, box_w - 30, row_h),
+                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
+    painter.end()
+    tmp = out.with_name(out.name + ".partial.png")
+    if not image.save(str(tmp), "PNG"):
+        from e5desk.core.errors import E5DeskError
+
+        raise E5DeskError(f"{out}: could not write the PNG")
+    tmp.replace(out)

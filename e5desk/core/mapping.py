@@ -1,0 +1,224 @@
+"""The map pipeline, without Qt: what `e5desk map`, its PNG and the window all call, so the
+same input and settings give the same map, clusters, labels and figures everywhere.
+
+    vectors --project(params)--> coords --analyse_map--> clusters, labels, mixing, P@1
+                                        --top_clusters / place_labels--> labels to draw
+    row --nearest_per_language--> the closest sentence in every language
+    groups --link_pairs--> line segments between translations
+    typed text --score_text (core.scoring)--> a score per row
+    language code --language_colour--> one fixed colour-blind-safe colour
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from e5desk.core.jobs import CancelCheck, Progress
+from e5desk.core.projection import MapParams, center_languages, project
+
+# Clustering and features use the query form (model cards): the symmetric rule.
+MAP_RULE = "symmetric"
+MAP_ROLE = "query"
+DEFAULT_PARAMS = MapParams(center_languages=True)  # "Separate meaning from language" on
+LABELLED_CLUSTERS = 25  # more labels would only clutter
+MIXING_K = 10
+
+
+def min_cluster_size(n_points: int) -> int:
+    """HDBSCAN's smallest cluster for a map of ``n_points``: 10, or 1/40 of the map."""
+    return max(10, n_points // 40)
+
+
+@dataclass
+class MapAnalysis:
+    """Clusters of a map and the figures shown above it."""
+
+    labels: np.ndarray  # cluster id per row, -1 = noise
+    clusters: list  # core.clusters.Cluster, in id order
+    mixing: float  # share of each point's MIXING_K nearest neighbours in another language
+    p_at_1: float | None = None  # cross-lingual P@1 (None: no groups)
+    figures: dict = field(default_factory=dict)
+
+    @property
+    def multilingual(self) -> int:
+        """Clusters that span more than one language."""
+        return sum(1 for c in self.clusters if len(c.languages) > 1)
+
+    def summary(self) -> list[str]:
+        """Short figures, as `e5desk map` prints them."""
+        out = [f"{len(self.clusters)} clusters ({self.multilingual} across languages)",
+               f"mixing {self.mixing:.3f}"]
+        if self.p_at_1 is not None:
+            out.append(f"cross-lingual P@1 {self.p_at_1:.3f}")
+        return out
+
+
+def compute_coords(vectors: np.ndarray, langs: Sequence, params: MapParams = DEFAULT_PARAMS,
+                   progress: Progress | None = None,
+                   cancelled: CancelCheck | None = None) -> np.ndarray:
+    """(n, 2) map coordinates (see core.projection.project)."""
+    from e5desk.core.errors import E5DeskError
+
+    if params.center_languages and any(x is None or x == "" for x in langs):
+        raise E5DeskError("separating meaning from language needs a language for every "
+                          "sentence; some rows have none")
+    return project(vectors, params, list(langs), progress=progress, cancelled=cancelled)
+
+
+def analyse_map(coords: np.ndarray, vectors: np.ndarray | None, texts: Sequence[str],
+                langs: Sequence, groups: Sequence | None = None,
+                center: bool = DEFAULT_PARAMS.center_languages) -> MapAnalysis:
+    """Clusters (HDBSCAN on the map, ``min_cluster_size``), their labels and language mix,
+    how much languages mix on the map, and cross-lingual P@1 in embedding space (on the
+    language-centred vectors when ``center``)."""
+    from e5desk.core.alignment import cross_lingual_p_at_1, mixing_score
+    from e5desk.core.clusters import describe_clusters, hdbscan_labels
+
+    labels = hdbscan_labels(coords, min_cluster_size=min_cluster_size(len(coords)))
+    clusters = describe_clusters(labels, list(texts), list(langs))
+    mixing = mixing_score(coords, list(langs), k=MIXING_K)
+    p_at_1 = None
+    if vectors is not None and groups is not None and any(g is not None for g in groups):
+        x = center_languages(vectors, list(langs)) if center else vectors
+        p_at_1 = cross_lingual_p_at_1(x, list(langs), list(groups))[0]
+    return MapAnalysis(np.asarray(labels), clusters, mixing, p_at_1)
+
+
+def top_clusters(clusters: Sequence, n: int = LABELLED_CLUSTERS) -> list:
+    """The clusters to label: the ``n`` largest, largest first (ties by id)."""
+    return sorted(clusters, key=lambda c: (-c.size, c.id))[:n]
+
+
+def cluster_centres(coords: np.ndarray, labels: np.ndarray, clusters: Sequence
+                    ) -> np.ndarray:
+    """(len(clusters), 2): where each cluster's label goes — the member nearest the mean
+    (a label on a point of its own cluster, even for curved clusters)."""
+    out = np.zeros((len(clusters), 2), dtype=np.float64)
+    for i, c in enumerate(clusters):
+        xy = coords[labels == c.id]
+        if not len(xy):
+            continue
+        mean = xy.mean(axis=0)
+        out[i] = xy[np.argmin(((xy - mean) ** 2).sum(axis=1))]
+    return out
+
+
+def place_labels(anchors: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Which labels to show so that none overlap: ``anchors`` (m, 2) centres and ``sizes``
+    (m, 2) widths/heights, in one coordinate system (pixels), in priority order. Each label
+    is kept when its box overlaps no box kept before it. Returns a bool mask."""
+    keep = np.zeros(len(anchors), dtype=bool)
+    boxes: list[tuple[float, float, float, float]] = []
+    for i, ((x, y), (w, h)) in enumerate(zip(anchors, sizes, strict=True)):
+        box = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+        if all(box[2] <= b[0] or box[0] >= b[2] or box[3] <= b[1] or box[1] >= b[3]
+               for b in boxes):
+            boxes.append(box)
+            keep[i] = True
+    return keep
+
+
+def link_pairs(coords: np.ndarray, groups: Sequence, shown: np.ndarray | None = None
+               ) -> np.ndarray:
+    """Line segments between translations: each member of a group to the group's first
+    (shown) row, as (2 * segments, 2) points for a "pairs" line item."""
+    shown = np.ones(len(coords), dtype=bool) if shown is None else shown
+    rows = np.array([i for i, g in enumerate(groups) if g is not None and shown[i]],
+                    dtype=np.int64)
+    if not len(rows):
+        return np.zeros((0, 2))
+    _, ids = np.unique(np.array([str(groups[i]) for i in rows]), return_inverse=True)
+    order = np.argsort(ids, kind="stable")
+    ids, rows = ids[order], rows[order]
+    head = np.r_[True, ids[1:] != ids[:-1]]
+    first = rows[head][np.cumsum(head) - 1]  # each row's group head
+    members = ~head
+    pairs = np.empty((2 * int(members.sum()), 2))
+    pairs[0::2] = coords[first[members]]
+    pairs[1::2] = coords[rows[members]]
+    return pairs
+
+
+def links_of(row: int, coords: np.ndarray, groups: Sequence) -> np.ndarray:
+    """Segments from ``row`` to each other member of its group (its translations)."""
+    group = groups[row]
+    if group is None:
+        return np.zeros((0, 2))
+    members = [i for i, g in enumerate(groups) if g == group and i != row]
+    pairs = np.empty((2 * len(members), 2))
+    pairs[0::2] = coords[row]
+    pairs[1::2] = coords[members] if members else np.zeros((0, 2))
+    return pairs
+
+
+@dataclass
+class Neighbour:
+    lang: str
+    row: int
+    score: float  # cosine x 100
+    translation: bool  # same group as the clicked sentence
+
+
+def nearest_per_language(vectors: np.ndarray, row: int, langs: Sequence,
+                         groups: Sequence | None = None) -> list[Neighbour]:
+    """The closest other sentence to ``row`` in every language (sorted by language)."""
+    names = np.asarray(["?" if x is None or x == "" else str(x) for x in langs], dtype=object)
+    sims = vectors @ vectors[row] * 100
+    out = []
+    for lang in sorted(set(names)):
+        rows = np.flatnonzero((names == lang) & (np.arange(len(names)) != row))
+        if not len(rows):
+            continue
+        best = int(rows[np.argmax(sims[rows])])
+        same = groups is not None and groups[best] is not None and groups[best] == groups[row]
+        out.append(Neighbour(str(lang), best, float(sims[best]), bool(same)))
+    return out
+
+
+def score_text(encoder, text: str, vectors: np.ndarray) -> np.ndarray:
+    """Score (cosine x 100) of every row of the map's vectors to a typed text, embedded
+    the way the map's vectors were (core.scoring, symmetric rule)."""
+    from e5desk.core.scoring import score_against
+
+    return score_against(encoder, text, vectors, rule=MAP_RULE)
+
+
+# -- colours ------------------------------------------------------------------------------
+# Colour-blind-safe qualitative colours: Paul Tol's "muted" scheme (9) and the Okabe-Ito
+# colours not close to them. Each language code keeps its colour across datasets and
+# projects: common codes have a fixed slot, the others one picked from their code's CRC.
+SAFE_COLOURS = ["#332288", "#88ccee", "#44aa99", "#117733", "#999933", "#ddcc77",
+                "#cc6677", "#882255", "#aa4499", "#e69f00", "#0072b2", "#d55e00"]
+_FIXED = {code: i for i, code in enumerate(
+    ["en", "de", "fr", "es", "ja", "zh", "ru", "ar", "pt", "it", "ko", "hi"])}
+_FIXED.update({"nl": 3, "pl": 1, "tr": 4, "sv": 5, "uk": 7, "vi": 8, "id": 9, "cs": 10,
+               "fa": 11, "he": 2, "th": 6, "el": 0})
+UNKNOWN_COLOUR = "#8c8c8c"
+
+
+def language_colour(code: str | None) -> str:
+    """A fixed colour (hex) for a language code: the same code, the same colour, always."""
+    if code is None or code in ("", "?"):
+        return UNKNOWN_COLOUR
+    base = str(code).lower().replace("_", "-").split("-")[0]
+    slot = _FIXED.get(base)
+    if slot is None:
+        slot = zlib.crc32(base.encode()) % len(SAFE_COLOURS)
+    return SAFE_COLOURS[slot]
+
+
+def category_colours(n: int) -> list[str]:
+    """Colours for ``n`` categories without a fixed meaning (clusters, sets)."""
+    if n <= len(SAFE_COLOURS):
+        return SAFE_COLOURS[:n]
+    import colorsys
+
+    out = []
+    for i in range(n):
+        r, g, b = colorsys.hls_to_rgb((i * 0.618034) % 1.0, 0.5, 0.6)
+        out.append(f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}")
+    return out
