@@ -1,0 +1,259 @@
+"""The Python API: e5desk from a notebook or a script.
+
+Every function here is a thin front over the same core code that the CLI, the window and
+``e5desk serve`` run (``e5desk.core``): the same model discovery, prefixes, embedding cache,
+readers and maths. Nothing is loaded at import time; heavy modules load on first use.
+
+    >>> import e5desk
+    >>> model = e5desk.load_model()                     # the embedded multilingual-e5-small
+    >>> v = model.encode(["Where is the station?"], role="query")   # (1, 384) float32
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import numpy as np
+
+    from e5desk.core.clusters import Cluster
+    from e5desk.core.data.sentence_set import SentenceSet
+    from e5desk.core.encoder import Encoder, EncodeResult
+    from e5desk.core.jobs import CancelCheck, Progress
+    from e5desk.core.scoring import Ranking
+    from e5desk.core.similarity import MinedPair
+
+__all__ = ["Model", "SentenceMap", "evaluate", "load_model", "map", "mine", "rank",
+           "read_sets", "score"]
+
+Texts = Sequence[str]
+
+
+class Model:
+    """A loaded E5 model: ``encode`` texts as queries or passages, ``describe`` it.
+
+    Wraps :class:`e5desk.core.encoder.Encoder` (available as ``.encoder``); the model
+    family decides how a role becomes the model's input (``"query: "``/``"passage: "``
+    prefixes, or the instruct format). Vectors are float32 and L2-normalised, so a dot
+    product is the cosine; E5 scores are usually shown as cosine x 100.
+    """
+
+    def __init__(self, encoder: Encoder) -> None:
+        self.encoder = encoder
+
+    @property
+    def name(self) -> str:
+        """The model's name, e.g. ``multilingual-e5-small (embedded)``."""
+        return self.encoder.source.name
+
+    @property
+    def dim(self) -> int:
+        """Vector dimensions (384 for multilingual-e5-small)."""
+        return self.encoder.dim
+
+    @property
+    def max_tokens(self) -> int:
+        """Tokens the model sees per text (special tokens included); longer texts are
+        truncated (reported) or averaged over windows (``long_text="windows"``)."""
+        return self.encoder.max_tokens
+
+    @property
+    def model_id(self) -> str:
+        """Identifies the vectors this model makes (cache key, project identity)."""
+        return self.encoder.model_id
+
+    def format(self, texts: Texts, role: str = "query", task: str | None = None) -> list[str]:
+        """The exact strings the model sees for ``texts`` in ``role``."""
+        return self.encoder.format(list(texts), role, task)
+
+    def encode(self, texts: Texts | str, role: str = "query", task: str | None = None, *,
+               batch_size: int | None = None, progress: Progress | None = None,
+               cancelled: CancelCheck | None = None) -> np.ndarray:
+        """Embed ``texts`` -> float32 array (n, dim), rows L2-normalised, in input order.
+
+        ``role``: ``"query"`` (questions, and both sides of symmetric tasks: similarity,
+        translations, clustering), ``"passage"`` (documents to retrieve) or ``"raw"`` (no
+        prefix: the text is used as given). ``task``: the instruction for instruct models
+        (a preset name such as ``"web_search"`` or one sentence). A single string gives a
+        1-D vector. ``progress(done, total)`` and ``cancelled() -> bool`` as in every job.
+        """
+        if isinstance(texts, str):
+            return self.encode([texts], role, task, batch_size=batch_size)[0]
+        return self.encoder.encode(list(texts), role=role, task=task, batch_size=batch_size,
+                                   progress=progress, cancelled=cancelled)
+
+    def encode_detailed(self, texts: Texts, role: str = "query", task: str | None = None, *,
+                        progress: Progress | None = None,
+                        cancelled: CancelCheck | None = None) -> EncodeResult:
+        """Like :meth:`encode`, also giving token counts per text and which were truncated."""
+        return self.encoder.encode_detailed(list(texts), role=role, task=task,
+                                            progress=progress, cancelled=cancelled)
+
+    def describe(self) -> dict[str, str]:
+        """The model card shown in the window (name, family, languages, dimensions,
+        prompt format, licence, weights, source) plus where and how it runs."""
+        card = dict(self.encoder.source.card())
+        card["runs on"] = self.encoder.describe()
+        return card
+
+    def __repr__(self) -> str:
+        return f"<e5desk.Model {self.encoder.describe()}, {self.dim} dimensions>"
+
+
+def load_model(model: str | PathLike | None = None, *, family: str | None = None,
+               device: str = "auto", precision: str = "exact", threads: int | None = None,
+               long_text: str = "truncate", batch_size: int | None = None,
+               cache: bool = True, progress: Progress | None = None) -> Model:
+    """Load a model as ``e5desk --model`` names it, offline.
+
+    ``model``: None or ``"embedded"`` (the embedded multilingual-e5-small, converted on
+    first use), a model folder, or a name in the local Hugging Face cache (never
+    downloaded). ``precision``: ``exact`` (float32), ``fast`` (float16 on GPUs, bfloat16
+    on CPUs that have it) or ``int8`` (CPU). ``long_text``: ``truncate`` like the model
+    card, or ``windows`` (average 510-token windows). ``cache``: reuse vectors computed
+    before for the same model and input (the embedding cache in the user cache folder).
+    Errors are :class:`e5desk.core.errors.E5DeskError` with a message for the user.
+    """
+    from e5desk.core.encoder import Encoder
+
+    return Model(Encoder.load(model, family=family, progress=progress, device=device,
+                              precision=precision, threads=threads, long_text=long_text,
+                              batch_size=batch_size, cache=cache))
+
+
+def read_sets(paths: str | PathLike | Sequence[str | PathLike], *, join: bool = True,
+              format: str | None = None) -> SentenceSet:
+    """Read sentence sets (text, CSV/TSV, JSONL, TMX, XLIFF, PO, parallel files, Tatoeba)
+    and combine them into one :class:`SentenceSet` (columns ``text``, ``lang``, ``group``,
+    ``role``, ``line``).
+
+    ``join``: translations in different files are joined by their source text (PO msgctxt +
+    msgid, TMX/XLIFF source segment, meaning ids), as ``--join`` on the CLI. ``format``:
+    force a reader (default: detected per file). Rows a reader had to skip are reported as
+    warnings (``warnings.warn``), the way the CLI prints them.
+    """
+    from e5desk.core.data import concat_sets, load_sentence_set
+
+    if isinstance(paths, str | PathLike):
+        paths = [paths]
+    results = [load_sentence_set(p, format=format) for p in paths]
+    for r in results:
+        for problem in r.problems():
+            warnings.warn(f"{r.path}: {problem}", stacklevel=2)
+    return concat_sets([r.sentence_set for r in results], join=join)
+
+
+def _texts(sentences: Texts | SentenceSet) -> list[str]:
+    if isinstance(sentences, str):
+        return [sentences]
+    text = getattr(sentences, "text", None)  # a SentenceSet
+    return [str(t) for t in (sentences if text is None else text)]
+
+
+def score(model: Model, queries: Texts | str, passages: Texts | SentenceSet, *,
+          rule: str = "retrieval", task: str | None = None) -> np.ndarray:
+    """Every query against every passage: float32 (n_queries, n_passages) of cosine x 100.
+
+    ``rule`` (as ``e5desk score --rule``): ``retrieval`` embeds queries with ``query: `` and
+    passages with ``passage: ``; ``symmetric`` uses ``query: `` on both sides (similarity,
+    translations); ``none`` feeds raw text. E5 scores sit in a narrow high band (about 70 to
+    100): compare ranks, not absolute values.
+    """
+    from e5desk.core.scoring import roles_for
+
+    q_role, p_role = roles_for(rule)
+    q = model.encode(_texts(queries), q_role, task)
+    p = model.encode(_texts(passages), p_role, task)
+    return (q @ p.T) * 100
+
+
+def rank(model: Model, queries: Texts | str, passages: Texts | SentenceSet, *, top: int = 10,
+         rule: str = "retrieval", task: str | None = None) -> Ranking:
+    """The best ``top`` passages per query, as ``e5desk score`` ranks them: a
+    :class:`e5desk.core.scoring.Ranking` with ``indices`` and ``scores`` (n_queries, top),
+    and ``rows()`` -> (query index, rank, passage index, score)."""
+    from e5desk.core.scoring import rank_passages, roles_for
+
+    texts = _texts(passages)
+    _, p_role = roles_for(rule)
+    vectors = model.encode(texts, p_role, task)
+    return rank_passages(model.encoder, _texts(queries), vectors, rule, task,
+                         min(top, len(texts)))
+
+
+@dataclass
+class SentenceMap:
+    """A 2-D map of sentences: ``coords`` (n, 2), HDBSCAN ``labels`` (n,; -1 = noise),
+    ``clusters`` (id, size, keyword label, language mix) and the rows' texts/languages."""
+
+    coords: np.ndarray
+    labels: np.ndarray
+    clusters: list[Cluster]
+    texts: list[str]
+    langs: list[Any] = field(default_factory=list)
+
+
+def map(model: Model, sentences: Texts | SentenceSet, *, method: str = "umap",
+        center_languages: bool = False, neighbors: int = 15, min_dist: float = 0.1,
+        seed: int = 42, progress: Progress | None = None,
+        cancelled: CancelCheck | None = None) -> SentenceMap:
+    """Place sentences by meaning, as ``e5desk map`` and the Map tab do: embed in query
+    form (as for clustering), project to 2-D (``umap``, ``pca`` or ``tsne``), cluster with
+    HDBSCAN and label clusters by keywords. ``center_languages`` subtracts each language's
+    mean vector first (needs a language per row, e.g. a :class:`SentenceSet`)."""
+    from e5desk.core.clusters import describe_clusters, hdbscan_labels
+    from e5desk.core.errors import E5DeskError
+    from e5desk.core.projection import MapParams, project
+
+    texts = _texts(sentences)
+    langs = list(getattr(sentences, "lang", [None] * len(texts)))
+    if center_languages and any(x is None for x in langs):
+        raise E5DeskError("center_languages needs a language for every sentence; "
+                          "some rows have none")
+    vectors = model.encode(texts, "query", cancelled=cancelled)
+    params = MapParams(method, neighbors, min_dist, seed, center_languages)
+    coords = project(vectors, params, langs, progress=progress, cancelled=cancelled)
+    labels = hdbscan_labels(coords, min_cluster_size=max(10, len(coords) // 40))
+    return SentenceMap(coords, labels, describe_clusters(labels, texts, langs), texts, langs)
+
+
+def mine(model: Model, src: Texts | SentenceSet, tgt: Texts | SentenceSet, *, k: int = 4,
+         mode: str = "intersect", threshold: float | None = None) -> list[MinedPair]:
+    """Bitext mining, as ``e5desk mine``: translation pairs between two lists by ratio
+    margin over ``k`` nearest neighbours both ways, ``query: `` form on both sides.
+
+    ``mode``: ``intersect`` (pairs both directions agree on), ``forward`` or ``backward``.
+    ``threshold``: minimum margin (default: the CLI's calibrated 1.02; ``0`` keeps
+    every pair). Returns :class:`MinedPair` (``src``, ``tgt`` row indices,
+    ``margin``, ``cosine``), best margin first. Every row is paired: select one language
+    per side first (``SentenceSet.take``) when the sets hold several.
+    """
+    from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD
+    from e5desk.core.similarity import mine as mine_vectors
+
+    a, b = _texts(src), _texts(tgt)
+    both = model.encode([*a, *b], "query")
+    return mine_vectors(both[: len(a)], both[len(a):], k=k, mode=mode,
+                        threshold=DEFAULT_MARGIN_THRESHOLD if threshold is None else threshold)
+
+
+def evaluate(model: Model, sentences: SentenceSet, *, prefixes: bool = False,
+             progress: Progress | None = None) -> dict[str, dict[str, float]]:
+    """Retrieval metrics (MRR@10, Recall@1/5/10, nDCG@10, P@1), as ``e5desk eval``.
+
+    ``sentences``: ``read_sets("train.jsonl")`` (with passages.jsonl beside it) or
+    parallel sets with translation groups (each language's sentences as queries, the
+    other's as passages; metrics averaged over language pairs). Returns ``{rule:
+    metrics}`` for the data's own prefix rule, or for each rule (``query/passage``,
+    ``query/query``, ``none``) with ``prefixes=True``.
+    """
+    from e5desk.core.evaluate import PREFIX_VARIANTS, EvalData, run_evaluation
+
+    data = EvalData.from_set(sentences)
+    rules = list(PREFIX_VARIANTS) if prefixes else [data.default_rule]
+    runs = run_evaluation(model.encode, data, rules, progress=progress)
+    return {rule: run.metrics for rule, run in runs.items()}
