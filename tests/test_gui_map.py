@@ -283,3 +283,25 @@ def test_map_points_level_of_detail(qtbot):
     qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton,
                      pos=plot.mapFromScene(item.mapToScene(QPointF(*coords[row].astype(float)))))
     assert clicked and clicked[0] in set(item.drawn_rows().tolist())
+
+
+def test_stale_marking_and_fixed_language_colours(qtbot, window):
+    from e5desk.core.mapping import language_colour
+
+    view = sample_map(qtbot, window)
+    assert not view.is_stale() and "Out of date" not in view.figures.text()
+    # Colours: each language has its fixed colour; the legend text keeps the text colour.
+    names = [view.legend.item(i).text() for i in range(view.legend.count())]
+    assert "en" in names and "de" in names
+    for i, name in enumerate(names):
+        assert view.scatter._colours[i].name() == language_colour(name)
+        assert view.legend.item(i).foreground().style() == Qt.BrushStyle.NoBrush
+    # Changing language separation marks the map out of date and recomputes it.
+    view.center.setChecked(not view.center.isChecked())
+    assert view.is_stale()
+    assert "Out of date" in view.figures.text() or "Computing" in view.figures.text()
+    qtbot.waitUntil(lambda: not view.is_stale() and view.analysis is not None and
+                    view.analysis.labels is view.labels, timeout=60_000)
+    wait_idle(qtbot, window)
+    assert "Out of date" not in view.figures.text() and "clusters" in view.figures.text()
+    assert view.compute.text() == "Compute map"

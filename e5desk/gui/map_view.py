@@ -24,6 +24,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QIcon,
     QImage,
     QLinearGradient,
     QPainter,
@@ -51,13 +52,25 @@ from PySide6.QtWidgets import (
 )
 
 from e5desk.core.data.sentence_set import group_label
+from e5desk.core.mapping import (
+    DEFAULT_PARAMS,
+    MAP_ROLE,
+    analyse_map,
+    category_colours,
+    cluster_centres,
+    language_colour,
+    link_pairs,
+    links_of,
+    nearest_per_language,
+    score_text,
+    top_clusters,
+)
 from e5desk.gui.session import Session
 from e5desk.gui.tables import ResultTable
 
 METHODS = {"umap": "UMAP (cosine)", "pca": "PCA (instant)", "tsne": "t-SNE"}
 COLOUR_BY = {"lang": "language", "cluster": "cluster", "set": "set",
              "score": "score to the query"}
-MAP_ROLE = "query"  # clustering and features use the query form (model cards)
 ALL_LINKS_MAX = 20_000  # points; more links than that only hide the map
 SCORE_LEVELS = 64  # colours along the score colour map
 SCORE_BANDS = 5  # legend entries (toggle a band of scores on and off)
@@ -66,15 +79,23 @@ SCORE_MAP = pg.ColorMap([0.0, 0.35, 0.7, 1.0],
                         [(205, 212, 224), (96, 150, 205), (235, 140, 50), (175, 20, 45)])
 
 
-# Tableau 10: distinct at a glance, readable on white (legend text uses the same colour).
-QUALITATIVE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
-               "#ff9da7", "#9c755f", "#bab0ac"]
-
-
 def palette(n: int) -> list[QColor]:
-    if n <= len(QUALITATIVE):
-        return [QColor(c) for c in QUALITATIVE[:n]]
-    return [pg.intColor(i, hues=n, values=1, maxValue=230, minValue=150) for i in range(n)]
+    """Colours for categories without a fixed colour (clusters, sets); languages keep
+    theirs (core.mapping.language_colour)."""
+    return [QColor(c) for c in category_colours(n)]
+
+
+def swatch_icon(colour: QColor, size: int = 14) -> QIcon:
+    """A filled disc of ``colour`` (with a darker edge) for legend entries."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(QColor(colour).darker(140), 1))
+    painter.setBrush(QBrush(colour))
+    painter.drawEllipse(QRectF(1.5, 1.5, size - 3, size - 3))
+    painter.end()
+    return QIcon(pixmap)
 
 
 def factorize(values) -> tuple[list[str], np.ndarray]:
@@ -390,6 +411,9 @@ class MapView(QWidget):
         self.map_params: dict = {}
         self.labels: np.ndarray | None = None
         self.clusters = []
+        self.analysis = None  # core.mapping.MapAnalysis of the map shown
+        self._figures_text = ""
+        self._map_jobs: list = []  # running projection jobs (cancelled by a newer map)
         self.selected: int | None = None
         self.highlight = np.zeros(0, dtype=int)
         self.selection = np.zeros(0, dtype=np.int64)
@@ -412,7 +436,7 @@ class MapView(QWidget):
         self.center = QCheckBox("Separate meaning from language")
         self.center.setToolTip("Subtract each language's mean vector before mapping, so "
                                "translations land together (language-identity switch)")
-        self.center.setChecked(True)
+        self.center.setChecked(DEFAULT_PARAMS.center_languages)
         self.colour = QComboBox()
         for key, label in COLOUR_BY.items():
             self.colour.addItem(f"Colour by {label}", key)
@@ -550,6 +574,8 @@ class MapView(QWidget):
         layout.addWidget(body, 1)
 
         self.compute.clicked.connect(self.compute_map)
+        self.method.currentIndexChanged.connect(self._settings_changed)
+        self.center.toggled.connect(self._settings_changed)
         self.colour.currentIndexChanged.connect(self.recolour)
         self.legend.itemChanged.connect(self._legend_toggled)
         self.scatter.clicked.connect(self.select)
@@ -568,6 +594,7 @@ class MapView(QWidget):
         session.sets_changed.connect(self.clear)
         session.model_changed.connect(self.clear)
         session.vectors_restored.connect(self._show_saved_map)
+        session.runner.busy_changed.connect(lambda _busy: self._show_figures())
 
     # -- hooks ------------------------------------------------------------------------
     def set_query_source(self, source: Callable[[], str | None] | None) -> None:
@@ -612,7 +639,9 @@ class MapView(QWidget):
         for t in self.cluster_text:
             self.plot.removeItem(t)
         self.cluster_text = []
-        self.figures.setText("")
+        self.analysis = None
+        self._figures_text = ""
+        self._show_figures()
         self.lod_note.setText("")
         self._set_selection(np.zeros(0, dtype=np.int64), notify=False)
 
@@ -623,24 +652,70 @@ class MapView(QWidget):
             return
         self.session.ensure_vectors(MAP_ROLE, None, then=self._project)
 
+    def wanted_params(self):
+        """The map the controls ask for (core.projection.MapParams)."""
+        from e5desk.core.projection import MapParams
+
+        return MapParams(self.method.currentData(), center_languages=self.center.isChecked())
+
+    def is_stale(self) -> bool:
+        """True when a map is shown but the controls now ask for another one."""
+        if self.coords is None:
+            return False
+        wanted = self.wanted_params()
+        return (self.map_params.get("method"), bool(self.map_params.get("center_languages"))) \
+            != (wanted.method, wanted.center_languages)
+
+    def _settings_changed(self) -> None:
+        """Method or language separation changed: the map and its figures are out of date
+        (marked so at once) and a new map is computed in the background."""
+        self._show_figures()
+        if self.coords is not None and self.session.combined is not None:
+            self.compute_map()
+
+    def _show_figures(self) -> None:
+        stale = self.is_stale()
+        running = [j for j in self._map_jobs if j in self.session.runner.running]
+        if stale and running:
+            wanted = METHODS[self.wanted_params().method]
+            self.figures.setText(
+                f"<span style='color:#b35900'><b>Computing the {html.escape(wanted)} map…"
+                "</b> (shown meanwhile: a quick preview; cancel from the status bar)"
+                "</span> " + html.escape(self._figures_text))
+        elif stale:
+            self.figures.setText(
+                "<span style='color:#b35900'><b>Out of date:</b> the settings changed since "
+                "this map and these figures were computed: press Recompute map.</span> "
+                + html.escape(self._figures_text))
+        else:
+            self.figures.setText(html.escape(self._figures_text))
+        self.compute.setText("Recompute map" if stale else "Compute map")
+        self.compute.setStyleSheet("font-weight: bold" if stale else "")
+
     def _project(self, vectors: np.ndarray) -> None:
         from e5desk.core.process_job import run_in_process
         from e5desk.core.projection import MapParams, project
 
         langs = list(self.session.combined.lang)
-        center = self.center.isChecked()
-        method = self.method.currentData()
+        params = self.wanted_params()
+        for job in self._map_jobs:  # a newer map supersedes the ones still running
+            job.cancel()
+        self._map_jobs = []
         runner = self.session.runner
-        preview = MapParams("pca", center_languages=center)
-        runner.start("PCA preview", lambda p, c: project(vectors, preview, langs),
-                     lambda coords: self._show(coords, asdict(preview)))
-        if method == "pca":
+
+        def shown(p):
+            return lambda coords: self._show(coords, asdict(p)) \
+                if self.wanted_params() == params else None
+
+        preview = MapParams("pca", center_languages=params.center_languages)
+        self._map_jobs.append(runner.start(
+            "PCA preview", lambda p, c: project(vectors, preview, langs), shown(preview)))
+        if params.method == "pca":
             return
-        params = MapParams(method, center_languages=center)
-        runner.start(f"{METHODS[method]} map",
-                     lambda p, c: run_in_process(project, vectors, params, langs,
-                                                 progress=p, cancelled=c),
-                     lambda coords: self._show(coords, asdict(params)))
+        self._map_jobs.append(runner.start(
+            f"{METHODS[params.method]} map",
+            lambda p, c: run_in_process(project, vectors, params, langs, progress=p,
+                                        cancelled=c), shown(params)))
 
     # -- projects ---------------------------------------------------------------------
     def state(self) -> tuple[dict, dict]:
@@ -687,6 +762,8 @@ class MapView(QWidget):
     def _show(self, coords: np.ndarray, params: dict | None = None, saved=False) -> None:
         self.coords = coords
         self.map_params = params or {}
+        self._figures_text = "Clusters and figures: computing…"
+        self._show_figures()
         self.selected = None
         self.links.setData([], [])
         combined = self.session.combined
@@ -709,47 +786,45 @@ class MapView(QWidget):
         self.plot.autoRange()
         if not saved:
             self.changed.emit()
-        from e5desk.core.alignment import cross_lingual_p_at_1, mixing_score
-        from e5desk.core.clusters import describe_clusters, hdbscan_labels
-        from e5desk.core.projection import center_languages
-
         texts, langs, groups = list(combined.text), list(combined.lang), list(combined.group)
-        centered = self.center.isChecked()
+        centered = bool(self.map_params.get("center_languages", self.center.isChecked()))
 
         def analyse(progress, cancelled):
-            labels = hdbscan_labels(coords, min_cluster_size=max(10, len(coords) // 40))
-            clusters = describe_clusters(labels, texts, langs)
-            figures = {"mixing": mixing_score(coords, langs)}
-            if any(g is not None for g in groups):
-                x = center_languages(vectors, langs) if centered else vectors
-                figures["p1"] = cross_lingual_p_at_1(x, langs, groups)[0]
-            return labels, clusters, figures
+            return coords, analyse_map(coords, vectors, texts, langs, groups, centered)
 
         self.session.runner.start("Clusters", analyse, self._show_clusters)
 
     def _show_clusters(self, result) -> None:
-        labels, clusters, figures = result
-        if self.coords is None or len(labels) != len(self.coords):
-            return
-        self.labels, self.clusters = labels, clusters
+        coords, analysis = result
+        if self.coords is not coords:
+            return  # a newer map replaced the one these clusters belong to
+        labels, clusters = analysis.labels, analysis.clusters
+        self.labels, self.clusters, self.analysis = labels, clusters, analysis
         for t in self.cluster_text:
             self.plot.removeItem(t)
         self.cluster_text = []
-        for c in sorted(clusters, key=lambda c: -c.size)[:25]:  # more would only clutter
-            centre = self.coords[labels == c.id].mean(axis=0)
-            item = pg.TextItem(c.label, color=(30, 30, 30), anchor=(0.5, 0.5))
+        chosen = top_clusters(clusters)
+        for c, centre in zip(chosen, cluster_centres(coords, labels, chosen), strict=True):
+            item = pg.TextItem(c.label, color=(25, 25, 25), anchor=(0.5, 0.5),
+                               fill=pg.mkBrush(255, 255, 255, 215),
+                               border=pg.mkPen(200, 200, 200, 160))
+            font = item.textItem.font()
+            font.setBold(True)
+            item.setFont(font)
+            item.setZValue(50)
             item.setPos(*centre)
             self.plot.addItem(item)
             self.cluster_text.append(item)
         self._label_timer.start()
-        parts = [f"languages mixing on the map: {figures['mixing']:.2f} "
+        parts = [f"languages mixing on the map: {analysis.mixing:.2f} "
                  "(share of each point's 10 nearest neighbours in another language)"]
-        if "p1" in figures:
-            parts.append(f"cross-lingual P@1: {figures['p1']:.3f} (nearest sentence in each "
+        if analysis.p_at_1 is not None:
+            parts.append(f"cross-lingual P@1: {analysis.p_at_1:.3f} (nearest sentence in each "
                          "other language is the translation)")
-        multi = sum(1 for c in clusters if len(c.languages) > 1)
-        parts.append(f"{len(clusters)} clusters, {multi} of them span several languages")
-        self.figures.setText(" · ".join(parts))
+        parts.append(f"{len(clusters)} clusters, {analysis.multilingual} of them span several "
+                     "languages")
+        self._figures_text = " · ".join(parts)
+        self._show_figures()
         if self.colour.currentData() == "cluster":
             self.recolour()
 
@@ -797,20 +872,21 @@ class MapView(QWidget):
         self.score_caption.hide()
         self.score_bar.hide()
         names, codes = self._categories()
-        colours = palette(len(names))
+        if self.colour.currentData() in ("lang", None):
+            colours = [QColor(language_colour(name)) for name in names]
+        else:
+            colours = palette(len(names))
         self.scatter.set_colours(codes, colours)
         self._row_codes = codes
         self._legend_of_code = np.arange(len(names))
-        self._fill_legend([(f"● {name}", colour) for name, colour in zip(names, colours,
-                                                                         strict=True)])
+        self._fill_legend(list(zip(names, colours, strict=True)))
 
     def _fill_legend(self, entries: list[tuple[str, QColor]]) -> None:
         self.legend.blockSignals(True)
         self.legend.clear()
         for text, colour in entries:
-            item = QListWidgetItem(text)
-            # Light colours (low scores) get darker text, so it stays readable on white.
-            item.setForeground(colour if colour.lightness() < 170 else colour.darker(160))
+            # A swatch beside the name; the text keeps the normal text colour.
+            item = QListWidgetItem(swatch_icon(colour), text)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
             self.legend.addItem(item)
@@ -855,8 +931,7 @@ class MapView(QWidget):
             return  # already scoring this query
 
         def job(progress, cancelled):
-            q = encoder.encode([query], role=MAP_ROLE)[0]
-            return (vectors @ q).astype(np.float32) * 100
+            return score_text(encoder, query, vectors)
 
         def done(scores) -> None:
             if self._score_job is None or self._score_job[0] != key:
@@ -886,7 +961,7 @@ class MapView(QWidget):
         self.scatter.set_colours(np.zeros(n, dtype=np.int64), [QColor(170, 170, 170)])
         self._row_codes = np.zeros(n, dtype=np.int64)
         self._legend_of_code = np.zeros(1, dtype=np.int64)
-        self._fill_legend([("● no query yet", QColor(150, 150, 150))])
+        self._fill_legend([("no query yet", QColor(150, 150, 150))])
 
     @staticmethod
     def score_colours() -> list[QColor]:
@@ -910,7 +985,7 @@ class MapView(QWidget):
             colour = colours[min(int((b + 0.5) * SCORE_LEVELS / SCORE_BANDS),
                                  SCORE_LEVELS - 1)]
             count = int(np.count_nonzero(band[levels] == b))
-            entries.append((f"● {lo + b * width:.1f} – {lo + (b + 1) * width:.1f}  "
+            entries.append((f"{lo + b * width:.1f} – {lo + (b + 1) * width:.1f}  "
                             f"({count:,})", colour))
         self._fill_legend(entries)
         self.score_caption.setText(
@@ -957,22 +1032,10 @@ class MapView(QWidget):
             self.status.emit(f"All translation links are drawn for maps of up to "
                              f"{ALL_LINKS_MAX:,} points only.")
             return
-        shown = self.shown_rows_mask()
-        rows = np.array([i for i, g in enumerate(combined.group)
-                         if g is not None and shown[i]], dtype=np.int64)
-        if not len(rows):
+        pairs = link_pairs(self.coords, combined.group, self.shown_rows_mask())
+        if not len(pairs):
             self.all_links.setData([], [])
             return
-        _, ids = np.unique(np.array([str(g) for g in combined.group[rows]]),
-                           return_inverse=True)
-        order = np.argsort(ids, kind="stable")
-        ids, rows = ids[order], rows[order]
-        head = np.r_[True, ids[1:] != ids[:-1]]
-        first = rows[head][np.cumsum(head) - 1]  # each row's group head
-        members = ~head
-        pairs = np.empty((2 * int(members.sum()), 2))
-        pairs[0::2] = self.coords[first[members]]
-        pairs[1::2] = self.coords[rows[members]]
         self.all_links.setData(pairs[:, 0], pairs[:, 1], connect="pairs")
 
     # -- selection --------------------------------------------------------------------
@@ -1084,25 +1147,15 @@ class MapView(QWidget):
         if combined is None or vectors is None or self.coords is None:
             return
         self.selected = row
-        sims = vectors @ vectors[row] * 100
         langs = self._lang_names()
         lines = [f"<p><b>{html.escape(combined.text[row])}</b> [{langs[row]}]</p><ul>"]
-        for lang in sorted(set(langs)):
-            rows = np.flatnonzero((langs == lang) & (np.arange(len(langs)) != row))
-            if not len(rows):
-                continue
-            best = rows[np.argmax(sims[rows])]
-            mark = " ✓" if combined.group[best] is not None and \
-                combined.group[best] == combined.group[row] else ""
-            lines.append(f"<li>{lang}: {sims[best]:.1f} — {html.escape(combined.text[best])}"
+        for n in nearest_per_language(vectors, row, langs, combined.group):
+            mark = " ✓" if n.translation else ""
+            lines.append(f"<li>{n.lang}: {n.score:.1f} — {html.escape(combined.text[n.row])}"
                          f"{mark}</li>")
         self.neighbours.setHtml("".join(lines) + "</ul>")
-        group = combined.group[row]
-        if group is not None:
-            members = [i for i in np.flatnonzero(combined.group == group) if i != row]
-            xy = np.repeat(self.coords[[row]], len(members), axis=0)
-            pairs = np.empty((2 * len(members), 2))
-            pairs[0::2], pairs[1::2] = xy, self.coords[members]
+        pairs = links_of(row, self.coords, combined.group)
+        if len(pairs):
             self.links.setData(pairs[:, 0], pairs[:, 1])
         else:
             self.links.setData([], [])
@@ -1121,8 +1174,7 @@ class MapView(QWidget):
             return
 
         def job(progress, cancelled):
-            q = enc.encode([text], role=MAP_ROLE)[0]
-            return np.argsort(-(vectors @ q))[:10]
+            return np.argsort(-score_text(enc, text, vectors))[:10]
 
         def done(rows) -> None:
             self.highlight = rows
