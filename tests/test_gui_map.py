@@ -290,6 +290,11 @@ def test_stale_marking_and_fixed_language_colours(qtbot, window):
 
     view = sample_map(qtbot, window)
     assert not view.is_stale() and "Out of date" not in view.figures.text()
+    # Cluster labels never overlap one another (decluttered at this zoom).
+    qtbot.wait(200)
+    boxes = [t.sceneBoundingRect() for t in view.cluster_text if t.isVisible()]
+    assert boxes and all(not a.intersects(b) for i, a in enumerate(boxes)
+                         for b in boxes[i + 1:])
     # Colours: each language has its fixed colour; the legend text keeps the text colour.
     names = [view.legend.item(i).text() for i in range(view.legend.count())]
     assert "en" in names and "de" in names

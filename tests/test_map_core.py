@@ -265,3 +265,42 @@ def test_score_text_goes_through_core_scoring():
     v = unit(np.array([[1.0, 0.0], [0.0, 1.0]]))
     scores = score_text(Encoder(), "hello", v)
     assert scores.tolist() == [100.0, 0.0] and Encoder.roles == ["query"]
+
+
+def test_cluster_labels_on_real_catalogues_are_words_a_person_reads():
+    """Five real-shaped gettext catalogues (Django-like: %(limit_value)s, {min}, dates),
+    clusters of ten meanings each across their languages: every label word is a real word."""
+    import re
+    from pathlib import Path
+
+    from e5desk.core.clusters import RUN, STOP
+    from e5desk.core.data import concat_sets, load_sentence_set
+
+    paths = sorted(Path("tests/data/real/catalogues").glob("*.po"))
+    combined = concat_sets([load_sentence_set(p).sentence_set for p in paths])
+    groups = [str(g) for g in combined.group]
+    order = {g: i for i, g in enumerate(dict.fromkeys(groups))}
+    labels = np.array([order[g] // 10 for g in groups])
+    texts, langs = list(combined.text), list(combined.lang)
+    assert any("%(" in t for t in texts)
+    clusters = describe_clusters(labels, texts, langs)
+    words = [w for c in clusters for w in c.keywords]
+    assert len(words) >= 2 * len(clusters)
+    for w in words:
+        assert not re.search(r"[%{}()_<>\d]", w), w
+        assert not RUN.search(w) and w not in STOP, w
+    # Labels read across languages: most name words of two or more languages.
+    lang_of = {}
+    for t, lang in zip(texts, langs, strict=True):
+        for w in default_tokens(t):
+            lang_of.setdefault(w, set()).add(lang)
+    across = sum(1 for c in clusters if len({min(lang_of[w]) for w in c.keywords}) >= 2)
+    assert across >= len(clusters) // 2
+
+
+def test_tokens_drop_placeholders_identifiers_runs_and_stop_words():
+    text = ("Ensure this value has at least {min} characters %(limit_value)d, %s, %1$s, "
+            "${name}, <b>bold</b> uuuuuu limitValue www.example.com a@b.org the password")
+    assert default_tokens(text) == ["ensure", "value", "least", "characters", "bold",
+                                    "password"]
+    assert default_tokens("パスワードを変更しました") == ["パスワード", "変更"]
