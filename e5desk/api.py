@@ -188,37 +188,41 @@ def rank(model: Model, queries: Texts | str, passages: Texts | SentenceSet, *, t
 @dataclass
 class SentenceMap:
     """A 2-D map of sentences: ``coords`` (n, 2), HDBSCAN ``labels`` (n,; -1 = noise),
-    ``clusters`` (id, size, keyword label, language mix) and the rows' texts/languages."""
+    ``clusters`` (id, size, keyword label, language mix), ``summary`` (cluster count,
+    language mixing, cross-lingual P@1 when the rows have translation groups) and the
+    rows' texts and languages."""
 
     coords: np.ndarray
     labels: np.ndarray
     clusters: list[Cluster]
+    summary: list[str]
     texts: list[str]
     langs: list[Any] = field(default_factory=list)
 
 
 def map(model: Model, sentences: Texts | SentenceSet, *, method: str = "umap",
-        center_languages: bool = False, neighbors: int = 15, min_dist: float = 0.1,
+        center_languages: bool | None = None, neighbors: int = 15, min_dist: float = 0.1,
         seed: int = 42, progress: Progress | None = None,
         cancelled: CancelCheck | None = None) -> SentenceMap:
-    """Place sentences by meaning, as ``e5desk map`` and the Map tab do: embed in query
-    form (as for clustering), project to 2-D (``umap``, ``pca`` or ``tsne``), cluster with
-    HDBSCAN and label clusters by keywords. ``center_languages`` subtracts each language's
-    mean vector first (needs a language per row, e.g. a :class:`SentenceSet`)."""
-    from e5desk.core.clusters import describe_clusters, hdbscan_labels
-    from e5desk.core.errors import E5DeskError
-    from e5desk.core.projection import MapParams, project
+    """Place sentences by meaning with the pipeline of ``e5desk map`` and the Map tab
+    (``e5desk.core.mapping``): embed in query form (as for clustering), project to 2-D
+    (``umap``, ``pca`` or ``tsne``), cluster with HDBSCAN, label clusters by keywords.
+    ``center_languages`` subtracts each language's mean vector first ("separate meaning
+    from language"); default: on when every row has a language (e.g. a SentenceSet)."""
+    from e5desk.core.mapping import DEFAULT_PARAMS, MAP_ROLE, analyse_map, compute_coords
+    from e5desk.core.projection import MapParams
 
     texts = _texts(sentences)
     langs = list(getattr(sentences, "lang", [None] * len(texts)))
-    if center_languages and any(x is None for x in langs):
-        raise E5DeskError("center_languages needs a language for every sentence; "
-                          "some rows have none")
-    vectors = model.encode(texts, "query", cancelled=cancelled)
+    groups = list(getattr(sentences, "group", [None] * len(texts)))
+    if center_languages is None:
+        center_languages = DEFAULT_PARAMS.center_languages and all(langs)
+    vectors = model.encode(texts, MAP_ROLE, cancelled=cancelled)
     params = MapParams(method, neighbors, min_dist, seed, center_languages)
-    coords = project(vectors, params, langs, progress=progress, cancelled=cancelled)
-    labels = hdbscan_labels(coords, min_cluster_size=max(10, len(coords) // 40))
-    return SentenceMap(coords, labels, describe_clusters(labels, texts, langs), texts, langs)
+    coords = compute_coords(vectors, langs, params, progress=progress, cancelled=cancelled)
+    analysis = analyse_map(coords, vectors, texts, langs, groups, center_languages)
+    return SentenceMap(coords, analysis.labels, analysis.clusters, analysis.summary(), texts,
+                       langs)
 
 
 def mine(model: Model, src: Texts | SentenceSet, tgt: Texts | SentenceSet, *, k: int = 4,

@@ -74,6 +74,10 @@ def test_read_sets_and_evaluate(tiny_model, tmp_path):
     data = e5desk.read_sets(ROOT / "resources/samples/retrieval/train.jsonl")
     result = e5desk.evaluate(model, data)
     assert list(result) == ["query/passage"] and 0 <= result["query/passage"]["MRR@10"] <= 1
+    phrases = e5desk.read_sets(ROOT / "resources/samples/phrases.csv")
+    mapped = e5desk.map(model, phrases, method="pca")
+    assert mapped.coords.shape == (len(phrases), 2) and len(mapped.labels) == len(phrases)
+    assert any("cross-lingual P@1" in s for s in mapped.summary)  # groups were used
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "ok"}\nnot json\n', encoding="utf-8")
     with pytest.warns(UserWarning, match="bad.jsonl"):
