@@ -6,3 +6,4 @@ importing the CLI entry point (cli -> gui.app -> cli was a cycle)."""
 COMMANDS = ["embed", "score", "map", "mine", "check", "eval", "inspect", "export", "models"]
 COMMANDS += ["train"]  # `e5desk train` (issue 17)
 COMMANDS += ["batch"]  # `e5desk batch` (issue 16)
+COMMANDS += ["serve"]  # `e5desk serve` (issue 15)

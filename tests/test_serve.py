@@ -1,0 +1,214 @@
+"""`e5desk serve`: every dialect in-process on the tiny model; one real-model run over HTTP
+with the official openai client against `e5desk embed`."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from e5desk.server import ServeSettings, create_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model):
+    import e5desk
+
+    return e5desk.load_model(tiny_model, cache=False)
+
+
+@pytest.fixture(scope="module")
+def client(tiny):
+    with TestClient(create_app(ServeSettings(), model=tiny)) as c:
+        yield c
+
+
+def close(a, b) -> None:
+    np.testing.assert_allclose(np.asarray(a, dtype=np.float32), b, atol=1e-5)
+
+
+def test_openai_route(client, tiny):
+    texts = ["Where is the station?", "Où est la gare ?"]
+    r = client.post("/v1/embeddings", json={"input": texts, "model": "x",
+                                            "input_type": "passage"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert r.headers["x-e5-input-type"] == "passage"
+    assert [d["index"] for d in body["data"]] == [0, 1] and body["model"] == tiny.name
+    close([d["embedding"] for d in body["data"]], tiny.encode(texts, role="passage"))
+    assert body["usage"]["prompt_tokens"] == body["usage"]["total_tokens"] > 0
+    # default role is query; base64 is float32 little-endian; a prefixed text is kept
+    r = client.post("/v1/embeddings", json={"input": ["query: hello", "hello"],
+                                            "encoding_format": "base64"})
+    vecs = [np.frombuffer(base64.b64decode(d["embedding"]), "<f4") for d in r.json()["data"]]
+    close(vecs, tiny.encode(["hello", "hello"], role="query"))
+    r = client.post("/v1/embeddings", json={"input": "x", "dimensions": 1024})
+    assert r.status_code == 400 and "fixed 32 dimensions" in r.json()["error"]["message"]
+    assert client.post("/v1/embeddings", json={"input": []}).json()["error"]["param"] == "input"
+    r = client.post("/v1/embeddings", json={"input": [1, 2, 3]})
+    assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+    r = client.post("/v1/embeddings", content=b"{not json", headers={
+        "content-type": "application/json"})
+    assert r.status_code == 400 and "invalid request" in r.json()["error"]["message"]
+    assert client.get("/v1/models").json()["data"][0]["id"] == tiny.name
+
+
+def test_tei_routes(client, tiny):
+    r = client.post("/embed", json={"inputs": "hello", "prompt_name": "passage"})
+    close(r.json(), tiny.encode(["hello"], role="passage"))
+    info = client.get("/info").json()
+    assert info["dimensions"] == 32 and info["max_input_length"] == 512
+    assert info["prompts"] == {"query": "query: ", "passage": "passage: "}
+    assert client.get("/health").json() == {"status": "ok", "model_loaded": True}
+    long = "word " * 600
+    r = client.post("/embed", json={"inputs": [long]})
+    assert r.status_code == 413 and "tokens" in r.json()["error"]
+    r = client.post("/embed", json={"inputs": [long], "truncate": True})
+    assert r.status_code == 200 and r.headers["x-e5-truncated"] == "1"
+    r = client.post("/embed", json={"inputs": 5})
+    assert r.status_code == 422 and r.json()["error_type"] == "Validation"
+
+
+def test_pinecone_route(client, tiny):
+    texts = ["a cat", "un chat"]
+    body = {"model": "multilingual-e5-large", "inputs": [{"text": t} for t in texts],
+            "parameters": {"input_type": "query", "truncate": "END"}}
+    r = client.post("/pinecone/embed", json=body)
+    assert r.status_code == 200, r.text
+    close([d["values"] for d in r.json()["data"]], tiny.encode(texts, role="query"))
+    assert r.json()["usage"]["total_tokens"] > 0
+    body["inputs"] = [{"text": "t"}] * 97
+    r = client.post("/pinecone/embed", json=body)
+    assert r.status_code == 400
+    assert r.json()["error"] == {"code": "INVALID_ARGUMENT", "message": "batch size exceeds the "
+                                 "limit: 97 inputs, at most 96 per request"}
+    r = client.post("/pinecone/embed", json={"inputs": [{"text": "x"}]})
+    assert r.status_code == 400 and "input_type is required" in r.json()["error"]["message"]
+
+
+def test_sambastudio_route(tiny):
+    with TestClient(create_app(ServeSettings(samba_batch=32), model=tiny)) as c:
+        inputs = ["query: This is a test sample 1", "passage: sample 2"]
+        r = c.post("/sambastudio/predict", json={"inputs": inputs})
+        close(r.json()["data"], tiny.encode(inputs, role="raw"))  # no prefix added
+        r = c.post("/sambastudio/predict", json={"inputs": ["query: x"] * 33})
+        assert r.status_code == 400
+        assert r.json()["error"].endswith(
+            "error running online inference:\n"
+            "Expected a Tensor with batch size <= 32, got batch size: 33")
+
+
+def test_replicate_route(client, tiny):
+    q, p = "sugar intake for women", "The CDC recommends 20 grams of sugar per day."
+    r = client.post("/predictions", json={"input": {"query": q, "passage": p,
+                                                    "normalize": True}})
+    out = r.json()["output"]
+    assert r.json()["status"] == "succeeded"
+    qv, pv = tiny.encode([q], "query")[0], tiny.encode([p], "passage")[0]
+    close(out["query_embedding"], qv)
+    assert out["relevancy_score"] == pytest.approx(float(qv @ pv) * 100, abs=1e-3)
+    r = client.post("/predictions", json={"input": {"query": "x"}})
+    assert r.status_code == 422 and r.json()["status"] == "failed"
+
+
+def test_token_body_limit_docs(tiny):
+    settings = ServeSettings(token="s3cret", max_body=2000)
+    with TestClient(create_app(settings, model=tiny)) as c:
+        assert c.get("/health").status_code == 200
+        r = c.post("/v1/embeddings", json={"input": "x"})
+        assert r.status_code == 401 and "Bearer" in r.json()["error"]["message"]
+        ok = {"Authorization": "Bearer s3cret"}
+        assert c.post("/v1/embeddings", json={"input": "x"}, headers=ok).status_code == 200
+        r = c.post("/embed", json={"inputs": ["x" * 3000]}, headers=ok)
+        assert r.status_code == 413 and "limit" in r.json()["error"]
+        spec = c.get("/openapi.json").json()
+        assert {"/v1/embeddings", "/embed", "/pinecone/embed", "/sambastudio/predict",
+                "/predictions"} <= set(spec["paths"])
+        page = c.get("/docs").text
+        assert "/pinecone/embed" in page and "<script" not in page and "cdn" not in page
+
+
+def test_concurrent_requests_are_batched(tiny):
+    import httpx
+
+    app = create_app(ServeSettings(), model=tiny)
+
+    async def many():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            rs = await asyncio.gather(*[
+                c.post("/v1/embeddings", json={"input": f"text number {i}"})
+                for i in range(40)])
+        return rs
+
+    responses = asyncio.run(many())
+    assert all(r.status_code == 200 for r in responses)
+    got = np.array([r.json()["data"][0]["embedding"] for r in responses], dtype=np.float32)
+    close(got, tiny.encode([f"text number {i}" for i in range(40)], role="query"))
+    assert app.state.batcher.batches < 40  # requests shared forward passes
+    app.state.batcher.stop()
+
+
+def test_serve_refuses_open_host_without_token(capsys):
+    from e5desk.cli import main
+
+    assert main(["serve", "--host", "0.0.0.0"]) == 2
+    assert "--token" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_openai_client_matches_embed(embedded_folder, tmp_path):
+    """The official openai client against a real server on loopback, real model: the same
+    vectors as `e5desk embed --role passage`."""
+    openai = pytest.importorskip("openai")
+    import uvicorn
+
+    import e5desk
+    from e5desk.cli import main
+
+    texts = ["Where is the train station?", "¿Dónde está la estación de tren?", "駅はどこですか？"]
+    src = tmp_path / "in.txt"
+    src.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    assert main(["embed", str(src), "--role", "passage", "--out", str(tmp_path / "v.npy")]) == 0
+    expected = np.load(tmp_path / "v.npy")
+
+    port = _free_port()
+    app = create_app(ServeSettings(port=port, token="t0k"), load=e5desk.load_model)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="t0k",
+                               max_retries=0)
+        res = client.embeddings.create(model="multilingual-e5-small", input=texts,
+                                       extra_body={"input_type": "passage"})
+        got = np.array([d.embedding for d in res.data], dtype=np.float32)
+        cos = np.sum(got * expected, axis=1)
+        assert cos.min() >= 0.9999, cos
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="wrong",
+                          max_retries=0).embeddings.create(model="m", input="x")
+    finally:
+        server.should_exit = True
+        thread.join(10)
