@@ -427,8 +427,12 @@ def provenance(encoder, role: str, task: str | None) -> dict:
     from e5desk.core.models.families import resolve_task
     from e5desk.core.store.cache import EmbeddingCache
 
-    dtype = encoder.dtype if isinstance(encoder.dtype, str) else str(encoder.dtype)
-    cache = encoder.cache or EmbeddingCache()
+    # The Encoder's identity of its vectors (number format, long-text mode, max tokens),
+    # with the weights' content fingerprint as the model part even when the cache is off.
+    # Read from model_id so that an EncoderProcess (the window's) serves as well.
+    settings = encoder.model_id.rsplit(":", 3)[1:]
+    dtype, long_text, max_tokens = settings
+    cache = getattr(encoder, "cache", None) or EmbeddingCache()
     fingerprint = cache.fingerprint(encoder.source.path)
     family = encoder.family
     uses_task = family.instruct and role == "query"
@@ -443,12 +447,12 @@ def provenance(encoder, role: str, task: str | None) -> dict:
         "prefix": family.format([""], role, task)[0],
         "pooling": "mean",
         "normalisation": "l2",
-        "max_tokens": encoder.max_tokens,
-        "long_text": encoder.long_text,
+        "max_tokens": int(max_tokens),
+        "long_text": long_text,
         "dtype": dtype.replace("torch.", ""),
         "dim": encoder.dim,
         # The same identity the window and projects use (see Encoder.model_id).
-        "model_id": f"{fingerprint}:{dtype}:{encoder.long_text}:{encoder.max_tokens}",
+        "model_id": ":".join([fingerprint, *settings]),
     }
 
 

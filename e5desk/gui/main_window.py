@@ -35,6 +35,7 @@ from e5desk.gui.workers import JobRunner
 
 OPEN_FILTER = ("Projects and sentence sets (*.e5desk *.txt *.csv *.tsv *.jsonl *.json *.tmx *.xlf "
                "*.xliff *.po *.pot);;e5desk projects (*.e5desk);;"
+               "e5desk batch output (_e5desk_batch.json);;"
                "Sentence sets (*.txt *.csv *.tsv *.jsonl *.json *.tmx *.xlf *.xliff *.po *.pot);;"
                "All files (*)")
 MAX_RECENT = 10
@@ -181,12 +182,25 @@ class MainWindow(QMainWindow):
         self.map_view.set_query_source(self.workbench.queries.toPlainText)
 
     # -- settings ---------------------------------------------------------------------
+    def _fit_to_screen(self) -> None:
+        """First start: nine tenths of the screen the window opens on, centred (maximised
+        on screens of 1366 x 768 or less); later starts restore the saved geometry."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(1280, 820)
+            return
+        area = screen.availableGeometry()
+        if area.width() <= 1366 or area.height() <= 768:
+            self.setGeometry(area)
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+            return
+        self.resize(int(area.width() * 0.9), int(area.height() * 0.9))
+        self.move(area.center() - self.rect().center())
+
     def _restore(self) -> None:
         geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 820)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self._fit_to_screen()
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
@@ -271,8 +285,39 @@ class MainWindow(QMainWindow):
         for path in paths:
             if str(path).endswith(".e5desk"):
                 self.project.open(path)
+            elif self._batch_folder(path):
+                self.open_batch(self._batch_folder(path))
             elif not (ask and self._ask_columns(path)):
                 self.session.open_files([path], **options)
+
+    @staticmethod
+    def _batch_folder(path) -> Path | None:
+        """The `e5desk batch` output folder that ``path`` is, or is a file of."""
+        from e5desk.core.batch import is_batch_folder
+
+        path = Path(path)
+        if path.name == "_e5desk_batch.json" or (path.suffix == ".parquet"
+                                                 and path.name.startswith("part-")):
+            path = path.parent
+        return path if is_batch_folder(path) else None
+
+    def open_batch(self, folder) -> None:
+        """An `e5desk batch` output folder: its stored vectors, never recomputed; refused
+        with the reason when another model (or model setting) than the loaded one made them."""
+        from e5desk.core.batch import load_batch, provenance_mismatch
+
+        def done(imported) -> None:
+            encoder = self.session.encoder
+            reason = encoder is not None and provenance_mismatch(
+                imported.provenance, encoder.model_id, encoder.dim)
+            if reason:
+                self.show_error(f"{Path(folder).name} was not opened: {reason}.")
+                return
+            self.session.import_vectors(imported)
+
+        self.session.runner.start(f"Opening {Path(folder).name}",
+                                  lambda p, c: load_batch(folder, p, c), done,
+                                  on_error=self.show_error)
 
     def _ask_columns(self, path) -> bool:
         """Show the column dialog for ``path`` if its format has columns to choose."""
