@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from e5desk.core.errors import E5DeskError
@@ -31,7 +35,10 @@ def run(args: argparse.Namespace) -> int:
     )
     from e5desk.core.store.project import load_project, project_sentences
 
+    _check_target(args.project, args.out, args.format)
     project = load_project(args.project)
+    for problem in project.problems:
+        print(f"e5desk: warning: {args.project}: {problem}", file=sys.stderr)
     if not project.sets:
         raise E5DeskError(f"{args.project}: the project holds no sentence sets")
     sentences = project_sentences(project)
@@ -41,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
             if name.startswith("map") and array.shape == (len(sentences), 2):
                 extra = {"x": array[:, 0], "y": array[:, 1]}
                 break
-        written = [export_table_csv(sentences, args.out, extra)]
+        with _atomic(args.out) as tmp:
+            export_table_csv(sentences, tmp, extra)
+        written = [args.out]
     else:
         if not project.embeddings:
             raise E5DeskError(f"{args.project}: no embeddings saved in this project")
@@ -54,11 +63,82 @@ def run(args: argparse.Namespace) -> int:
             raise E5DeskError(f"embedding {name!r} has {len(vectors)} rows for "
                               f"{len(sentences)} sentences")
         if args.format == "npy":
-            written = [export_npy(vectors, args.out)]
+            # np.save adds ".npy" to other names: the temporary file must end with it
+            with _atomic(args.out, "" if args.out.suffix == ".npy" else ".npy") as tmp:
+                export_npy(vectors, tmp)
+            written = [args.out]
         elif args.format == "parquet":
-            written = [export_parquet(vectors, sentences, args.out,
-                                      project.embeddings[name].model)]
+            with _atomic(args.out) as tmp:
+                export_parquet(vectors, sentences, tmp, project.embeddings[name].model)
+            written = [args.out]
         else:
-            written = export_projector(vectors, sentences, args.out)
+            written = _export_projector(export_projector, vectors, sentences, args.out)
     print("e5desk: wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     return 0
+
+
+def _targets(out: Path, format: str) -> list[Path]:
+    return [out / "vectors.tsv", out / "metadata.tsv"] if format == "projector" else [out]
+
+
+def _check_target(project: Path, out: Path, format: str) -> None:
+    """Refuse, before anything is written, to overwrite the project itself or a folder."""
+    for target in [out, *_targets(out, format)]:
+        with contextlib.suppress(OSError):
+            if target.exists() and project.exists() and os.path.samefile(target, project):
+                raise E5DeskError(f"--out {out}: that is the project being exported; "
+                                  "choose another file name")
+    if format == "projector":
+        if out.exists() and not out.is_dir():
+            raise E5DeskError(f"--out {out}: the projector export writes a folder "
+                              "(vectors.tsv + metadata.tsv), and this is a file")
+        if not out.parent.is_dir():
+            raise E5DeskError(f"--out {out}: folder {out.parent} does not exist")
+    else:
+        if out.is_dir():
+            raise E5DeskError(f"--out {out}: is a folder; give a file name")
+        if not out.parent.is_dir():
+            raise E5DeskError(f"--out {out}: folder {out.parent} does not exist")
+
+
+@contextlib.contextmanager
+def _atomic(target: Path, suffix: str = ""):
+    """Write to a temporary file beside ``target``, then rename it over the target: an
+    export killed mid-way leaves the previous file whole."""
+    target = Path(target)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.",
+                                    suffix=f".partial{target.suffix}{suffix}", dir=target.parent)
+    except OSError as exc:
+        raise E5DeskError(f"--out {target}: cannot write there ({exc.strerror})") from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would have made it
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise E5DeskError(f"--out {target}: writing failed ({exc.strerror or exc})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _export_projector(export, vectors, sentences, out: Path) -> list[Path]:
+    """The projector pair written into a temporary folder, then each file renamed in."""
+    try:
+        out.mkdir(exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".projector.", suffix=".partial", dir=out))
+    except OSError as exc:
+        raise E5DeskError(f"--out {out}: cannot write there ({exc.strerror})") from None
+    try:
+        written = []
+        for path in export(vectors, sentences, tmp):
+            os.replace(path, out / path.name)
+            written.append(out / path.name)
+        return written
+    except OSError as exc:
+        raise E5DeskError(f"--out {out}: writing failed ({exc.strerror or exc})") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

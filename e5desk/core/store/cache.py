@@ -10,7 +10,10 @@ Least-recently-used rows are evicted past the size limit.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
+import os
 import sqlite3
 import threading
 import time
@@ -19,8 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from e5desk.core.errors import E5DeskError
+from e5desk.core.errors import ModelError
 from e5desk.core.paths import user_cache_dir
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 2 * 2**30
 # The row id is the first 8 bytes of the 16-byte digest of (model, input): a lookup is one
@@ -55,13 +60,60 @@ def _rowid(key: bytes) -> int:
     return int.from_bytes(key[:8], "little", signed=True)
 
 
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def _guarded(fallback):
+    """Cache methods never fail the work they serve: a database error is reported once
+    (see ``_failed``) and the call answers ``fallback()`` (a miss, or nothing stored)."""
+    def wrap(method):
+        @functools.wraps(method)
+        def guarded(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return fallback()
+        return guarded
+    return wrap
+
+
 class EmbeddingCache:
     def __init__(self, path: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        self.path = Path(path) if path else user_cache_dir() / "embeddings.sqlite"
+        """Opens (or creates) the cache. A cache that cannot be used is never a hard stop:
+        a damaged file is set aside (renamed ``*.damaged-<time>``) and a fresh one made;
+        when no file can be made at all (cache folder is a file, read-only disk), an
+        in-memory cache serves this run. Either way one warning says so."""
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
+        self._warned = False
+        self.warnings: list[str] = []
         try:
-            self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+            self.path = Path(path) if path else user_cache_dir() / "embeddings.sqlite"
+        except OSError as exc:  # the cache folder is a file, or cannot be made
+            self.path = Path(exc.filename or "embeddings.sqlite")
+            self._open_memory(f"{exc.strerror}: {exc.filename}")
+            return
+        try:
+            self._open(self.path)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            reason = _reason(exc)
+            if self._set_aside():
+                try:
+                    self._open(self.path)
+                    self._warn(f"embedding cache {self.path} was damaged ({reason}): set "
+                               "aside, a fresh cache is used")
+                    return
+                except (sqlite3.DatabaseError, OSError) as again:
+                    reason = _reason(again)
+            self._open_memory(f"{reason}")
+
+    def _open(self, path: Path | str) -> None:
+        if str(path) != ":memory:" and Path(path).is_dir():
+            raise sqlite3.DatabaseError(f"{path} is a folder")
+        self.db = sqlite3.connect(path, check_same_thread=False, timeout=30)
+        try:
             if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 # An older layout: a cache can always be rebuilt, so start afresh.
                 self.db.executescript(
@@ -74,9 +126,52 @@ class EmbeddingCache:
             self.db.execute("PRAGMA mmap_size=4294967296")
             self.db.execute("PRAGMA cache_size=-65536")
             self.db.executescript(SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise E5DeskError(f"embedding cache {self.path} cannot be used ({exc}); "
-                              "delete it or run with --no-cache") from None
+            self.db.execute("SELECT id FROM vectors LIMIT 1").fetchall()
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _open_memory(self, reason: str) -> None:
+        self._warn(f"embedding cache {self.path} cannot be used ({reason}): vectors are "
+                   "computed as usual but not kept after this run")
+        self._open(":memory:")
+
+    def _set_aside(self) -> bool:
+        """Rename a damaged cache file (and its WAL/SHM) out of the way; False if impossible."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        try:
+            if not self.path.exists() or self.path.is_dir():
+                return False
+            for suffix in ("", "-wal", "-shm"):
+                part = Path(f"{self.path}{suffix}")
+                if part.exists():
+                    os.replace(part, f"{self.path}.damaged-{stamp}{suffix}")
+            return True
+        except OSError:
+            return False
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        log.warning("e5desk: warning: %s", message)
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        """A cache error while working: warn once, set a damaged file aside, and go on with
+        an in-memory cache so that the run's results are never lost."""
+        if self._warned:
+            return
+        self._warned = True
+        reason = _reason(exc)
+        damaged = isinstance(exc, sqlite3.DatabaseError) and any(
+            w in reason for w in ("malformed", "not a database", "corrupt"))
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+        aside = damaged and self._set_aside()
+        what = ("damaged: set aside, a fresh cache is used from the next run"
+                if aside else f"cannot be used ({reason})")
+        self._warn(f"embedding cache {self.path} {what}; this run goes on without it")
+        self._open(":memory:")
 
     # -- model fingerprint -----------------------------------------------------------
     def fingerprint(self, folder: Path) -> str:
@@ -92,23 +187,37 @@ class EmbeddingCache:
         return h.hexdigest()[:32]
 
     def _file_digest(self, path: Path) -> str:
-        st = path.stat()
-        with self._lock:
-            row = self.db.execute("SELECT size, mtime_ns, digest FROM fingerprints WHERE path=?",
-                                  (str(path.resolve()),)).fetchone()
+        try:
+            st = path.stat()
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot be read ({_reason(exc)})") from None
+        try:
+            with self._lock:
+                row = self.db.execute("SELECT size, mtime_ns, digest FROM fingerprints "
+                                      "WHERE path=?", (str(path.resolve()),)).fetchone()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            row = None
         if row and row[0] == st.st_size and row[1] == st.st_mtime_ns:
             return row[2]
         h = hashlib.sha256()
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(8 << 20), b""):
-                h.update(chunk)
+        try:
+            with path.open("rb") as f:
+                for chunk in iter(lambda: f.read(8 << 20), b""):
+                    h.update(chunk)
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot be read ({_reason(exc)})") from None
         digest = h.hexdigest()
-        with self._lock, self.db:
-            self.db.execute("INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?, ?)",
-                            (str(path.resolve()), st.st_size, st.st_mtime_ns, digest))
+        try:
+            with self._lock, self.db:
+                self.db.execute("INSERT OR REPLACE INTO fingerprints VALUES (?, ?, ?, ?)",
+                                (str(path.resolve()), st.st_size, st.st_mtime_ns, digest))
+        except sqlite3.Error as exc:
+            self._failed(exc)
         return digest
 
     # -- vectors ---------------------------------------------------------------------
+    @_guarded(dict)
     def get_many(self, model: str, inputs: Sequence[str], dim: int) -> dict[int, np.ndarray]:
         """{position in inputs: vector} for the inputs that are cached."""
         keys = [input_key(model, t) for t in inputs]
@@ -133,6 +242,7 @@ class EmbeddingCache:
                                         [(today, r) for r in stale])
         return {i: found[k] for i, k in enumerate(keys) if k in found}
 
+    @_guarded(lambda: None)
     def put_many(self, model: str, inputs: Sequence[str], vectors: np.ndarray) -> None:
         today = _today()
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -145,6 +255,7 @@ class EmbeddingCache:
             self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
         self._evict()
 
+    @_guarded(lambda: 0)
     def size_bytes(self) -> int:
         """Bytes in use (free pages left by deletions do not count)."""
         with self._lock:
@@ -166,10 +277,12 @@ class EmbeddingCache:
         with self._lock:
             self.db.execute("PRAGMA incremental_vacuum")  # give the space back to the disk
 
+    @_guarded(lambda: 0)
     def count(self) -> int:
         with self._lock:
             return self.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
 
+    @_guarded(lambda: None)
     def clear(self) -> None:
         with self._lock, self.db:
             self.db.execute("DELETE FROM vectors")

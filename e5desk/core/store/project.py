@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +55,9 @@ class Project:
     # maps, clusters, selections: named arrays with a JSON description (e.g. map params)
     arrays: dict[str, tuple[np.ndarray, dict]] = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    # What could not be restored from a damaged file (view settings, maps, vectors that are
+    # recomputed): said to the user on open; the sentences themselves are never dropped.
+    problems: list[str] = field(default_factory=list)
 
 
 # Project setting: translations joined across files (see concat_sets). Projects saved before
@@ -76,7 +80,12 @@ def save_project(project: Project, path: str | Path) -> None:
     path = Path(path)
     if not path.parent.exists():
         raise ProjectError(f"cannot save {path}: folder {path.parent} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".saving", dir=path.parent)
+    clean_stale_saves(path)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".saving",
+                                        dir=path.parent)
+    except OSError as exc:
+        raise ProjectError(f"cannot save {path}: {exc.strerror or exc}") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -93,8 +102,12 @@ def save_project(project: Project, path: str | Path) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError | sqlite3.OperationalError):
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise ProjectError(f"cannot save {path}: {reason}; the previous file (if any) "
+                               "is unchanged") from None
         raise
 
 
@@ -135,8 +148,12 @@ def load_project(path: str | Path) -> Project:
     path = Path(path)
     if not path.is_file():
         raise ProjectError(f"{path}: project file not found")
-    with path.open("rb") as f:
-        head = f.read(100)
+    clean_stale_saves(path)
+    try:
+        with path.open("rb") as f:
+            head = f.read(100)
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if not head.startswith(b"SQLite format 3\x00"):
         raise ProjectError(f"{path}: not an e5desk project (not an SQLite file, or damaged)")
     try:
@@ -153,14 +170,22 @@ def load_project(path: str | Path) -> Project:
             if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise ProjectError(f"{path}: the project file is damaged (integrity check "
                                    "failed)")
+            if version < 1 or (version < SCHEMA_VERSION and any(
+                    v not in MIGRATIONS for v in range(version + 1, SCHEMA_VERSION + 1))):
+                raise ProjectError(f"{path}: project format {version} was never written by "
+                                   "e5desk (the file is damaged or from another program)")
             if version < SCHEMA_VERSION:
                 db.close()
                 db = _migrated_copy(path, version)
-            return _read(db)
+            return _read(db, path)
         finally:
             db.close()
     except sqlite3.DatabaseError as exc:
         raise ProjectError(f"{path}: the project file is damaged or truncated ({exc})") from None
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except MemoryError:
+        raise ProjectError(f"{path}: too large to open in the memory available") from None
 
 
 def _migrated_copy(path: Path, version: int) -> sqlite3.Connection:
@@ -173,24 +198,143 @@ def _migrated_copy(path: Path, version: int) -> sqlite3.Connection:
     return db
 
 
-def _read(db: sqlite3.Connection) -> Project:
+MAX_ARRAY_BYTES = 2**34  # 16 GiB: a row count or shape beyond this is damage, not data
+
+
+def _json(text, kind: type, what: str, problems: list[str]):
+    """A JSON field of the expected kind; a damaged one is reported and replaced."""
+    if text is None or text == "":
+        return kind()
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        problems.append(f"{what}: damaged (not JSON), not restored")
+        return kind()
+    if not isinstance(value, kind):
+        problems.append(f"{what}: not a JSON {'object' if kind is dict else 'list'}, "
+                        "not restored")
+        return kind()
+    return value
+
+
+def _relevance(raw: dict, n: int, what: str, problems: list[str]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for key, value in raw.items():
+        try:
+            row = int(key)
+            ids = [int(v) for v in value] if isinstance(value, list) else None
+        except (TypeError, ValueError):
+            ids = None
+        if ids is None or not 0 <= row < n:
+            problems.append(f"{what}: damaged relevance entries, not restored")
+            return {}
+        out[row] = ids
+    return out
+
+
+def _cell(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _line(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _vectors(name, rows, dim, blob, problems: list[str]) -> np.ndarray | None:
+    ok = (isinstance(rows, int) and isinstance(dim, int) and rows >= 0 and dim > 0
+          and isinstance(blob, bytes) and rows * dim * 4 <= MAX_ARRAY_BYTES
+          and len(blob) == rows * dim * 4)
+    if not ok:
+        size = len(blob) if isinstance(blob, bytes) else 0
+        problems.append(f"embedding {name!r} is damaged ({size:,} bytes for {rows!r} x {dim!r} "
+                        "float32 values) and was not restored; embed the sentences again")
+        return None
+    return np.frombuffer(blob, dtype=np.float32).reshape(rows, dim).copy()
+
+
+def _array(name, dtype, shape, blob, problems: list[str]) -> np.ndarray | None:
+    why = None
+    try:
+        dt = np.dtype(dtype) if isinstance(dtype, str) else None
+    except (TypeError, ValueError):
+        dt = None
+    dims = None
+    try:
+        dims = json.loads(shape) if isinstance(shape, str) else None
+    except (ValueError, RecursionError):
+        pass
+    if dt is None or dt.kind not in "biuf" or dt.hasobject:
+        why = f"type {dtype!r} is not a number type"
+    elif not (isinstance(dims, list) and len(dims) <= 8
+              and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                      for d in dims)):
+        why = f"shape {str(shape)[:40]!r} is not a list of sizes"
+    elif int(np.prod(dims, dtype=np.float64)) * dt.itemsize > MAX_ARRAY_BYTES:
+        why = f"shape {dims} is too large"
+    elif not isinstance(blob, bytes) or len(blob) != int(np.prod(dims)) * dt.itemsize:
+        why = f"{len(blob) if isinstance(blob, bytes) else 0:,} bytes for shape {dims}"
+    if why:
+        problems.append(f"saved array {name!r} is damaged ({why}) and was not restored")
+        return None
+    return np.frombuffer(blob, dtype=dt).reshape(dims).copy()
+
+
+def _read(db: sqlite3.Connection, path: Path | str = "project") -> Project:
+    problems: list[str] = []
     meta = dict(db.execute("SELECT key, value FROM meta"))
-    project = Project(settings=json.loads(meta.get("settings") or "{}"))
+    project = Project(settings=_json(meta.get("settings"), dict, "view settings", problems))
     for set_id, name, source, relevance in db.execute(
             "SELECT id, name, source, relevance FROM sets ORDER BY id").fetchall():
         rows = db.execute("SELECT text, lang, grp, role, line FROM sentences WHERE set_id=? "
                           "ORDER BY row", (set_id,)).fetchall()
-        cols = list(zip(*rows, strict=True)) if rows else [[]] * 5
-        s = SentenceSet.build(list(cols[0]), lang=list(cols[1]), group=list(cols[2]),
-                              role=list(cols[3]), line=list(cols[4]), source=source, name=name)
-        s.relevance = {int(k): v for k, v in json.loads(relevance or "{}").items()}
+        texts = ["" if r[0] is None else str(r[0]) for r in rows]
+        s = SentenceSet.build(texts, lang=[_cell(r[1]) for r in rows],
+                              group=[_cell(r[2]) for r in rows],
+                              role=[_cell(r[3]) for r in rows],
+                              line=[_line(r[4]) for r in rows],
+                              source=_cell(source), name=_cell(name))
+        what = f"sentence set {name or set_id!r}"
+        s.relevance = _relevance(_json(relevance, dict, f"{what}: relevance", problems),
+                                 len(s), what, problems)
         project.sets.append(s)
     for name, model, role, task, rows, dim, blob in db.execute(
             "SELECT name, model, role, task, rows, dim, vectors FROM embeddings"):
-        vectors = np.frombuffer(blob, dtype=np.float32).reshape(rows, dim).copy()
-        project.embeddings[name] = Embedding(model, role, task, vectors)
+        vectors = _vectors(name, rows, dim, blob, problems)
+        if vectors is not None:
+            project.embeddings[str(name)] = Embedding(_cell(model) or "", _cell(role) or "query",
+                                                      _cell(task), vectors)
     for name, dtype, shape, blob, info in db.execute(
             "SELECT name, dtype, shape, data, info FROM arrays"):
-        array = np.frombuffer(blob, dtype=np.dtype(dtype)).reshape(json.loads(shape)).copy()
-        project.arrays[name] = (array, json.loads(info))
+        array = _array(name, dtype, shape, blob, problems)
+        if array is not None:
+            project.arrays[str(name)] = (array, _json(info, dict, f"details of array {name!r}",
+                                                      problems))
+    project.problems = problems
     return project
+
+
+STALE_SAVE_S = 15 * 60  # a save takes seconds: older temporary files were left by a kill
+
+
+def clean_stale_saves(path: str | Path, max_age_s: float = STALE_SAVE_S) -> int:
+    """Remove ``.NAME.*.saving`` files that a save killed mid-write left beside ``path``
+    (a project file, or a folder: then every project's). Returns how many were removed."""
+    path = Path(path)
+    folder, pattern = (path, ".*.saving") if path.is_dir() else (path.parent,
+                                                                 f".{path.name}.*.saving")
+    removed = 0
+    now = time.time()
+    try:
+        for tmp in folder.glob(pattern):
+            try:
+                if now - tmp.stat().st_mtime > max_age_s:
+                    tmp.unlink()
+                    removed += 1
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return removed
