@@ -20,7 +20,7 @@ import numpy as np
 import e5desk.core  # noqa: F401  (sets offline mode before transformers is imported)
 from e5desk.core.errors import Cancelled, E5DeskError, ModelError
 from e5desk.core.jobs import CancelCheck, Progress
-from e5desk.core.models.discovery import ModelSource, resolve_model
+from e5desk.core.models.discovery import ModelSource, model_load_error, resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +178,8 @@ class Encoder:
                 attn_implementation="sdpa",
                 dtype=torch.float32,
             )
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            raise ModelError(f"cannot load the model in {source.path}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - any failure of the loaders
+            raise model_load_error(source.path, exc) from exc
         finally:
             hf_logging.set_verbosity(verbosity)
             if bars:
