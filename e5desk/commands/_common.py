@@ -106,14 +106,10 @@ def read_lines(path: Path) -> list[str]:
     """One text per line, every line kept (empty ones too): UTF-8, with or without BOM, or
     UTF-16 with BOM. Nothing is guessed: row i of the output must be line i of the input.
     Lines end at \n, \r\n or \r only, so a U+2028 inside a text does not shift rows."""
-    from e5desk.core.data.encoding import BOMS, unix_newlines
+    from e5desk.core.data.encoding import BOMS, check_binary, read_input, unix_newlines
 
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    raw = read_input(path)  # regular files only, size-limited (a FIFO or /dev/zero is refused)
+    check_binary(raw, path)  # before any model loads
     if not raw.strip():
         raise DataError(f"{path}: the file is empty")
     encoding = "utf-8"

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from e5desk.core.data import delimited, jsonl, parallel, po, tatoeba, text, tmx, xliff
-from e5desk.core.data.encoding import decode
+from e5desk.core.data.encoding import decode, read_input
 from e5desk.core.data.result import LoadResult
 from e5desk.core.data.sentence_set import SentenceSet, concat_sets
-from e5desk.core.errors import DataError
+from e5desk.core.errors import DataError, cut
 from e5desk.core.jobs import CancelCheck, Progress
 
 __all__ = ["FORMATS", "LoadResult", "SentenceSet", "concat_sets", "detect_format",
@@ -74,17 +74,7 @@ def load_sentence_set(path: str | Path, format: str | None = None,
                             "corpus.de, ...); open the files inside it")
         path = files[0]
         format = format or "parallel"
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise DataError(f"{path}: {size / 2**30:.1f} GB is over the 2 GB limit")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except PermissionError:
-        raise DataError(f"{path}: permission denied") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror})") from None
+    raw = read_input(path, MAX_BYTES)
     if progress:
         progress(0, 2)
     content, encoding, note = decode(raw, path)
@@ -96,8 +86,19 @@ def load_sentence_set(path: str | Path, format: str | None = None,
         result.notes.append(note)
     try:
         sentence_set = FORMATS[fmt](path, content, result, **options)
+    except DataError:
+        raise
     except TypeError as exc:
-        raise DataError(f"{path}: option not understood by the {fmt} reader ({exc})") from None
+        if "unexpected keyword" in str(exc):
+            raise DataError(f"{path}: option not understood by the {fmt} reader "
+                            f"({exc})") from None
+        raise _unreadable(path, fmt, exc) from exc
+    except RecursionError as exc:
+        raise DataError(f"{path}: nested too deeply to read as {fmt}") from exc
+    except MemoryError:
+        raise DataError(f"{path}: too large for the memory available") from None
+    except Exception as exc:  # noqa: BLE001 - the readers' last line of defence
+        raise _unreadable(path, fmt, exc) from exc
     if len(sentence_set) == 0:
         first = f" (first problem: {result.reasons[0]})" if result.reasons else ""
         raise DataError(f"{path}: no sentences could be read as {fmt}{first}")
@@ -108,6 +109,16 @@ def load_sentence_set(path: str | Path, format: str | None = None,
     if progress:
         progress(2, 2)
     return result
+
+
+def _unreadable(path: Path, fmt: str, exc: Exception) -> DataError:
+    """A reader failed in a way it did not foresee: still a DataError naming the file (the
+    details go to the log for a bug report)."""
+    import logging
+
+    logging.getLogger(__name__).debug("reader %s failed on %s", fmt, path, exc_info=exc)
+    return DataError(f"{path}: could not be read as {fmt} ({type(exc).__name__}: "
+                     f"{cut(exc, 160)}); check the file or choose another --format")
 
 
 def _languages(sentence_set: SentenceSet, result: LoadResult,

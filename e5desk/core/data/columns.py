@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from e5desk.core.data import delimited, jsonl
-from e5desk.core.data.encoding import decode
+from e5desk.core.data.encoding import check_regular, decode
 from e5desk.core.errors import DataError
 
 HEAD_BYTES = 256 * 1024
@@ -41,6 +41,7 @@ class ColumnPreview:
 
 
 def _head(path: Path) -> str:
+    check_regular(path)  # a FIFO or device would block here
     try:
         with path.open("rb") as f:
             raw = f.read(HEAD_BYTES)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from e5desk.core.data.result import LoadResult
 from e5desk.core.data.sentence_set import SentenceSet
-from e5desk.core.errors import DataError
+from e5desk.core.errors import DataError, cut_list
 
 TEXT_NAMES = ("text", "sentence", "sentences", "content", "contents", "passage", "segment")
 LANG_NAMES = ("lang", "language", "locale", "lang_code")
@@ -103,7 +103,7 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
         if wanted is not None:
             if wanted not in header:
                 raise DataError(f"{path}, line 1: no column {wanted!r} for the {what} "
-                                f"(columns: {', '.join(header)})")
+                                f"(columns: {cut_list(header)})")
             return header.index(wanted)
         return guessed
 
@@ -112,7 +112,7 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
     if wide:
         if not lang_cols:
             raise DataError(f"{path}, line 1: a wide table needs language-code column names "
-                            f"such as en, de, zh-Hans (found: {', '.join(header)})")
+                            f"such as en, de, zh-Hans (found: {cut_list(header)})")
         for row in rows:
             n = table.line_num
             if not row or not any(c.strip() for c in row):
@@ -138,7 +138,7 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
     text_i = find(text_column, guess.text, "text")
     if text_i is None:
         raise DataError(f"{path}, line 1: which column holds the text? none is named "
-                            f"{'/'.join(TEXT_NAMES[:3])} (columns: {', '.join(header)}); "
+                            f"{'/'.join(TEXT_NAMES[:3])} (columns: {cut_list(header)}); "
                             "choose one (--text-column)")
     lang_i = find(lang_column, guess.lang, "language")
     for row in rows:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import os
+import stat
 from pathlib import Path
 
 from e5desk.core.errors import DataError
@@ -12,6 +14,65 @@ BOMS = [
     (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 ]
+
+
+MAX_BYTES = 2 * 2**30
+KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+         (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def check_regular(path: str | Path) -> os.stat_result:
+    """``path`` is a regular file (or a link to one); else a DataError saying what it is."""
+    path = Path(path)
+    try:
+        st = os.stat(path)  # follows symlinks: a link to /dev/zero is a device
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in KINDS if test(st.st_mode)), "not a regular file")
+        link = " (a link to it)" if path.is_symlink() else ""
+        raise DataError(f"{path}: is {kind}{link}, not a file; e5desk reads regular files "
+                        "only")
+    return st
+
+
+def read_input(path: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a sentence file, after checking, before anything is read, that it is a
+    regular file (FIFOs, devices, sockets and links to them would hang or never end) of at
+    most ``max_bytes``. Every failure is a DataError naming the file."""
+    st = check_regular(path)
+    if st.st_size > max_bytes:
+        raise DataError(f"{path}: {st.st_size / 2**30:.1f} GB is over the "
+                        f"{max_bytes / 2**30:.0f} GB limit; split the file")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(max_bytes + 1)
+    except PermissionError:
+        raise DataError(f"{path}: permission denied") from None
+    except MemoryError:
+        raise DataError(f"{path}: too large for the memory available") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > max_bytes:
+        raise DataError(f"{path}: over the {max_bytes / 2**30:.0f} GB limit; split the file")
+    return raw
+
+
+def check_binary(raw: bytes, path: Path) -> None:
+    """Refuse binary content (NUL bytes outside UTF-16/32: more than 1 % of the file) before
+    any model loads."""
+    if any(raw.startswith(bom) for bom, name in BOMS if name != "utf-8"):
+        return
+    count = raw.count(b"\x00")  # a stray NUL is a damaged line (readers skip it), many: binary
+    if count > max(1, len(raw) // 100) or raw[:8000].count(b"\x00") > 80:
+        nul = raw.find(b"\x00")
+        line = raw[:nul].count(b"\n") + 1
+        raise DataError(f"{path}, line {line}: looks like a binary file, not text (NUL bytes "
+                        f"from byte {nul:,}); convert it to UTF-8 text")
 
 
 def decode(raw: bytes, path: Path) -> tuple[str, str, str | None]:
@@ -25,9 +86,7 @@ def decode(raw: bytes, path: Path) -> tuple[str, str, str | None]:
             except UnicodeDecodeError as exc:
                 raise DataError(f"{path}: starts with a {name} byte-order mark but is not "
                                 f"valid {name} ({exc.reason} at byte {exc.start})") from None
-    head = raw[:8000]
-    if head.count(b"\x00") > max(1, len(head) // 100):
-        raise DataError(f"{path}: looks like a binary file, not text (NUL bytes)")
+    check_binary(raw, path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -7,23 +7,40 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from e5desk.core.data.encoding import decode, read_input
 from e5desk.core.data.result import LoadResult
 from e5desk.core.data.sentence_set import SentenceSet
-from e5desk.core.errors import DataError
+from e5desk.core.errors import DataError, cut_list
 
 TEXT_FIELDS = ("text", "sentence", "contents", "content", "passage", "query")
 LANG_FIELDS = ("lang", "language", "locale")
 GROUP_FIELDS = ("group", "id", "group_id")
+MAX_LINE = 16 * 2**20  # characters: a longer line is damage, not a record
+
+
+def _scalar(value) -> str | None:
+    """A lang/group field as text: strings and numbers only (lists and objects are not)."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
 def _records(path: Path, text: str, report: LoadResult):
     for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
+        if len(line) > MAX_LINE:
+            report.skip(n, f"line of {len(line):,} characters is too long for one record")
+            continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             report.skip(n, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except RecursionError:
+            report.skip(n, "JSON nested too deeply")
             continue
         if not isinstance(record, dict):
             report.skip(n, "expected a JSON object")
@@ -55,7 +72,7 @@ def read(path: Path, text: str, report: LoadResult, text_field: str | None = Non
     field = text_field or guessed[0]
     if field is None:
         raise DataError(f"{path}, line {records[0][0]}: which field holds the text? none of "
-                        f"{', '.join(TEXT_FIELDS)} (fields: {', '.join(first)})")
+                        f"{', '.join(TEXT_FIELDS)} (fields: {cut_list(first)})")
     lang_f = lang_field or guessed[1]
     group_f = group_field or guessed[2]
     role = "passage" if field == "contents" else None
@@ -66,8 +83,8 @@ def read(path: Path, text: str, report: LoadResult, text_field: str | None = Non
             report.skip(n, f"no text in field {field!r}")
             continue
         texts.append(value)
-        langs.append(rec.get(lang_f) if lang_f else None)
-        groups.append(str(rec[group_f]) if group_f and rec.get(group_f) is not None else None)
+        langs.append(_scalar(rec.get(lang_f)) if lang_f else None)
+        groups.append(_scalar(rec.get(group_f)) if group_f else None)
         lines.append(n)
     return SentenceSet.build(texts, lang=langs, group=groups, line=lines,
                              role=[role] * len(texts), source=path)
@@ -79,24 +96,46 @@ def _lang(rec: dict) -> str | None:
     return value.strip() or None if value else None
 
 
+def _doc_ids(rec: dict, key: str) -> list[int] | None:
+    """``rec[key]["doc_id"]`` as passage numbers; None when it is not that shape."""
+    value = rec.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        return None
+    ids = value.get("doc_id", [])
+    if isinstance(ids, int | str) and not isinstance(ids, bool):
+        ids = [ids]
+    if not isinstance(ids, list):
+        return None
+    try:
+        return [int(d) for d in ids if not isinstance(d, bool | float)]
+    except (TypeError, ValueError):
+        return None
+
+
 def _read_train(path: Path, records, report: LoadResult) -> SentenceSet:
     """Queries with relevance judgements; passages come from passages.jsonl beside it."""
     passages_file = path.with_name("passages.jsonl")
     passages: list[str] = []
     langs: list[str | None] = []
     if passages_file.is_file():
-        raw = passages_file.read_text(encoding="utf-8-sig").split("\n")
+        raw = decode(read_input(passages_file), passages_file)[0].split("\n")
         for n, line in enumerate(raw, 1):
             if not line.strip():
                 continue
             try:
-                rec = json.loads(line)
+                rec = json.loads(line) if len(line) <= MAX_LINE else None
+            except (ValueError, RecursionError):
+                rec = None
+            if isinstance(rec, dict) and isinstance(rec.get("contents"), str):
                 passages.append(rec["contents"])
                 langs.append(_lang(rec))
-            except (json.JSONDecodeError, KeyError, TypeError):
+            else:
                 passages.append("")
                 langs.append(None)
-                report.skip(f"{n} of {passages_file.name}", "expected {\"contents\": ...}")
+                report.skip(f"{n} of {passages_file.name}",
+                            "expected {\"contents\": \"text\"}")
     else:
         report.notes.append(f"{passages_file.name} not found beside {path.name}: "
                             "queries loaded without their passages")
@@ -110,19 +149,18 @@ def _read_train(path: Path, records, report: LoadResult) -> SentenceSet:
         if not isinstance(query, str) or not query.strip():
             report.skip(n, "no 'query' text")
             continue
-        try:
-            ids = [int(d) for d in (rec.get("positives") or {}).get("doc_id", [])]
-        except (TypeError, ValueError):
-            report.skip(n, "positives.doc_id must be a list of passage numbers")
+        ids = _doc_ids(rec, "positives")
+        if ids is None:
+            report.skip(n, 'expected "positives": {"doc_id": [passage numbers]}')
             continue
         known = [d for d in ids if 0 <= d < len(passages)]
         if passages and len(known) < len(ids):
             report.skip(n, f"positive doc_id outside passages.jsonl (0..{len(passages) - 1})")
-        negatives = (rec.get("negatives") or {}).get("doc_id", [])
-        try:
-            bad_negatives += sum(1 for d in negatives if not 0 <= int(d) < len(passages))
-        except (TypeError, ValueError):
-            bad_negatives += len(negatives)
+        negatives = _doc_ids(rec, "negatives")
+        if negatives is None:
+            bad_negatives += 1
+        else:
+            bad_negatives += sum(1 for d in negatives if not 0 <= d < len(passages))
         relevance[len(texts)] = known
         texts.append(query)
         langs.append(_lang(rec))

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from e5desk.core.data.encoding import decode
+from e5desk.core.data.encoding import decode, read_input
 from e5desk.core.data.result import LoadResult
 from e5desk.core.data.sentence_set import SentenceSet
-from e5desk.core.errors import DataError
+from e5desk.core.errors import DataError, cut_list
 
 LANG_EXT = re.compile(r"^\.[a-z]{2,3}([-_][A-Za-z]{2,4})?$")
 NOT_LANGS = {".txt", ".csv", ".tsv", ".tmx", ".po", ".pot", ".xlf", ".md", ".py", ".gz",
@@ -36,7 +36,7 @@ def read(path: Path, text: str, report: LoadResult) -> SentenceSet:
     texts, langs, groups, lines = [], [], [], []
     counts = {}
     for f in files:
-        content = text if f == path else decode(f.read_bytes(), f)[0]
+        content = text if f == path else decode(read_input(f), f)[0]
         rows = content.split("\n")
         if rows and rows[-1] == "":
             rows.pop()
@@ -50,6 +50,6 @@ def read(path: Path, text: str, report: LoadResult) -> SentenceSet:
             groups.append(f"{path.stem}#line-{n}")
             lines.append(n)
     if len(set(counts.values())) > 1:
-        report.notes.append("files differ in length (" + ", ".join(
+        report.notes.append("files differ in length (" + cut_list(
             f"{k}: {v}" for k, v in counts.items()) + "): lines may not be aligned")
     return SentenceSet.build(texts, lang=langs, group=groups, line=lines, source=path)

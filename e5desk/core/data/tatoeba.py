@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from e5desk.core.data.encoding import decode, read_input
 from e5desk.core.data.result import LoadResult
 from e5desk.core.data.sentence_set import SentenceSet
 
@@ -38,7 +39,7 @@ def read(path: Path, text: str, report: LoadResult) -> SentenceSet:
 
     links = path.with_name("links.csv")
     if links.is_file():
-        for row in links.read_text(encoding="utf-8").split("\n"):
+        for row in decode(read_input(links), links)[0].split("\n"):
             parts = row.split("\t")
             if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
                 a, b = int(parts[0]), int(parts[1])
