@@ -47,7 +47,7 @@ def _run_gui(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from e5desk.core.errors import E5DeskError
+    from e5desk.core.errors import E5DeskError, cut
 
     argv = list(sys.argv[1:] if argv is None else argv)
     commands = set(COMMANDS)
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except E5DeskError as exc:
-        print(f"e5desk: error: {exc}", file=sys.stderr)
+        print(f"e5desk: error: {cut(exc)}", file=sys.stderr)  # a long one cut, with a count
         return 2
     except KeyboardInterrupt:
         print("e5desk: interrupted", file=sys.stderr)

@@ -165,5 +165,8 @@ def run(argv: list[str]) -> int:
     if query is None and not args.files and not args.no_sample:
         query = EXAMPLE_QUERY
     pilot = AutoPilot(window, query, args.screenshot, args.timeout, args.tab)
+    from e5desk.gui.projects import install_signal_handlers
+
+    install_signal_handlers(app, window)  # SIGTERM/SIGINT: a clean quit, not a crash
     code = app.exec()
     return code or pilot.exit_code

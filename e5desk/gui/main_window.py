@@ -217,9 +217,12 @@ class MainWindow(QMainWindow):
         return arrays, settings
 
     def _apply_view_state(self, settings: dict) -> None:
-        self.workbench.apply_settings(settings.get("scores") or {})
-        self.map_view.apply_settings(settings.get("map") or {})
-        self.tabs.setCurrentIndex(int(settings.get("tab", 0)))
+        part = lambda key: settings.get(key) if isinstance(settings.get(key), dict) else {}  # noqa: E731
+        self.workbench.apply_settings(part("scores"))
+        self.map_view.apply_settings(part("map"))
+        tab = settings.get("tab", 0)  # an index; a damaged or foreign file may hold anything
+        if isinstance(tab, int) and not isinstance(tab, bool) and 0 <= tab < self.tabs.count():
+            self.tabs.setCurrentIndex(tab)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         if self.confirm_close and self.project.dirty and self._user_work():

@@ -11,6 +11,7 @@ the user is offered to recover it. A clean close removes the autosave.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -47,6 +48,8 @@ class ProjectController(QObject):
         self.dirty = False
         self._autosave_pending = False
         self._saving = False
+        self._keep_autosave = False
+        _clean_stale_saves(autosave_dir())
         stem = f"session-{os.getpid()}-{int(time.time())}"
         self.autosave_path = autosave_dir() / f"{stem}{SUFFIX}"
         self._lock = QLockFile(str(autosave_dir() / f"{stem}.lock"))
@@ -55,8 +58,9 @@ class ProjectController(QObject):
         self.timer = QTimer(self, interval=AUTOSAVE_MS)
         self.timer.timeout.connect(self.autosave)
         self.timer.start()
+        # Sentences changed is a change to the project; vectors computed for them are not
+        # (a project just opened and embedded is not "modified").
         session.sets_changed.connect(self.mark_dirty)
-        session.vectors_changed.connect(self.mark_dirty)
 
     # -- state ------------------------------------------------------------------------
     def mark_dirty(self, *_args) -> None:
@@ -93,6 +97,11 @@ class ProjectController(QObject):
                 self.dirty = self._autosave_pending = False
             self.opened.emit(settings)
             self.title_changed.emit()
+            if project.problems:
+                self.error.emit(f"{path.name} opened, but some parts could not be restored: "
+                                + "; ".join(project.problems[:5])
+                                + (f"; … {len(project.problems) - 5} more"
+                                   if len(project.problems) > 5 else ""))
 
         self.session.runner.start(f"Opening {path.name}", lambda p, c: load_project(path),
                                   done, on_error=self.error.emit)
@@ -143,9 +152,30 @@ class ProjectController(QObject):
                                   on_error=self.error.emit)
 
     def discard_autosave(self) -> None:
-        """On a clean close: nothing to recover next time."""
-        _remove_autosave(self.autosave_path)
+        """On a clean close: nothing to recover next time (unless ``shutdown`` kept unsaved
+        work there)."""
+        if not self._keep_autosave:
+            _remove_autosave(self.autosave_path)
         self._lock.unlock()
+
+    def shutdown(self) -> bool:
+        """Asked to stop without a user at hand (SIGTERM, SIGINT, logout): unsaved work is
+        written to the autosave now, synchronously, and kept for the next start; with
+        nothing unsaved the session ends as cleanly as a close (no recovery offer).
+        True when unsaved work was kept."""
+        from e5desk.core.store.project import save_project
+
+        self._keep_autosave = False
+        if self.dirty and self.session.sets and self.has_work():
+            project = self.snapshot()
+            project.settings = {**project.settings,
+                                "autosave_of": str(self.path) if self.path else None}
+            try:
+                save_project(project, self.autosave_path)
+                self._keep_autosave = True
+            except Exception:  # noqa: BLE001 - stopping anyway: nothing more can be done
+                pass
+        return self._keep_autosave
 
     @staticmethod
     def orphaned_autosaves() -> list[Path]:
@@ -164,6 +194,37 @@ class ProjectController(QObject):
     def describe_autosave(path: Path) -> str:
         stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(path.stat().st_mtime))
         return f"{stamp}, {path.stat().st_size / 2**20:.1f} MB"
+
+
+def _clean_stale_saves(folder: Path) -> None:
+    from e5desk.core.store.project import clean_stale_saves
+
+    clean_stale_saves(folder)
+
+
+def install_signal_handlers(app, window) -> None:
+    """SIGTERM and SIGINT close the window as a normal quit does (``shutdown`` keeps unsaved
+    work); a real crash still leaves the autosave and its free lock for recovery."""
+    def stop(signum, _frame) -> None:
+        QTimer.singleShot(0, lambda: _terminate(app, window))
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            signal.signal(sig, stop)
+        except (ValueError, OSError):  # not the main thread, or not on this platform
+            return
+    # Python runs signal handlers only between bytecodes: a timer lets it in while Qt waits.
+    timer = QTimer(app, interval=200)
+    timer.timeout.connect(lambda: None)
+    timer.start()
+    window._signal_timer = timer
+
+
+def _terminate(app, window) -> None:
+    window.project.shutdown()
+    window.confirm_close = False  # no dialog: nobody may be there to answer it
+    window.close()
+    app.quit()
 
 
 def _lock_is_free(lock_path: Path) -> bool:
