@@ -14,6 +14,7 @@ file system); the output folder is the driver's.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -120,6 +121,7 @@ def run_ray(run: BatchRun, args, address: str | None = None,
     done = total - sum(s.rows for s in pending)
     if progress:
         progress(done, total)
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # the CLI shows its own progress
     started_here = False
     if not ray.is_initialized():
         if address:
