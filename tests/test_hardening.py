@@ -406,3 +406,14 @@ def test_sigterm_is_a_clean_quit(qtbot, window, autosave_folder):
     _terminate(QApplication.instance(), window)
     assert not window.project.autosave_path.exists()
     assert window.project.orphaned_autosaves() == []  # nothing offered next time
+
+
+def test_stale_export_partials_are_cleaned(tmp_path, capsys):
+    project = small_project(tmp_path / "P.e5desk")
+    stale = tmp_path / ".out.csv.xyz.partial.csv"
+    stale.write_text("half")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    out = tmp_path / "out.csv"
+    assert run_cli(capsys, "export", project, "--format", "csv", "--out", out)[0] == 0
+    assert not stale.exists()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
 import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from e5desk.core.errors import E5DeskError
@@ -106,6 +108,12 @@ def _atomic(target: Path, suffix: str = ""):
     """Write to a temporary file beside ``target``, then rename it over the target: an
     export killed mid-way leaves the previous file whole."""
     target = Path(target)
+    from e5desk.core.store.project import STALE_SAVE_S
+
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.partial*"):
+        with contextlib.suppress(OSError):  # left by an export killed mid-way
+            if time.time() - stale.stat().st_mtime > STALE_SAVE_S:
+                stale.unlink()
     try:
         fd, name = tempfile.mkstemp(prefix=f".{target.name}.",
                                     suffix=f".partial{target.suffix}{suffix}", dir=target.parent)

@@ -9,6 +9,7 @@ message, older ones are migrated on open.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import sqlite3
@@ -323,8 +324,8 @@ def clean_stale_saves(path: str | Path, max_age_s: float = STALE_SAVE_S) -> int:
     """Remove ``.NAME.*.saving`` files that a save killed mid-write left beside ``path``
     (a project file, or a folder: then every project's). Returns how many were removed."""
     path = Path(path)
-    folder, pattern = (path, ".*.saving") if path.is_dir() else (path.parent,
-                                                                 f".{path.name}.*.saving")
+    folder, pattern = (path, ".*.saving") if path.is_dir() else (
+        path.parent, f".{glob.escape(path.name)}.*.saving")
     removed = 0
     now = time.time()
     try:
