@@ -20,23 +20,27 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import internals
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QIcon,
     QImage,
+    QKeySequence,
     QLinearGradient,
     QPainter,
     QPainterPath,
     QPen,
     QPixmap,
     QPolygonF,
+    QShortcut,
 )
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
+    QDockWidget,
+    QFrame,
     QGraphicsPathItem,
     QHBoxLayout,
     QLabel,
@@ -44,7 +48,11 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSplitter,
+    QStackedWidget,
+    QTabWidget,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
@@ -458,9 +466,9 @@ class MapView(QWidget):
                 ("pan", "Pan/zoom", "Drag to pan, wheel to zoom (hold Shift to select a "
                  "rectangle, Ctrl for a lasso)"),
                 ("rect", "Select rectangle", "Drag a rectangle: its sentences are listed "
-                 "below the map (Shift+drag does the same in any mode)"),
+                 "beside the map (Shift+drag does the same in any mode)"),
                 ("lasso", "Select lasso", "Draw a loop around sentences: they are listed "
-                 "below the map (Ctrl+drag does the same in any mode)")):
+                 "beside the map (Ctrl+drag does the same in any mode)")):
             button = QToolButton()
             button.setText(text)
             button.setToolTip(tip)
@@ -518,7 +526,6 @@ class MapView(QWidget):
         legend_layout.addWidget(self.score_caption)
         legend_layout.addWidget(self.score_bar)
         legend_layout.addWidget(self.legend, 1)
-        legend_box.setMaximumWidth(190)
         self.neighbours = QTextBrowser()
         self.neighbours.setPlaceholderText("Click a point: its nearest sentences in every "
                                            "language appear here.")
@@ -547,31 +554,60 @@ class MapView(QWidget):
         self.selection_table.hide()  # until something is selected
         self._update_selection_widgets()
 
+        # The plot owns the tab: controls in two short rows above it; figures, legend,
+        # neighbours and the selection in a side panel that never shrinks the plot.
+        self.full_screen_button = QToolButton()
+        self.full_screen_button.setText("Full screen")
+        self.full_screen_button.setCheckable(True)
+        self.full_screen_button.setToolTip("The map alone on the whole screen (F11)")
+        self.full_screen_button.toggled.connect(self.set_full_screen)
+        shortcut = QShortcut(QKeySequence("F11"), self)
+        shortcut.activated.connect(self.full_screen_button.toggle)
         controls = QHBoxLayout()
         controls.addWidget(self.method)
         controls.addWidget(self.center)
         controls.addWidget(self.colour)
         controls.addWidget(self.compute)
         controls.addWidget(self.search, 1)
+        controls.addWidget(self.full_screen_button)
+        self.figures.setTextFormat(Qt.TextFormat.RichText)
+        self.figures.setStyleSheet("padding: 2px")
+        # Long text never makes the window wider than the screen: the figures scroll,
+        # the selection line is clipped (its full text is the tooltip).
+        self.selection_count.setSizePolicy(QSizePolicy.Policy.Ignored,
+                                           QSizePolicy.Policy.Preferred)
+        figures_box = QScrollArea()
+        figures_box.setWidget(self.figures)
+        figures_box.setWidgetResizable(True)
+        figures_box.setFrameShape(QFrame.Shape.NoFrame)
+        figures_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        figures_box.setMinimumHeight(self.figures.fontMetrics().height() * 3)
         side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(figures_box)
         side.addWidget(legend_box)
         side.addWidget(self.neighbours)
-        main = QSplitter(Qt.Orientation.Vertical)
-        main.addWidget(self.plot)
-        main.addWidget(selection_box)
-        main.setStretchFactor(0, 1)
-        main.setStretchFactor(1, 0)
-        main.setCollapsible(0, False)
-        self._main_split = main
+        side.addWidget(selection_box)
+        side.setStretchFactor(1, 1)
+        side.setStretchFactor(2, 1)
+        side.setStretchFactor(3, 2)
+        side.setMinimumWidth(220)
+        self.side = side
         body = QSplitter()
-        body.addWidget(main)
+        body.addWidget(self.plot)
         body.addWidget(side)
-        body.setStretchFactor(0, 4)
+        body.setStretchFactor(0, 1)
+        body.setStretchFactor(1, 0)
+        body.setCollapsible(0, False)
+        body.setSizes([1000, 320])
+        self.body = body
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(3)
         layout.addLayout(controls)
         layout.addLayout(tool_row)
-        layout.addWidget(self.figures)
         layout.addWidget(body, 1)
+        self._hidden_docks: list = []  # docks put away while the map owns the window
+        self._full_screen_state: dict | None = None
 
         self.compute.clicked.connect(self.compute_map)
         self.method.currentIndexChanged.connect(self._settings_changed)
@@ -619,8 +655,75 @@ class MapView(QWidget):
         self.plot.viewport().setCursor(Qt.CursorShape.ArrowCursor if tool == "pan"
                                        else Qt.CursorShape.CrossCursor)
 
+    # -- the map owns the window ------------------------------------------------------
+    def _docks(self) -> list:
+        window = self.window()
+        return [d for d in window.findChildren(QDockWidget) if d.parent() is window]
+
+    def _put_docks_away(self) -> None:
+        """While the Map tab is shown, the window's docks (model panel, sentence table)
+        step aside so the plot gets the room; they come back as they were on leaving."""
+        if self._hidden_docks:
+            return
+        self._hidden_docks = [d for d in self._docks() if d.isVisible() and not d.isFloating()]
+        for dock in self._hidden_docks:
+            dock.hide()
+
+    def _bring_docks_back(self) -> None:
+        if self._full_screen_state is not None:
+            return
+        docks, self._hidden_docks = self._hidden_docks, []
+        for dock in docks:
+            dock.show()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Close and obj is self.window():
+            if self._full_screen_state is not None:
+                self.set_full_screen(False)
+            self._bring_docks_back()
+        return False
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        super().hideEvent(event)
+        if not self.window().isMinimized():
+            self._bring_docks_back()
+
+    def set_full_screen(self, on: bool) -> None:
+        """The map alone on the screen (F11 or the button toggles): window full screen,
+        docks, menus, tabs and status bar hidden; all restored when toggled off."""
+        window = self.window()
+        if on == (self._full_screen_state is not None) or window is self:
+            return
+        tabs = self.parent().parent() if isinstance(self.parent(), QStackedWidget) else None
+        bars = [w for w in (getattr(window, "menuBar", None), getattr(window, "statusBar",
+                                                                      None)) if w]
+        if on:
+            self._put_docks_away()
+            widgets = [b() for b in bars]
+            if isinstance(tabs, QTabWidget):
+                widgets.append(tabs.tabBar())
+            self._full_screen_state = {"widgets": [w for w in widgets if w.isVisible()],
+                                       "maximized": window.isMaximized(),
+                                       "full": window.isFullScreen()}
+            for w in self._full_screen_state["widgets"]:
+                w.hide()
+            window.showFullScreen()
+        else:
+            state, self._full_screen_state = self._full_screen_state, None
+            for w in state["widgets"]:
+                w.show()
+            if not state["full"]:
+                window.showMaximized() if state["maximized"] else window.showNormal()
+        self.full_screen_button.setChecked(on)
+        self.full_screen_button.setText("Exit full screen" if on else "Full screen")
+
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
+        window = self.window()
+        if window is not self and not getattr(self, "_watching_close", False):
+            window.installEventFilter(self)  # docks back before the window saves its state
+            self._watching_close = True
+        self._put_docks_away()
         if self.colour.currentData() == "score" and self.coords is not None:
             self.recolour()  # the query may have changed in the Scores tab
 
@@ -1109,23 +1212,19 @@ class MapView(QWidget):
         self.selection_model.set_rows(self.selection)
 
     def _update_selection_widgets(self) -> None:
+        self._set_selection_count_text()
+        self.selection_count.setToolTip(self.selection_count.text())
+
+    def _set_selection_count_text(self) -> None:
         n = len(self.selection)
         if n:
-            self.selection_count.setText(f"{n:,} sentence{'s' if n != 1 else ''} selected "
-                                         "(click a row to show it on the map)")
+            self.selection_count.setText(f"{n:,} selected (click a row to show it)")
         else:
-            self.selection_count.setText("No selection: drag with Shift held (rectangle) or "
-                                         "Ctrl held (lasso), or pick a Select tool above.")
+            self.selection_count.setText("No selection: Shift-drag a rectangle, Ctrl-drag a "
+                                         "lasso, or pick a Select tool above.")
         self.export_button.setEnabled(bool(n))
         self.clear_selection_button.setEnabled(bool(n))
-        if bool(n) == self.selection_table.isHidden():
-            # The table takes a third of the height while there is a selection; otherwise
-            # only its one-line header stays below the map.
-            self.selection_table.setVisible(bool(n))
-            total = sum(self._main_split.sizes()) or self.height()
-            header = self.selection_count.sizeHint().height() + 8
-            below = max(int(total * 0.35), 160) if n else header
-            self._main_split.setSizes([max(total - below, 100), below])
+        self.selection_table.setVisible(bool(n))
 
     def export_selection(self, path: str | Path | None = None) -> Path | None:
         """Write the selected sentences (the selection table: text, lang, group, set, line;
