@@ -49,7 +49,8 @@ def trained(tmp_path_factory, tiny_model, config_dir):
     buf = io.StringIO()
     with redirect_stdout(buf):
         rc = main(["train", str(data), "--out", str(out), "--model", str(tiny_model),
-                   "--batch-size", "16", "--held-out", "0.25", "--learning-rate", "1e-3"])
+                   "--batch-size", "16", "--held-out", "0.25", "--learning-rate", "1e-3",
+                   "--precision", "exact"])
     return rc, out, buf.getvalue(), data
 
 
@@ -153,7 +154,7 @@ def test_train_reference_format_with_hard_negatives(tmp_path, tiny_model, config
     out = tmp_path / "tuned-retrieval"
     rc = main(["train", str(RETRIEVAL), "--out", str(out), "--model", str(tiny_model),
                "--batch-size", "8", "--hard-negatives", "2", "--held-out", "0.2",
-               "--no-register"])
+               "--no-register", "--precision", "exact"])
     printed = capsys.readouterr().out
     assert rc == 0
     assert "| MRR@10 |" in printed

@@ -592,8 +592,9 @@ def train(inputs: Sequence[Path], out: Path, base: str | Path | None = None,
             logging_steps=max(1, steps_per_epoch * cfg.epochs // 50), logging_first_step=True,
             bf16=bf16, use_cpu=device == "cpu", dataloader_num_workers=0,
         )
-        trainer = Trainer(model=model, args=args, train_dataset=dataset, loss=loss,
-                          callbacks=[Watch()])
+        with _quiet_hf():
+            trainer = Trainer(model=model, args=args, train_dataset=dataset, loss=loss,
+                              callbacks=[Watch()])
         from transformers.trainer_callback import PrinterCallback
 
         trainer.remove_callback(PrinterCallback)  # logs go to on_log, not print()
