@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from e5desk.core.errors import E5DeskError, ModelError
@@ -63,6 +64,10 @@ def test_family_from_shape_for_renamed_folder(tiny_model, tmp_path):
     config = json.loads((renamed / "config.json").read_text())
     config.update(hidden_size=384, _name_or_path="")
     (renamed / "config.json").write_text(json.dumps(config))
+    from safetensors.numpy import save_file  # weights of that width (issue 14 checks it)
+
+    save_file({"embeddings.word_embeddings.weight": np.zeros((2, 384), np.float32)},
+              str(renamed / "model.safetensors"))
     assert inspect_folder(renamed).family.key == "multilingual-e5-small"
 
 
