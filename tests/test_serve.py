@@ -173,9 +173,9 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_openai_client_matches_embed(embedded_folder, tmp_path):
-    """The official openai client against a real server on loopback, real model: the same
-    vectors as `e5desk embed --role passage`."""
+def test_openai_client_matches_embed(embedded_folder, tmp_path, monkeypatch):
+    """The official openai client and huggingface_hub's InferenceClient against a real
+    server on loopback, real model: the same vectors as `e5desk embed --role passage`."""
     openai = pytest.importorskip("openai")
     import uvicorn
 
@@ -185,7 +185,8 @@ def test_openai_client_matches_embed(embedded_folder, tmp_path):
     texts = ["Where is the train station?", "¿Dónde está la estación de tren?", "駅はどこですか？"]
     src = tmp_path / "in.txt"
     src.write_text("\n".join(texts) + "\n", encoding="utf-8")
-    assert main(["embed", str(src), "--role", "passage", "--out", str(tmp_path / "v.npy")]) == 0
+    assert main(["embed", str(src), "--role", "passage", "--precision", "exact",
+                 "--out", str(tmp_path / "v.npy")]) == 0
     expected = np.load(tmp_path / "v.npy")
 
     port = _free_port()
@@ -206,6 +207,15 @@ def test_openai_client_matches_embed(embedded_folder, tmp_path):
         got = np.array([d.embedding for d in res.data], dtype=np.float32)
         cos = np.sum(got * expected, axis=1)
         assert cos.min() >= 0.9999, cos
+        import huggingface_hub.constants
+        from huggingface_hub import InferenceClient
+
+        # huggingface_hub refuses every URL in offline mode, loopback too: lifted for this
+        # one call to our own server on 127.0.0.1 (the hub itself is never called)
+        monkeypatch.setattr(huggingface_hub.constants, "is_offline_mode", lambda: False)
+        hub = InferenceClient(model=f"http://127.0.0.1:{port}/embed", token="t0k")
+        tei = np.asarray(hub.feature_extraction(texts[2], prompt_name="passage"))
+        assert float(tei.reshape(-1) @ expected[2]) >= 0.9999
         with pytest.raises(openai.AuthenticationError):
             openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="wrong",
                           max_retries=0).embeddings.create(model="m", input="x")

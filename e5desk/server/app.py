@@ -90,6 +90,9 @@ class TEIEmbedRequest(BaseModel):
                            "are refused; true: the model sees the first 512")
     prompt_name: Role = "query"
     task: str | None = None
+    parameters: dict[str, Any] | None = Field(None, description="huggingface_hub's "
+                                              "InferenceClient sends normalize, prompt_name "
+                                              "and truncate here; they override the fields")
 
 
 class PineconeInput(BaseModel):
@@ -370,6 +373,13 @@ def create_app(settings: ServeSettings | None = None, model=None,
               description="inputs: a text or a list -> a list of vectors. prompt_name "
               "query|passage (default query); truncate false refuses texts over 512 tokens.")
     async def tei_embed(body: TEIEmbedRequest):
+        if body.parameters:
+            try:
+                body = TEIEmbedRequest.model_validate({
+                    **body.model_dump(exclude={"parameters"}),
+                    **{k: v for k, v in body.parameters.items() if v is not None}})
+            except ValueError as exc:
+                raise ApiError(422, f"invalid parameters: {exc}", "parameters") from None
         texts = [body.inputs] if isinstance(body.inputs, str) else body.inputs
         check_texts(texts, settings.max_inputs, "inputs")
         m, result = await run(texts, body.prompt_name, body.task)
