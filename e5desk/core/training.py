@@ -700,9 +700,10 @@ def model_card(r: TrainResult, source, fam, cfg: TrainConfig, bf16: bool, device
         r.verdict(), "",
     ]
     if r.before or r.after:
+        counted = (f"{int(r.before['queries'])} held-out queries; " if r.before.get("queries")
+                   else "")
         lines += [metrics_table(r.before, r.after), "",
-                  f"Queries evaluated: {int(r.before.get('queries', 0)) or 'see data'}; "
-                  f"{DECIDING_METRIC} decides which epoch is kept.", ""]
+                  f"{counted}{DECIDING_METRIC} decides which epoch is kept.", ""]
         if len(r.epochs) > 1:
             lines += ["| epoch | " + " | ".join(METRICS) + " | kept |",
                       "|---|" + "---:|" * (len(METRICS) + 1)]
