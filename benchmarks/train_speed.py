@@ -25,6 +25,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def _held(summary: dict) -> str:
+    return next((f"{k}: {v}" for k, v in summary.items() if "held out" in k), "")
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("data", nargs="*", type=Path,
@@ -55,7 +59,7 @@ def main() -> int:
         print(f"seed {seed}: rows {r.summary['training rows']}, steps {r.steps}, "
               f"wall {wall:.0f} s, CPU {cpu:.0f} s, load {os.getloadavg()[0]:.1f}; held-out "
               f"P@1 {b['P@1']:.3f} -> {a['P@1']:.3f}, MRR@10 {b['MRR@10']:.3f} -> "
-              f"{a['MRR@10']:.3f} ({int(b.get('queries', 0))} queries per language pair)",
+              f"{a['MRR@10']:.3f}; {_held(r.summary)}",
               flush=True)
     for m, values in gains.items():
         spread = statistics.pstdev(values) if len(values) > 1 else 0.0
