@@ -39,9 +39,11 @@ def test_embed_matches_encoder(lines_file, tmp_path, tiny_model):
     from e5desk.core.encoder import Encoder
 
     out = tmp_path / "tiny.npy"
-    assert main(["embed", str(lines_file), "--model", str(tiny_model), "--out", str(out)]) == 0
+    assert main(["embed", str(lines_file), "--model", str(tiny_model), "--out", str(out),
+                 "--precision", "exact"]) == 0
     texts = lines_file.read_text(encoding="utf-8").splitlines()
-    expected = Encoder.load(str(tiny_model), device="cpu").encode(texts, role="query")
+    expected = Encoder.load(str(tiny_model), device="cpu", precision="exact").encode(
+        texts, role="query")
     assert np.abs(np.load(out) - expected).max() < 1e-6
 
 

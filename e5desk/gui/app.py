@@ -29,7 +29,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("files", nargs="*", help="sentence set files or an .e5desk project to open")
     p.add_argument("--model", default=None, help="model folder or name (default: embedded)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument("--precision", default="exact", choices=["exact", "fast", "int8"])
+    p.add_argument("--precision", default="auto", choices=["auto", "exact", "fast", "int8"])
     p.add_argument("--query", default=None, help="query to score once everything is loaded")
     p.add_argument("--no-sample", action="store_true", help="do not open the bundled sample")
     p.add_argument("--tab", choices=["scores", "map", "translations"], default="scores",

@@ -263,7 +263,7 @@ class MainWindow(QMainWindow):
 
     # -- actions ----------------------------------------------------------------------
     def start(self, model: str | None = None, files=(), sample: bool = True,
-              device: str = "auto", precision: str = "exact") -> None:
+              device: str = "auto", precision: str = "auto") -> None:
         """Begin background work: model load, device list, files or the bundled sample."""
         spec = model or self.settings.value("model/last") or None
         self.session.load_model(spec, device=device, precision=precision)

@@ -7,7 +7,6 @@ import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -21,6 +20,15 @@ from PySide6.QtWidgets import (
 from e5desk.core.errors import E5DeskError
 from e5desk.gui.session import Session
 
+PRECISION_CHOICES = [
+    ("auto (fastest that keeps the vectors)", "auto",
+     "float16 on a GPU, bfloat16 on CPUs with native bf16 (cosine to exact >= 0.999 on the "
+     "benchmark corpus), float32 elsewhere"),
+    ("exact (float32)", "exact", "float32 everywhere: the model card's vectors"),
+    ("fast (reduced, no quality gate)", "fast", "float16 on a GPU, bfloat16 on bf16 CPUs"),
+    ("int8 (CPU, less accurate)", "int8", "dynamic int8 linear layers on the CPU"),
+]
+
 
 class ModelPanel(QWidget):
     status = Signal(str)
@@ -31,7 +39,10 @@ class ModelPanel(QWidget):
         self.models = QComboBox()
         self.models.setMinimumContentsLength(18)
         self.device = QComboBox()
-        self.fast = QCheckBox("Fast (float16 on GPU, bfloat16 on CPUs that have it)")
+        self.precision = QComboBox()
+        for label, key, tip in PRECISION_CHOICES:
+            self.precision.addItem(label, key)
+            self.precision.setItemData(self.precision.count() - 1, tip, 0x0003)  # tooltip
         self.load_button = QPushButton("Load")
         add = QPushButton("Add folder…")
         self.card = QLabel("No model loaded.")
@@ -41,7 +52,7 @@ class ModelPanel(QWidget):
         form = QFormLayout()
         form.addRow("Model:", self.models)
         form.addRow("Device:", self.device)
-        form.addRow("", self.fast)
+        form.addRow("Precision:", self.precision)
         buttons = QHBoxLayout()
         buttons.addWidget(add)
         buttons.addStretch(1)
@@ -99,7 +110,7 @@ class ModelPanel(QWidget):
             return
         self.session.load_model(None if spec in (None, "embedded") else spec,
                                 device=self.device.currentData() or "auto",
-                                precision="fast" if self.fast.isChecked() else "exact")
+                                precision=self.precision.currentData() or "auto")
 
     def add_folder(self) -> None:
         from e5desk.core.models.discovery import add_configured_folder
@@ -128,6 +139,11 @@ class ModelPanel(QWidget):
             f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
             for k, v in enc.source.card().items()
         )
+        dtype = str(enc.dtype).replace("torch.", "")
+        precision = getattr(enc, "precision", "")
         rows += (f"<tr><td><b>running on</b></td><td>{html.escape(enc.device)}, "
-                 f"{html.escape(str(enc.dtype).replace('torch.', ''))}</td></tr>")
+                 f"{html.escape(dtype)} (precision {html.escape(precision)})</td></tr>")
+        i = self.precision.findData(precision)
+        if i >= 0:
+            self.precision.setCurrentIndex(i)
         self.card.setText(f"<table cellspacing=4>{rows}</table>")

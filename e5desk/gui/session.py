@@ -44,7 +44,7 @@ class Session(QObject):
 
     # -- model ------------------------------------------------------------------------
     def load_model(self, spec: str | None = None, device: str = "auto",
-                   precision: str = "exact") -> None:
+                   precision: str = "auto") -> None:
         self.model_loading.emit(spec or "embedded")
 
         def job(progress, cancelled):

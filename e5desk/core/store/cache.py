@@ -32,14 +32,17 @@ DEFAULT_MAX_BYTES = 2 * 2**30
 # b-tree search, with no separate index. The full digest is stored and compared, so a
 # row-id clash is a miss, never a wrong vector. ``used`` is a day number: recency at day
 # granularity is enough for LRU eviction and a lookup rewrites a row at most once a day.
+# ``tokens`` is the input's full token count (NULL when not given): with it a run whose
+# vectors are all cached needs neither the model nor its tokenizer, truncation reports included.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (
-    id INTEGER PRIMARY KEY, key BLOB NOT NULL, vec BLOB NOT NULL, used INTEGER NOT NULL);
+    id INTEGER PRIMARY KEY, key BLOB NOT NULL, vec BLOB NOT NULL, used INTEGER NOT NULL,
+    tokens INTEGER);
 CREATE INDEX IF NOT EXISTS vectors_used ON vectors(used);
 CREATE TABLE IF NOT EXISTS fingerprints (
     path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT);
 """
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 CONFIG_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json",
                 "sentencepiece.bpe.model", "vocab.txt", "1_Pooling/config.json")
@@ -218,41 +221,51 @@ class EmbeddingCache:
 
     # -- vectors ---------------------------------------------------------------------
     @_guarded(dict)
-    def get_many(self, model: str, inputs: Sequence[str], dim: int) -> dict[int, np.ndarray]:
-        """{position in inputs: vector} for the inputs that are cached."""
+    def get_many(self, model: str, inputs: Sequence[str], dim: int,
+                 tokens: dict[int, int] | None = None) -> dict[int, np.ndarray]:
+        """{position in inputs: vector} for the inputs that are cached; ``tokens``, when
+        given, receives {position: token count} for the hits whose count was stored."""
         keys = [input_key(model, t) for t in inputs]
         ids = sorted({_rowid(k) for k in keys})  # in b-tree order: neighbouring pages
         found: dict[bytes, np.ndarray] = {}
+        counts: dict[bytes, int] = {}
         stale: list[int] = []
         today = _today()
         with self._lock:
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                for rowid, key, blob, used in self.db.execute(
-                        f"SELECT id, key, vec, used FROM vectors WHERE id IN ({marks})", chunk):
+                for rowid, key, blob, used, n in self.db.execute(
+                        f"SELECT id, key, vec, used, tokens FROM vectors WHERE id IN ({marks})",
+                        chunk):
                     vec = np.frombuffer(blob, dtype=np.float32)
                     if len(vec) == dim:
                         found[key] = vec
+                        if n is not None:
+                            counts[key] = n
                         if used < today:
                             stale.append(rowid)
             if stale:
                 with self.db:
                     self.db.executemany("UPDATE vectors SET used=? WHERE id=?",
                                         [(today, r) for r in stale])
+        if tokens is not None:
+            tokens.update((i, counts[k]) for i, k in enumerate(keys) if k in counts)
         return {i: found[k] for i, k in enumerate(keys) if k in found}
 
     @_guarded(lambda: None)
-    def put_many(self, model: str, inputs: Sequence[str], vectors: np.ndarray) -> None:
+    def put_many(self, model: str, inputs: Sequence[str], vectors: np.ndarray,
+                 tokens: Sequence[int] | None = None) -> None:
         today = _today()
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        counts = [None] * len(inputs) if tokens is None else [int(n) for n in tokens]
         rows = []
-        for t, v in zip(inputs, vectors, strict=True):
+        for t, v, n in zip(inputs, vectors, counts, strict=True):
             key = input_key(model, t)
-            rows.append((_rowid(key), key, v.tobytes(), today))
+            rows.append((_rowid(key), key, v.tobytes(), today, n))
         rows.sort()
         with self._lock, self.db:
-            self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?, ?)", rows)
         self._evict()
 
     @_guarded(lambda: 0)
