@@ -15,9 +15,11 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--family", default=None,
                         help="override the detected model family (e.g. multilingual-e5-base)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    parser.add_argument("--precision", default="exact", choices=["exact", "fast", "int8"],
-                        help="fast = float16 on GPUs, bfloat16 on CPUs with native bf16 "
-                        "(else exact); int8 = dynamic int8 on the CPU: faster, less accurate")
+    parser.add_argument("--precision", default="auto", choices=["auto", "exact", "fast", "int8"],
+                        help="auto (default) = float16 on GPUs, bfloat16 on CPUs with native "
+                        "bf16, where a quality gate holds (cosine to exact >= 0.999), else "
+                        "float32; exact = float32 always; fast = the reduced format without "
+                        "the gate; int8 = dynamic int8 on the CPU: faster, less accurate")
     parser.add_argument("--batch-size", type=int, default=None, metavar="N")
     parser.add_argument("--threads", type=int, default=None, metavar="N")
     parser.add_argument("--long-text", default="truncate", choices=["truncate", "windows"],
