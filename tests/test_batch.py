@@ -53,7 +53,7 @@ def read_out(folder):
 
 def batch(corpus, out, model, *extra):
     return main(["batch", str(corpus), "--out", str(out), "--model", str(model),
-                 "--shard-rows", "4", *extra])
+                 "--shard-rows", "4", "--precision", "exact", *extra])
 
 
 @pytest.fixture(scope="module")
@@ -140,10 +140,12 @@ def test_batch_folder_refused_for_another_model(local_run, tmp_path):
     prov = imported.provenance
     assert imported.vectors.shape == (18, 32) and imported.model == prov["model_id"]
     assert provenance_mismatch(prov, prov["model_id"], 32) is None
-    other = "0" * 32 + ":torch.float32:truncate:512"
+    other = "0" * 32 + ":" + prov["model_id"].split(":", 1)[1]
     assert "weights fingerprint" in provenance_mismatch(prov, other, 32)
-    assert "number format" in provenance_mismatch(
-        prov, prov["model_id"].replace("float32", "bfloat16"), 32)
+    assert prov["dtype"] == "float32"
+    model, _, long_text, max_tokens = prov["model_id"].rsplit(":", 3)
+    bf16 = ":".join([model, "bfloat16", long_text, max_tokens])
+    assert "number format" in provenance_mismatch(prov, bf16, 32)
     assert "384" in provenance_mismatch(prov, prov["model_id"], 384)
     (tmp_path / "out" / "part-00003.parquet").unlink()
     with pytest.raises(DataError, match="unfinished"):
