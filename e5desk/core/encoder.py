@@ -186,7 +186,8 @@ class Encoder:
         # Identifies the vectors this encoder makes (cache key, projects): the model (a
         # content fingerprint when the cache is on, else its folder) and the settings that
         # change vectors: number format and long-text mode.
-        self.model_id = f"{model}:{self.dtype_name}:{long_text}:{self.max_tokens}"
+        numbers = self.dtype if isinstance(self.dtype, str) else str(self.dtype)  # torch.x
+        self.model_id = f"{model}:{numbers}:{long_text}:{self.max_tokens}"
 
     # -- loading -----------------------------------------------------------------------
     @classmethod
