@@ -106,7 +106,7 @@ else:
     print(len(np.unique(rows[:, :img.width()])), f"{img.width()}x{img.height()}")
 EOF
 )
-[ "${colours%% *}" -ge 100 ] && ok "screenshot not blank: $colours distinct colours" \
+[ "${colours%% *}" -ge 100 ] && ok "screenshot not blank: ${colours%% *} distinct colours (${colours#* })" \
     || fail "screenshot blank or unreadable ($colours colours)"
 
 echo "smoke-test: embed equals the source tree"
