@@ -237,8 +237,9 @@ def main() -> None:
         r["ratio_to_st"] = round(r["sentences_per_s"] / st_rate, 2)
         achieved = flops * tokens * r["sentences_per_s"] / 1e9
         kind = "bf16" if "bf16" in r["engine"] or r.get("dtype") == "bfloat16" else "fp32"
-        r["peak"] = kind
-        r["share_of_peak"] = round(achieved / peaks[kind], 2)
+        int8 = "int8" in r["engine"]  # int8 GEMMs: neither float peak applies
+        r["peak"] = "-" if int8 else kind
+        r["share_of_peak"] = None if int8 else round(achieved / peaks[kind], 2)
         r["min_cos_to_exact"] = round(float((vectors[r["engine"]] * exact).sum(1).min()), 5)
     flags = sorted(f for f in cpu_flags() if f.startswith(("avx512", "amx", "avx2", "avx_vnni")))
     summary = {
@@ -257,7 +258,7 @@ def main() -> None:
         label = r["engine"] + (f" ({r['dtype']})" if r.get("dtype") else "")
         print(f"{label:24}{r['sentences_per_s']:>9}{r['ratio_to_st']:>7}"
               f"{r['single_ms']:>11}{r['peak_rss_mb']:>9.0f}"
-              f"{r['share_of_peak']:>8} {r['peak']}{r['min_cos_to_exact']:>9}")
+              f"{r['share_of_peak'] or '-':>8} {r['peak']:4}{r['min_cos_to_exact']:>9}")
     goals = []
 
     def goal(text: str, a: str, b: str | None, want: float, key: str = "sentences_per_s"):
