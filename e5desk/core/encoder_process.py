@@ -3,7 +3,9 @@
 Why: loading a model holds Python's GIL in native code for long stretches (the Rust
 tokenizer parses tokenizer.json for ~1 s without releasing it; importing torch ~0.15 s),
 which would freeze a GUI running in the same process. In a child process those stalls cost
-the window nothing, cancel is immediate, and the GUI process never imports torch.
+the window nothing, cancel is immediate, and the GUI process never imports torch. The child
+answers "ready" once the model's config is read; the model itself starts on the first
+text whose vector is not cached (see ``Encoder``).
 """
 
 from __future__ import annotations
