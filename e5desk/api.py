@@ -105,15 +105,17 @@ class Model:
 
 
 def load_model(model: str | PathLike | None = None, *, family: str | None = None,
-               device: str = "auto", precision: str = "exact", threads: int | None = None,
+               device: str = "auto", precision: str = "auto", threads: int | None = None,
                long_text: str = "truncate", batch_size: int | None = None,
                cache: bool = True, progress: Progress | None = None) -> Model:
     """Load a model as ``e5desk --model`` names it, offline.
 
     ``model``: None or ``"embedded"`` (the embedded multilingual-e5-small, converted on
     first use), a model folder, or a name in the local Hugging Face cache (never
-    downloaded). ``precision``: ``exact`` (float32), ``fast`` (float16 on GPUs, bfloat16
-    on CPUs that have it) or ``int8`` (CPU). ``long_text``: ``truncate`` like the model
+    downloaded). ``precision``: ``auto`` (the default, as in the CLI and the window:
+    bfloat16 on CPUs with native bf16, float16 on GPUs, float32 elsewhere, each only where
+    its quality gate held), ``exact`` (float32), ``fast`` (the reduced format without the
+    gate) or ``int8`` (CPU). ``long_text``: ``truncate`` like the model
     card, or ``windows`` (average 510-token windows). ``cache``: reuse vectors computed
     before for the same model and input (the embedding cache in the user cache folder).
     Errors are :class:`e5desk.core.errors.E5DeskError` with a message for the user.

@@ -24,7 +24,9 @@ from e5desk.server import ServeSettings, create_app  # noqa: E402
 def tiny(tiny_model):
     import e5desk
 
-    return e5desk.load_model(tiny_model, cache=False)
+    # float32: the routes' vectors are compared with encode() to 1e-5, and a reduced format
+    # (auto picks bf16 on CPUs that have it) rounds differently in differently sized batches.
+    return e5desk.load_model(tiny_model, cache=False, precision="exact")
 
 
 @pytest.fixture(scope="module")
