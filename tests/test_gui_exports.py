@@ -79,6 +79,10 @@ def test_scores_heatmap_and_map_selection_export(qtbot, window, tmp_path, monkey
     assert cells[0] == ["query", "passage", "score"]
     assert len(cells) - 1 == wb.heatmap.scores.size
     assert float(cells[1][2]) == pytest.approx(float(wb.heatmap.scores[0, 0]), abs=1e-3)
+    # Its query axis reads the queries (elided), not 0, 0.5, 1.0.
+    ticks = wb.heatmap.plot.getAxis("left")._tickLevels[0]
+    assert [t for _, t in ticks] == [q[:27] + "…" if len(q) > 28 else q
+                                     for q in wb.heatmap.queries][: len(ticks)]
 
     # Map tab: nothing selected -> a message, no file; then the selection's rows.
     view = window.map_view

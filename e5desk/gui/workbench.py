@@ -31,6 +31,18 @@ PASSAGE_SOURCES = {"all": "All loaded sentences", "selection": "Selected sentenc
 MAX_HEATMAP = 300
 
 
+def elide(text: str, n: int = 28) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def query_ticks(queries: list[str], most: int = 30) -> list[tuple[float, str]]:
+    """Heatmap rows named by their (elided) query, at most ``most`` names so they never
+    overlap; every row's full text is in the hover readout."""
+    step = max(1, -(-len(queries) // most))
+    return [(i + 0.5, elide(q)) for i, q in enumerate(queries) if i % step == 0]
+
+
 class Heatmap(QWidget):
     """Queries x passages scores as an image with a colour bar and hover values."""
 
@@ -78,6 +90,7 @@ class Heatmap(QWidget):
                              np.array(passages, dtype=object)[p.ravel()] if passages else [],
                              scores.ravel().astype(float)], [None, None, ".2f"])
         self.image.setImage(scores, autoLevels=False)
+        self.plot.getAxis("left").setTicks([query_ticks(queries)])
         if scores.size:
             lo, hi = float(scores.min()), float(scores.max())
             self.bar.setLevels((np.floor(lo), np.ceil(hi) if hi > lo else lo + 1))
