@@ -908,7 +908,8 @@ class MapView(QWidget):
         self.cluster_text = []
         chosen = top_clusters(clusters)
         for c, centre in zip(chosen, cluster_centres(coords, labels, chosen), strict=True):
-            item = pg.TextItem(c.label, color=(25, 25, 25), anchor=(0.5, 0.5),
+            # Above the cluster's central point, not on it: the points stay visible.
+            item = pg.TextItem(c.label, color=(25, 25, 25), anchor=(0.5, 1.25),
                                fill=pg.mkBrush(255, 255, 255, 215),
                                border=pg.mkPen(200, 200, 200, 160))
             font = item.textItem.font()
