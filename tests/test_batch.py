@@ -196,3 +196,38 @@ def test_window_opens_a_batch_folder_without_recomputing(qtbot, window, local_ru
     assert np.array_equal(window.session.vectors("query"), stored)
     assert window.session.typed_text_refusal() is None  # the same model: typed text scores
     assert len(window.session.combined) == 18
+
+
+def test_killed_process_resumes_to_the_same_output(tiny_model, tmp_path):
+    """SIGKILL a real `e5desk batch` process mid-run; the same command then finishes the
+    job, keeps the shards already written and gives what an uninterrupted run gives."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    corpus = tmp_path / "lines.txt"
+    corpus.write_text("".join(f"{lang}\t{text} ({i})\n" for i in range(25)
+                              for lang, text in SENTENCES), encoding="utf-8")  # 300 rows
+    args = [str(corpus), "--out", str(tmp_path / "cut"), "--model", str(tiny_model),
+            "--shard-rows", "2", "--precision", "exact", "--no-cache"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "e5desk", "batch", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list((tmp_path / "cut").glob("part-*.parquet"))) < 3:
+        assert proc.poll() is None and time.monotonic() < deadline, "batch ended early"
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    kept = {f.name: f.stat().st_mtime_ns for f in (tmp_path / "cut").glob("part-*.parquet")}
+    assert 3 <= len(kept) < 150  # killed part-way
+    assert main(["batch", *args]) == 0
+    for name, mtime in kept.items():  # finished shards are not embedded again
+        assert (tmp_path / "cut" / name).stat().st_mtime_ns == mtime
+    whole = tmp_path / "whole"
+    assert main(["batch", *args[:2], str(whole), *args[3:]]) == 0
+    a, b = read_out(whole), read_out(tmp_path / "cut")
+    assert len(a[0]) == len(b[0]) == 150 and not list((tmp_path / "cut").glob(".*.tmp"))
+    assert a[1]["id"] == b[1]["id"] == list(range(300)) and a[1]["text"] == b[1]["text"]
+    assert np.array_equal(a[2], b[2])
