@@ -28,6 +28,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from e5desk import __version__
 from e5desk.core.errors import E5DeskError
@@ -168,6 +169,17 @@ def check_texts(texts: list[str], limit: int, name: str) -> None:
     for i, t in enumerate(texts):
         if not t.strip():
             raise ApiError(400, f"{name}[{i}] is an empty text", name)
+        check_unicode(t, f"{name}[{i}]", name)
+
+
+def check_unicode(text: str, where: str, param: str) -> None:
+    """JSON may carry lone surrogates ("\\ud800") that no tokenizer takes: a 400, not a 500."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ApiError(400, f"{where} is not valid Unicode (a lone surrogate at "
+                           f"character {exc.start}): send UTF-8 text", param) from None
 
 
 def too_long(model, result: Embedded) -> str | None:
@@ -314,6 +326,10 @@ def create_app(settings: ServeSettings | None = None, model=None,
         status = 422 if kind in ("tei", "cog") else 400
         return fail(kind, status, "invalid request: " + "; ".join(parts))
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        return fail(dialect(request.url.path), exc.status_code, str(exc.detail))
+
     @app.exception_handler(Busy)
     async def _busy(request: Request, exc: Busy):
         return fail(dialect(request.url.path), 503, str(exc))
@@ -328,6 +344,8 @@ def create_app(settings: ServeSettings | None = None, model=None,
                     f"internal error ({type(exc).__name__}); see the server log")
 
     async def run(texts: list[str], role: str, task: str | None = None):
+        if task:
+            check_unicode(task, "task", "task")
         m = await batcher.model_async()
         inputs = format_inputs(m, texts, role, task) if role != "raw" else texts
         return m, await batcher.embed(inputs)
