@@ -13,16 +13,19 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTabWidget,
 )
 
 from e5desk import __version__
+from e5desk.gui.finetune import open_finetune
 from e5desk.gui.map_view import MapView
 from e5desk.gui.model_panel import ModelPanel
 from e5desk.gui.projects import ProjectController
@@ -93,7 +96,13 @@ class MainWindow(QMainWindow):
     def _dock(self, title: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title.replace(" ", "_"))
-        dock.setWidget(widget)
+        # In a scroll area: a dock never keeps the window wider than a small screen.
+        scroll = QScrollArea()
+        scroll.setWidget(widget)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMinimumWidth(160)
+        dock.setWidget(scroll)
         self.addDockWidget(area, dock)
         return dock
 
@@ -145,6 +154,8 @@ class MainWindow(QMainWindow):
         self._action(edit, "&Copy table rows", "Ctrl+Shift+C", self.copy_table)
         jobs = self.menuBar().addMenu("&Jobs")
         self._action(jobs, "&Cancel running jobs", "Esc", self.runner.cancel_all)
+        tools = self.menuBar().addMenu("&Tools")
+        self._action(tools, "&Fine-tune…", None, lambda: open_finetune(self))
         view = self.menuBar().addMenu("&View")
         for dock in (self.model_dock, self.sets_dock, self.problems_dock):
             view.addAction(dock.toggleViewAction())
