@@ -13,12 +13,14 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QFrame,
     QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTabWidget,
 )
 
@@ -94,7 +96,13 @@ class MainWindow(QMainWindow):
     def _dock(self, title: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title.replace(" ", "_"))
-        dock.setWidget(widget)
+        # In a scroll area: a dock never keeps the window wider than a small screen.
+        scroll = QScrollArea()
+        scroll.setWidget(widget)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMinimumWidth(160)
+        dock.setWidget(scroll)
         self.addDockWidget(area, dock)
         return dock
 

@@ -485,9 +485,10 @@ class MapView(QWidget):
         tool_row.addSpacing(12)
         tool_row.addWidget(self.all_links_box)
         tool_row.addStretch(1)
-        self.lod_note = QLabel("")
+        self.lod_note = QLabel("")  # in the side panel: long text never widens the window
         self.lod_note.setStyleSheet("color: #666")
-        tool_row.addWidget(self.lod_note)
+        self.lod_note.setWordWrap(True)
+        self.lod_note.hide()
 
         self.view_box = MapViewBox()
         self.plot = pg.PlotWidget(viewBox=self.view_box)
@@ -523,6 +524,7 @@ class MapView(QWidget):
         legend_box = QWidget()
         legend_layout = QVBoxLayout(legend_box)
         legend_layout.setContentsMargins(0, 0, 0, 0)
+        legend_layout.addWidget(self.lod_note)
         legend_layout.addWidget(self.score_caption)
         legend_layout.addWidget(self.score_bar)
         legend_layout.addWidget(self.legend, 1)
@@ -563,13 +565,19 @@ class MapView(QWidget):
         self.full_screen_button.toggled.connect(self.set_full_screen)
         shortcut = QShortcut(QKeySequence("F11"), self)
         shortcut.activated.connect(self.full_screen_button.toggle)
+        # Small screens (1024x700): combos elide long entries, the search box shrinks.
+        for combo, chars in ((self.method, 9), (self.colour, 14)):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(chars)
+        self.search.setMinimumWidth(80)
         controls = QHBoxLayout()
         controls.addWidget(self.method)
-        controls.addWidget(self.center)
         controls.addWidget(self.colour)
+        controls.addWidget(self.center)
         controls.addWidget(self.compute)
         controls.addWidget(self.search, 1)
-        controls.addWidget(self.full_screen_button)
+        tool_row.addWidget(self.full_screen_button)
         self.figures.setTextFormat(Qt.TextFormat.RichText)
         self.figures.setStyleSheet("padding: 2px")
         # Long text never makes the window wider than the screen: the figures scroll,
@@ -745,8 +753,12 @@ class MapView(QWidget):
         self.analysis = None
         self._figures_text = ""
         self._show_figures()
-        self.lod_note.setText("")
+        self._set_lod_note("")
         self._set_selection(np.zeros(0, dtype=np.int64), notify=False)
+
+    def _set_lod_note(self, text: str) -> None:
+        self.lod_note.setText(text)
+        self.lod_note.setVisible(bool(text))
 
     def compute_map(self) -> None:
         combined = self.session.combined
@@ -881,7 +893,7 @@ class MapView(QWidget):
                             notify=False)
         n = len(coords)
         self.all_links_box.setEnabled(n <= ALL_LINKS_MAX)
-        self.lod_note.setText(
+        self._set_lod_note(
             f"{n:,} points: at most {self.scatter.budget:,} drawn at a time (a fixed random "
             "sample); zoom in to see all" if n > self.scatter.budget else "")
         self.recolour()

@@ -147,6 +147,11 @@ class Workbench(QWidget):
         self.run_button.setToolTip("Score the queries against the passages (Ctrl+Enter)")
         self.prefix_hint = QLabel()
         self.prefix_hint.setObjectName("prefixHint")
+        # Long entries are elided (full text in the drop-down): the window fits 1024 px.
+        for combo, chars in ((self.rule, 14), (self.source, 10), (self.task, 20)):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(chars)
 
         form = QFormLayout()
         row = QHBoxLayout()
