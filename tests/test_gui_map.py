@@ -231,13 +231,14 @@ def test_all_translation_links(qtbot, window, monkeypatch):
 
 
 def test_map_points_level_of_detail(qtbot):
-    """A big map draws at most ``budget`` points zoomed out, every point zoomed in, and
-    hover/click find the point under the mouse."""
+    """Above its point budget a map draws a density image that counts every shown point;
+    zoomed in it draws every point in view; hover/click find points in both modes."""
     import pyqtgraph as pg
 
     from e5desk.gui.map_view import MapPoints
 
     plot = pg.PlotWidget()
+    plot.setBackground("w")
     qtbot.addWidget(plot)
     plot.resize(800, 600)
     plot.show()
@@ -247,42 +248,59 @@ def test_map_points_level_of_detail(qtbot):
         QApplication.processEvents()
         plot.viewport().repaint()
     rng = np.random.default_rng(0)
-    n = 200_000
+    n = 5_000
     coords = rng.normal(size=(n, 2)).astype(np.float32)
-    item = MapPoints(size=8, budget=20_000)
+    coords[0] = (4.5, -4.0)  # a lone outlier is represented too
+    item = MapPoints(size=8, budget=300)
     item.set_points(coords)
-    item.set_colours(np.arange(n) % 9, [pg.intColor(i, 9) for i in range(9)])
+    colours = [pg.mkColor(pg.intColor(i, 9)) for i in range(9)]
+    item.set_colours(np.arange(n) % 9, colours)
     plot.addItem(item)
     plot.autoRange()
     repaint()
-    drawn = item.drawn_rows()
-    assert len(drawn) == 20_000 and len(np.unique(drawn)) == 20_000
-    # The same sample every frame (no flicker while panning in place).
-    repaint()
-    assert np.array_equal(item.drawn_rows(), drawn)
-    # Zoomed in on a small window: every point in it is drawn.
-    plot.getViewBox().setRange(xRange=(-0.05, 0.05), yRange=(-0.05, 0.05), padding=0)
-    repaint()
-    (x0, x1), (y0, y1) = plot.getViewBox().viewRange()
-    in_view = np.flatnonzero((coords[:, 0] >= x0) & (coords[:, 0] <= x1)
-                             & (coords[:, 1] >= y0) & (coords[:, 1] <= y1))
-    assert 0 < len(in_view) < 20_000
-    assert set(in_view.tolist()) <= set(item.drawn_rows().tolist())
-    # Hiding a colour hides its points.
-    shown = np.ones(9, dtype=bool)
-    shown[0] = False
-    item.set_shown(shown)
-    repaint()
-    assert (item.drawn_rows() % 9 != 0).all()
-    # The point under the mouse.
-    row = int(item.drawn_rows()[0])
-    assert item.row_at(QPointF(*coords[row].astype(float))) == row
+    # Zoomed out: the density image, and it counts every point exactly once.
+    assert item.mode == "density" and len(item.drawn_rows()) == 0
+    counts = item.density_counts()
+    assert counts.sum() == n
+    extent = item._density[0]
+    assert all(extent.contains(QPointF(*c.astype(float))) for c in coords[:50])
+    # ... painted on the plot: the outlier's cell is not background.
+    image = plot.grab().toImage()
+
+    def inked(x, y):
+        p = plot.mapFromScene(item.mapToScene(QPointF(x, y)))
+        return any(image.pixelColor(p.x() + dx, p.y() + dy).lightness() < 245
+                   for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+    assert np.hypot(*(coords - 3.3).T).min() > 0.2
+    assert inked(4.5, -4.0) and not inked(3.3, 3.3)
+    # Hover and click work on the density image (full coordinates).
+    row = 1
+    assert item.row_at(QPointF(*coords[row].astype(float))) in {row} | set(
+        np.flatnonzero(np.hypot(*(coords - coords[row]).T) < 0.05).tolist())
     assert item.row_at(QPointF(10.0, 10.0)) == -1
     clicked = []
     item.clicked.connect(clicked.append)
     qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton,
-                     pos=plot.mapFromScene(item.mapToScene(QPointF(*coords[row].astype(float)))))
-    assert clicked and clicked[0] in set(item.drawn_rows().tolist())
+                     pos=plot.mapFromScene(item.mapToScene(QPointF(4.5, -4.0))))
+    assert clicked == [0]
+    # Hiding a colour takes its points out of the image.
+    shown = np.ones(9, dtype=bool)
+    shown[0] = False
+    item.set_shown(shown)
+    repaint()
+    assert item.mode == "density" and item.density_counts().sum() == n - len(range(0, n, 9))
+    item.set_shown(np.ones(9, dtype=bool))
+    # Zoomed in on a small window: points, every one in view.
+    plot.getViewBox().setRange(xRange=(-0.2, 0.2), yRange=(-0.2, 0.2), padding=0)
+    repaint()
+    (x0, x1), (y0, y1) = plot.getViewBox().viewRange()
+    in_view = np.flatnonzero((coords[:, 0] >= x0) & (coords[:, 0] <= x1)
+                             & (coords[:, 1] >= y0) & (coords[:, 1] <= y1))
+    assert item.mode == "points" and 0 < len(in_view) < 300
+    assert set(in_view.tolist()) <= set(item.drawn_rows().tolist())
+    assert item.density_counts() is None
+    row = int(in_view[0])
+    assert item.row_at(QPointF(*coords[row].astype(float))) == row
 
 
 def test_stale_marking_and_fixed_language_colours(qtbot, window):

@@ -4,10 +4,12 @@ neighbours in every language and lines to its translations; clusters labelled at
 centres; rectangle or lasso selection into a table that exports to CSV.
 
 Drawing stays smooth at 1M points: ``MapPoints`` paints every point as a fragment of one
-small pixmap atlas (one disc per colour, no per-point pens or brushes), and when more than
-``MapPoints.budget`` points are in view it draws a fixed random sample of them (the first
-ones of a random draw order that lie in view), so the cost of a frame is bounded by the
-budget, not by the size of the map. Selection always counts every point.
+small pixmap atlas (one disc per colour, no per-point pens or brushes) while at most
+``MapPoints.budget`` points are in view; above that it paints a density image instead
+(every shown point counted into a cell of about two screen pixels, the cell's colour the
+mean of its points' colours, its opacity rising with the log of its count), so every point
+is represented and the cost of a frame is bounded. Hover, click and selection always use
+every point's coordinates.
 """
 
 from __future__ import annotations
@@ -121,10 +123,13 @@ def factorize(values) -> tuple[list[str], np.ndarray]:
 class MapPoints(pg.GraphicsObject):
     """Every point of a map in one item, drawn as pixmap fragments with level of detail.
 
-    Points keep a fixed random draw order. A frame draws, among the points in view whose
-    colour is shown, the first ``budget`` in that order: all of them when zoomed in, a
-    stable random sample when zoomed out. Hover and click find the nearest drawn point.
+    When at most ``budget`` shown points (their colour checked) are in view, each is drawn
+    as a disc; above that the item draws a density image of all of them (``mode`` says
+    which). Hover and click find the nearest shown point among all of them.
     """
+
+    DENSITY_CELL = 2.0  # screen pixels per density cell
+    DENSITY_MARGIN = 0.5  # the image covers the view plus this share of it on each side
 
     clicked = Signal(int)  # row
 
@@ -147,6 +152,11 @@ class MapPoints(pg.GraphicsObject):
         self._frags = internals.PrimitiveArray(QPainter.PixmapFragment, 10)
         self._drawn = np.zeros(0, dtype=np.int64)  # draw-order positions of the last frame
         self._tip_cleared = True
+        self.mode = "points"  # what the last frame drew: "points" | "density"
+        self._rgb = np.zeros((0, 3))  # colour of each shown point (for the density image)
+        self._density: tuple | None = None  # (extent QRectF, cell size, QImage, counts)
+        self._refine = QTimer(singleShot=True, interval=80)
+        self._refine.timeout.connect(self._refine_density)
 
     # -- data -------------------------------------------------------------------------
     def set_points(self, coords: np.ndarray, seed: int = 0) -> None:
@@ -194,11 +204,17 @@ class MapPoints(pg.GraphicsObject):
             self._vis = np.flatnonzero(self._shown[self._codes]) if len(self._codes) else \
                 np.zeros(0, dtype=np.int64)
             self._vis_xy = self._xy[self._vis]
+        self._rgb = None  # built on the first density frame
+        self._density = None
         self.update()
 
     def drawn_rows(self) -> np.ndarray:
-        """Rows painted in the last frame."""
+        """Rows painted as points in the last frame (none in density mode)."""
         return self._rows[self._drawn]
+
+    def density_counts(self) -> np.ndarray | None:
+        """Points per cell of the density image last drawn (None in points mode)."""
+        return self._density[4] if self.mode == "density" and self._density else None
 
     # -- geometry ---------------------------------------------------------------------
     def _pad(self) -> tuple[float, float]:
@@ -259,34 +275,41 @@ class MapPoints(pg.GraphicsObject):
         painter.end()
         self._atlas, self._atlas_dpr, self._src = QPixmap.fromImage(image), dpr, src
 
-    def _in_view(self) -> np.ndarray:
-        """Positions (into the shown points) to draw for the current view, in draw order."""
+    def _view_box(self) -> tuple[float, float, float, float] | None:
         rect = self.viewRect()
-        xy = self._vis_xy
-        if rect is None or not len(xy):
-            return np.zeros(0, dtype=np.int64)
+        if rect is None:
+            return None
         dx, dy = self._pad()
-        x0, x1 = rect.left() - dx, rect.right() + dx
-        y0, y1 = rect.top() - dy, rect.bottom() + dy
+        return rect.left() - dx, rect.right() + dx, rect.top() - dy, rect.bottom() + dy
 
-        def inside(a: np.ndarray) -> np.ndarray:
-            return (a[:, 0] >= x0) & (a[:, 0] <= x1) & (a[:, 1] >= y0) & (a[:, 1] <= y1)
+    @staticmethod
+    def _inside(a: np.ndarray, box) -> np.ndarray:
+        x0, x1, y0, y1 = box
+        return (a[:, 0] >= x0) & (a[:, 0] <= x1) & (a[:, 1] >= y0) & (a[:, 1] <= y1)
 
-        n, budget = len(xy), self.budget
-        if n <= budget:
-            return np.flatnonzero(inside(xy))
-        # Estimate the share of points in view from the head of the random order, then
-        # scan only as far as needed to find ``budget`` of them.
-        share = inside(xy[:4096]).mean()
-        stop = n if share == 0 else min(n, int(budget / share * 1.2) + 4096)
-        found = np.flatnonzero(inside(xy[:stop]))[:budget]
-        if len(found) < budget and stop < n:
-            more = np.flatnonzero(inside(xy[stop:]))[: budget - len(found)] + stop
-            found = np.concatenate([found, more])
-        return found
+    def _too_many_in_view(self, box) -> bool:
+        """More than ``budget`` shown points in view? Counted exactly on small maps,
+        estimated from the head of the random draw order on big ones."""
+        xy = self._vis_xy
+        if len(xy) <= self.budget:
+            return False
+        head = xy[:16384]
+        return self._inside(head, box).mean() * len(xy) > self.budget
 
     def paint(self, p: QPainter, option, widget=None) -> None:
-        pos = self._in_view()
+        box = self._view_box()
+        if box is None or not len(self._vis_xy):
+            self._drawn = np.zeros(0, dtype=np.int64)
+            self.mode = "points"
+            return
+        if self._too_many_in_view(box):
+            self.mode = "density"
+            self._drawn = np.zeros(0, dtype=np.int64)
+            self._paint_density(p, widget)
+            return
+        self.mode = "points"
+        self._refine.stop()
+        pos = np.flatnonzero(self._inside(self._vis_xy, box))
         self._drawn = self._vis[pos]
         if not len(pos):
             return
@@ -309,20 +332,97 @@ class MapPoints(pg.GraphicsObject):
         p.resetTransform()
         p.drawPixmapFragments(*self._frags.drawargs(), self._atlas)
 
+    # -- density ----------------------------------------------------------------------
+    def _wanted_density(self) -> tuple[QRectF, float, float] | None:
+        """The extent (view plus margins) and cell size (x, y in data units) wanted now."""
+        rect = self.viewRect()
+        px, py = self.pixelVectors()
+        if rect is None or px is None or py is None or not px.length() or not py.length():
+            return None
+        m = self.DENSITY_MARGIN
+        extent = rect.adjusted(-rect.width() * m, -rect.height() * m,
+                               rect.width() * m, rect.height() * m)
+        return extent, px.length() * self.DENSITY_CELL, py.length() * self.DENSITY_CELL
+
+    def _density_fits(self, wanted) -> bool:
+        """Does the cached image cover the view at about the wanted resolution?"""
+        if self._density is None or wanted is None:
+            return False
+        extent, cx, _cy = self._density[0], self._density[1], self._density[2]
+        return (extent.contains(self.viewRect()) and 0.5 <= cx / wanted[1] <= 2.0)
+
+    def _compute_density(self, wanted) -> None:
+        extent, cx, cy = wanted
+        nx = max(1, min(4096, int(np.ceil(extent.width() / cx))))
+        ny = max(1, min(4096, int(np.ceil(extent.height() / cy))))
+        cx, cy = extent.width() / nx, extent.height() / ny
+        xy = self._vis_xy
+        ix = np.floor((xy[:, 0] - extent.left()) / cx)
+        iy = np.floor((xy[:, 1] - extent.top()) / cy)
+        keep = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+        cell = (iy[keep] * nx + ix[keep]).astype(np.int64)
+        if self._rgb is None:
+            table = np.array([c.getRgb()[:3] for c in self._colours], dtype=np.float32)
+            self._rgb = table[self._codes[self._vis]]
+        rgb = self._rgb[keep]
+        counts = np.bincount(cell, minlength=nx * ny).astype(np.float32)
+        sums = [np.bincount(cell, weights=rgb[:, k], minlength=nx * ny) for k in range(3)]
+        filled = counts > 0
+        # Opacity from the log of the count: a lone point still shows (0.45), the densest
+        # cell is opaque; colour = mean colour of the cell's points.
+        alpha = np.zeros(nx * ny, dtype=np.float32)
+        top = np.log1p(counts.max()) if filled.any() else 1.0
+        alpha[filled] = 0.45 + 0.55 * np.log1p(counts[filled]) / max(top, 1e-9)
+        argb = np.zeros((nx * ny, 4), dtype=np.uint8)  # B, G, R, A (premultiplied)
+        safe = np.maximum(counts, 1)
+        for k, channel in ((0, 2), (1, 1), (2, 0)):
+            argb[:, channel] = np.clip(sums[k] / safe * alpha, 0, 255).astype(np.uint8)
+        argb[:, 3] = (alpha * 255).astype(np.uint8)
+        image = QImage(argb.reshape(ny, nx, 4).tobytes(), nx, ny, nx * 4,
+                       QImage.Format.Format_ARGB32_Premultiplied).copy()
+        self._density = (QRectF(extent.left(), extent.top(), nx * cx, ny * cy), cx, cy,
+                         image, counts.reshape(ny, nx))
+
+    def _paint_density(self, p: QPainter, widget) -> None:
+        wanted = self._wanted_density()
+        if not self._density_fits(wanted):
+            self._compute_density(wanted)  # the view left the image: now, in this frame
+        elif abs(self._density[1] / wanted[1] - 1) > 0.05:
+            self._refine.start()  # sharper when the view settles
+        if self._density is None:
+            return
+        extent, image = self._density[0], self._density[3]
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        p.drawImage(extent, image)
+        p.restore()
+
+    def _refine_density(self) -> None:
+        self._density = None
+        self.update()
+
     # -- interaction ------------------------------------------------------------------
     def row_at(self, pos: QPointF) -> int:
-        """The drawn point under ``pos`` (item coordinates), nearest first; -1 if none."""
-        if not len(self._drawn):
-            return -1
+        """The shown point under ``pos`` (item coordinates), nearest first; -1 if none.
+        Searches every shown point, also where the density image stands for them."""
         px, py = self.pixelVectors()
         if px is None or py is None or px.length() == 0 or py.length() == 0:
             return -1
-        xy = self._xy[self._drawn]
+        if self.mode == "points":
+            candidates = self._drawn
+        else:
+            r = self.size / 2 + 2
+            box = (pos.x() - r * px.length(), pos.x() + r * px.length(),
+                   pos.y() - r * py.length(), pos.y() + r * py.length())
+            candidates = self._vis[np.flatnonzero(self._inside(self._vis_xy, box))]
+        if not len(candidates):
+            return -1
+        xy = self._xy[candidates]
         d2 = ((xy[:, 0] - pos.x()) / px.length()) ** 2 + ((xy[:, 1] - pos.y()) / py.length()) ** 2
         best = int(np.argmin(d2))
         if d2[best] > (self.size / 2 + 2) ** 2:
             return -1
-        return int(self._rows[self._drawn[best]])
+        return int(self._rows[candidates[best]])
 
     def hoverEvent(self, ev) -> None:  # noqa: N802
         vb = self.getViewBox()
@@ -894,8 +994,9 @@ class MapView(QWidget):
         n = len(coords)
         self.all_links_box.setEnabled(n <= ALL_LINKS_MAX)
         self._set_lod_note(
-            f"{n:,} points: at most {self.scatter.budget:,} drawn at a time (a fixed random "
-            "sample); zoom in to see all" if n > self.scatter.budget else "")
+            f"{n:,} points: where more than {self.scatter.budget:,} are in view the map "
+            "shows their density (colour: the languages' mix; darker: more points); zoom "
+            "in to see each point" if n > self.scatter.budget else "")
         self.recolour()
         self._draw_all_links()
         self.plot.autoRange()
