@@ -279,3 +279,24 @@ def test_invalid_unicode_is_a_4xx(client):
     assert r.status_code == 400 and r.json()["error"]["param"] == "task"
     r = client.get("/v1/embeddings")
     assert r.status_code == 405 and "message" in r.json()["error"]
+
+
+def test_window_serve_switch(window, qtbot):
+    """File ▸ Serve local API: the server runs in the window's process; the status line
+    shows the address, the request count and the last error; switching off stops it."""
+    import httpx
+
+    switch = window.serve_switch
+    switch.port = _free_port()
+    switch.action.setChecked(True)
+    qtbot.waitUntil(lambda: "serving http://127.0.0.1" in switch.label.text(), timeout=10000)
+    base = f"http://127.0.0.1:{switch.port}"
+    assert httpx.get(base + "/health").json()["status"] == "ok"
+    r = httpx.post(base + "/v1/embeddings", json={"input": []})  # refused before any model
+    assert r.status_code == 400
+    qtbot.waitUntil(lambda: "1 requests" in switch.label.text()
+                    and "input is empty" in switch.label.text(), timeout=5000)
+    switch.action.setChecked(False)
+    assert switch.label.text() == "serve: off"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(base + "/health")

@@ -29,6 +29,7 @@ from e5desk.gui.finetune import open_finetune
 from e5desk.gui.map_view import MapView
 from e5desk.gui.model_panel import ModelPanel
 from e5desk.gui.projects import ProjectController
+from e5desk.gui.serve_switch import ServeSwitch
 from e5desk.gui.session import Session
 from e5desk.gui.sets_panel import SetsPanel
 from e5desk.gui.tables import ResultTable
@@ -147,6 +148,7 @@ class MainWindow(QMainWindow):
                      self.save_project_as)
         file.addSeparator()
         self._action(file, "&Export table in view…", "Ctrl+E", self.export_table)
+        self.serve_switch = ServeSwitch(self, file)
         file.addSeparator()
         self._action(file, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         edit = self.menuBar().addMenu("&Edit")
@@ -248,6 +250,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
         self.project.discard_autosave()
+        self.serve_switch.close()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.runner.cancel_all()

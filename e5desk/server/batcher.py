@@ -76,6 +76,8 @@ class Batcher:
         return self._model is not None
 
     async def model_async(self):
+        if self._model is not None:  # loaded: no thread hop on every request
+            return self._model
         return await asyncio.get_running_loop().run_in_executor(None, self.model)
 
     # -- queue -----------------------------------------------------------------------
