@@ -71,6 +71,10 @@ def gate_passes(kind: str, dtype: str) -> bool:
 
 LONG_TEXT = ("truncate", "windows")
 MAX_BATCH_TOKENS = 16384  # padded tokens per forward pass: bounds memory for long texts
+# Batches are cut by a budget of padded tokens (rows sorted by length, so padding stays
+# small), not by a count of texts: short UI strings fill larger batches, long texts smaller.
+# A text count (batch_size) still caps a batch when the caller gives one.
+BATCH_TOKENS = {"cpu": 1024, "gpu": 8192}
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,23 @@ class EncodeResult:
     token_counts: np.ndarray  # full token count per text, special tokens included
     truncated: list[Truncation] = field(default_factory=list)
     seconds: float = 0.0
+    padding: float = 0.0  # share of the forward passes' positions that were padding
+
+
+def physical_cores() -> int:
+    """Cores this process may run on, one per physical core (SMT siblings counted once)."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return max(1, (os.cpu_count() or 2) // 2)
+    cores = set()
+    for cpu in cpus:
+        try:
+            cores.add(Path(f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list")
+                      .read_text().strip())
+        except OSError:
+            cores.add(str(cpu))
+    return max(1, len(cores))
 
 
 def cpu_flags() -> set[str]:
@@ -169,9 +190,14 @@ class Encoder:
         self.long_text = long_text
         if threads:
             torch.set_num_threads(int(threads))
+        elif torch.get_num_threads() > physical_cores():
+            # one intra-op thread per physical core: SMT siblings share the FMA units, and
+            # extra threads only contend (the tokenizer runs between forward passes)
+            torch.set_num_threads(physical_cores())
         self.precision = precision
         self.dtype = self._dtype_for(precision)
-        self.batch_size = batch_size or (128 if self.device.startswith("cuda") else 32)
+        self.batch_size = batch_size  # None: batches by token budget alone
+        self.batch_tokens = BATCH_TOKENS["cpu" if self.device == "cpu" else "gpu"]
         self.max_tokens = source.max_tokens
         self._tok = None
         self._net = None
@@ -284,6 +310,8 @@ class Encoder:
             dtype=torch.float32,
         ))
         model.eval()
+        if getattr(model, "pooler", None) is not None:
+            model.pooler = None  # E5 mean-pools last_hidden_state: the [CLS] pooler is unused
         if getattr(self, "dim", None) and int(model.config.hidden_size) != self.dim:
             raise ModelError(f"{source.path}: config.json says hidden_size {self.dim}, the "
                              f"weights have {model.config.hidden_size}")
@@ -356,8 +384,9 @@ class Encoder:
         for i, vec in cached.items():
             unique_vectors[i] = vec
         rows = self._rows(ids)
+        padding = 0.0
         if rows:
-            sums, weights = self._run(rows, len(texts), batch_size or self.batch_size,
+            sums, weights, padding = self._run(rows, len(texts), batch_size or self.batch_size,
                                       progress, cancelled)
             missing = np.flatnonzero(weights > 0)
             pooled = sums[missing] / weights[missing, None]
@@ -373,7 +402,8 @@ class Encoder:
         if self.long_text == "truncate":
             truncated = [Truncation(i, int(counts[u]), self.max_tokens)
                          for i, u in enumerate(owner) if counts[u] > self.max_tokens]
-        return EncodeResult(vectors, counts[owner], truncated, time.perf_counter() - start)
+        return EncodeResult(vectors, counts[owner], truncated, time.perf_counter() - start,
+                            padding)
 
     # -- internals ---------------------------------------------------------------------
     def _rows(self, ids: dict[int, list[int]]) -> list[tuple[int, list[int], float]]:
@@ -394,8 +424,8 @@ class Encoder:
                     rows.append((i, [self._bos, *chunk, self._eos], float(len(chunk))))
         return rows
 
-    def _run(self, rows, n_texts: int, batch_size: int, progress: Progress | None,
-             cancelled: CancelCheck | None) -> tuple[np.ndarray, np.ndarray]:
+    def _run(self, rows, n_texts: int, batch_size: int | None, progress: Progress | None,
+             cancelled: CancelCheck | None) -> tuple[np.ndarray, np.ndarray, float]:
         import torch
 
         order = sorted(range(len(rows)), key=lambda r: len(rows[r][1]), reverse=True)
@@ -405,7 +435,9 @@ class Encoder:
         pad = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else 0
         done = 0
         pos = 0
+        positions = real = 0
         total = len(rows)
+        budget = min(self.batch_tokens, MAX_BATCH_TOKENS)
         if progress:
             progress(0, total)
         with torch.inference_mode():
@@ -413,7 +445,9 @@ class Encoder:
                 if cancelled and cancelled():
                     raise Cancelled("Embedding cancelled.")
                 width = len(rows[order[pos]][1])  # longest row in this batch (sorted)
-                take = max(1, min(batch_size, MAX_BATCH_TOKENS // width))
+                take = max(1, budget // width)
+                if batch_size:
+                    take = min(take, batch_size)
                 batch = order[pos : pos + take]
                 pos += take
                 input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
@@ -422,6 +456,8 @@ class Encoder:
                     seq = rows[r][1]
                     input_ids[j, : len(seq)] = torch.tensor(seq)
                     mask[j, : len(seq)] = 1
+                positions += mask.numel()
+                real += int(mask.sum())
                 input_ids, mask = input_ids.to(device), mask.to(device)
                 hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
                 m = mask.unsqueeze(-1).to(torch.float32)
@@ -434,7 +470,7 @@ class Encoder:
                 done += len(batch)
                 if progress:
                     progress(done, total)
-        return sums, weights
+        return sums, weights, (1.0 - real / positions) if positions else 0.0
 
     def describe(self) -> str:
         how = f"{self.dtype_name}, precision {self.precision}"
