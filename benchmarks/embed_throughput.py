@@ -241,12 +241,11 @@ def main() -> None:
         archive = subprocess.run(["git", "archive", args.baseline, "e5desk"], check=True,
                                  capture_output=True, cwd=HERE.parent).stdout
         tarfile.open(fileobj=BytesIO(archive)).extractall(root, filter="data")
-        base = [f"{e}@{args.baseline}" for e in engines if e.startswith("e5desk")]
-        engines = [e for e in engines if e.startswith("e5desk")] + base + [
-            e for e in engines if not e.startswith("e5desk")]
+        engines = [x for e in engines for x in (
+            [e, f"{e}@{args.baseline}"] if e.startswith("e5desk") else [e])]
         pythonpath = {"PYTHONPATH": str(root)}
     load_before = os.getloadavg()
-    for _ in range(max(1, args.repeat)):
+    for round_ in range(max(1, args.repeat)):
         for name in list(engines):
             out = tmp / f"e5desk-bench-{name}.npy"
             env = dict(os.environ, E5DESK_BENCH_OUT=str(out), **(
@@ -262,6 +261,9 @@ def main() -> None:
                 raise SystemExit(f"engine {name} failed")
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             r["engine"] = name
+            print(f"round {round_ + 1}: {name} {r['sentences_per_s']} sentences/s, single "
+                  f"{r['single_ms']} ms (load {os.getloadavg()[0]:.2f})", file=sys.stderr,
+                  flush=True)
             old = best.get(name)
             if old is None or r["sentences_per_s"] > old["sentences_per_s"]:
                 if old:
