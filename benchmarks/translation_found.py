@@ -18,7 +18,12 @@ import numpy as np
 
 from e5desk.core.data import concat_sets, load_sentence_set
 from e5desk.core.encoder import Encoder
-from e5desk.core.translations import FOUND_NEIGHBOURS, is_found, is_translatable
+from e5desk.core.translations import (
+    FOUND_NEIGHBOURS,
+    distinct_positions,
+    is_found,
+    is_translatable,
+)
 
 LANGS = ["es", "ja", "ar", "ru", "de"]
 RULES = [(m, f) for m in (1.0, 1.5, 2.0, 3.0) for f in (0.0, 86.0, 88.0)]
@@ -41,14 +46,8 @@ def main() -> None:
     english = {groups[i]: texts[i] for i in np.flatnonzero(langs == "en")}
 
     def best_distinct(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        seen, out = set(), []
-        for o in np.argsort(-scores, kind="stable"):
-            if texts[rows[o]] not in seen:
-                seen.add(texts[rows[o]])
-                out.append(scores[o])
-                if len(out) > FOUND_NEIGHBOURS:
-                    break
-        return np.array(out)
+        order = np.argsort(-scores, kind="stable")
+        return scores[order][distinct_positions(rows[order], texts, FOUND_NEIGHBOURS + 1)]
 
     present, absent, off = [], [], []
     for lang in LANGS:

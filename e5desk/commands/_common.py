@@ -93,15 +93,24 @@ def load_inputs(paths, format: str | None = None, join: bool = True):
     return combined, results
 
 
-def positive_int(value: str) -> int:
-    """argparse type: a whole number >= 1 (checked before any model loads)."""
+def _whole_number(value: str, minimum: int, too_small: str) -> int:
     try:
         number = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    if number < minimum:
+        raise argparse.ArgumentTypeError(f"{too_small}, got {number}")
     return number
+
+
+def positive_int(value: str) -> int:
+    """argparse type: a whole number >= 1 (checked before any model loads)."""
+    return _whole_number(value, 1, "must be at least 1")
+
+
+def count_int(value: str) -> int:
+    """argparse type: a whole number >= 0."""
+    return _whole_number(value, 0, "must be 0 or more")
 
 
 def read_lines(path: Path) -> list[str]:

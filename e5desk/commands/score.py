@@ -12,7 +12,12 @@ import numpy as np
 from e5desk.commands._common import add_model_options, load_encoder, positive_int, progress_bar
 from e5desk.core.errors import E5DeskError
 from e5desk.core.scoring import NARROW_BAND_NOTE, PREFIX_RULES, rank_passages, roles_for
-from e5desk.core.translations import FOUND_NEIGHBOURS, is_found, is_translatable
+from e5desk.core.translations import (
+    FOUND_NEIGHBOURS,
+    distinct_positions,
+    is_found,
+    is_translatable,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,17 +42,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print results as JSON")
     add_model_options(p)
     p.set_defaults(func=run)
-
-
-def distinct_positions(indices, texts: list[str]) -> list[int]:
-    """Positions in one ranked row of the first result for each distinct text."""
-    seen: set = set()
-    out = []
-    for n, i in enumerate(indices):
-        if texts[i] not in seen:
-            seen.add(texts[i])
-            out.append(n)
-    return out
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from e5desk.commands._common import READERS, positive_int
+from e5desk.commands._common import READERS, count_int, positive_int
 
 
 def _share(value: str) -> float:
@@ -21,14 +21,6 @@ def _share(value: str) -> float:
     return number
 
 
-def _count(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {number}")
-    return number
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "check (default 0.2; 0 = none)")
     p.add_argument("--max-tokens", type=positive_int, default=128, metavar="N",
                    help="tokens per text while training (default 128)")
-    p.add_argument("--hard-negatives", type=_count, default=None, metavar="N",
+    p.add_argument("--hard-negatives", type=count_int, default=None, metavar="N",
                    help="negatives.doc_id per query and row (train_n_passages - 1); default: "
                    "1 when every query has one, else 0")
     p.add_argument("--learning-rate", type=float, default=2e-5, metavar="LR")

@@ -147,18 +147,25 @@ def closest_translations(query: np.ndarray, vectors: np.ndarray, texts: Sequence
     return out
 
 
-def distinct(rows: np.ndarray, texts: Sequence[str], n: int) -> np.ndarray:
+def distinct(rows: np.ndarray, texts: Sequence[str], n: int | None = None) -> np.ndarray:
     """The first ``n`` of ``rows`` (best first) with a text not seen before: the same
     string under two contexts is one candidate, not a rival."""
+    return np.asarray(rows, dtype=np.int64)[distinct_positions(rows, texts, n)]
+
+
+def distinct_positions(rows: Sequence[int], texts: Sequence[str],
+                       n: int | None = None) -> list[int]:
+    """Positions in ``rows`` (best first) of the first row for each distinct text, at most
+    ``n`` of them."""
     seen: set = set()
-    out = []
-    for r in rows:
+    out: list[int] = []
+    for pos, r in enumerate(rows):
         if texts[r] not in seen:
             seen.add(texts[r])
-            out.append(r)
+            out.append(pos)
             if len(out) == n:
                 break
-    return np.array(out, dtype=np.int64)
+    return out
 
 
 def is_found(best_first: np.ndarray, margin: float = FOUND_MARGIN,
