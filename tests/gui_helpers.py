@@ -43,3 +43,14 @@ def start_with_sample(qtbot, window, timeout=120_000):
     qtbot.waitUntil(lambda: window.session.encoder is not None
                     and window.session.combined is not None, timeout=timeout)
     wait_idle(qtbot, window, timeout)
+
+
+def save_and_reopen(qtbot, window, settings, path, timeout=60_000, open_timeout=60_000):
+    """Save ``window``'s project to ``path`` and open it in a second window (returned)."""
+    assert window.project.save(path)
+    qtbot.waitUntil(lambda: not window.project.dirty, timeout=timeout)
+    other = make_window(qtbot, settings)
+    other.project.open(path)
+    qtbot.waitUntil(lambda: other.session.combined is not None, timeout=open_timeout)
+    wait_idle(qtbot, other)
+    return other

@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from gui_helpers import make_window, wait_idle  # noqa: E402
+from gui_helpers import save_and_reopen, wait_idle  # noqa: E402
 
 REAL = Path(__file__).parent / "data" / "real" / "catalogues"
 
@@ -32,12 +32,7 @@ def test_catalogues_join_in_the_window_and_in_projects(qtbot, window, settings, 
     assert not window.session.join and _count(window, "This field is required.") == 3
     window.join_action.trigger()
     assert window.session.join and len(window.session.combined) == joined_rows
-    path = tmp_path / "catalogues.e5desk"
-    assert window.project.save(path)
-    qtbot.waitUntil(lambda: not window.project.dirty, timeout=60_000)
-    other = make_window(qtbot, settings)
-    other.project.open(path)
-    qtbot.waitUntil(lambda: other.session.combined is not None, timeout=30_000)
-    wait_idle(qtbot, other)
+    other = save_and_reopen(qtbot, window, settings, tmp_path / "catalogues.e5desk",
+                            open_timeout=30_000)
     assert other.session.join and other.join_action.isChecked()
     assert len(other.session.combined) == joined_rows

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from gui_helpers import make_window, wait_idle  # noqa: E402
+from gui_helpers import save_and_reopen, wait_idle  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
 PO = ('msgid ""\nmsgstr ""\n"Language: es\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
@@ -92,13 +92,7 @@ def test_language_set_in_table_is_saved_in_project(qtbot, window, settings, tmp_
     assert "fr" in [panel.lang.itemData(i) for i in range(panel.lang.count())]
 
     # Saved, reopened in another window: the languages are there.
-    path = tmp_path / "work.e5desk"
-    assert window.project.save(path)
-    qtbot.waitUntil(lambda: not window.project.dirty, timeout=60_000)
-    other = make_window(qtbot, settings)
-    other.project.open(path)
-    qtbot.waitUntil(lambda: other.session.combined is not None, timeout=60_000)
-    wait_idle(qtbot, other)
+    other = save_and_reopen(qtbot, window, settings, tmp_path / "work.e5desk")
     reopened = dict(zip(other.session.combined.text, other.session.combined.lang, strict=True))
     assert reopened["OK"] == reopened["Ene."] == "fr"
     assert reopened["Where is the station?"] == "de"
