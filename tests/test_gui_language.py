@@ -52,7 +52,8 @@ def test_language_set_in_table_is_saved_in_project(qtbot, window, settings, tmp_
     open_and_wait(qtbot, window, [tmp_path / "es.po", tmp_path / "lines.txt"])
     session, panel = window.session, window.sets
     vectors = np.ones((len(session.combined), 4), dtype=np.float32)
-    session._vectors[("query", None)] = vectors  # as if embedded: must survive the edit
+    session.workspace.set_model("test-model")  # as if embedded: must survive the edit
+    assert session.workspace.store_vectors("test-model", "query", None, vectors)
 
     # The context menu: "Set language of selected rows…" with the picker answering "fr".
     rows = select_texts(panel, {"OK", "Ene."})
