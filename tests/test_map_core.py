@@ -304,3 +304,40 @@ def test_tokens_drop_placeholders_identifiers_runs_and_stop_words():
     assert default_tokens(text) == ["ensure", "value", "least", "characters", "bold",
                                     "password"]
     assert default_tokens("パスワードを変更しました") == ["パスワード", "変更"]
+
+
+def test_legend_categories_by_hand():
+    from e5desk.core.mapping import cluster_categories, factorize, language_names
+
+    assert language_names(["en", None, "", "de"]).tolist() == ["en", "?", "?", "de"]
+    names, codes = factorize(["fr", "de", None, "fr"])
+    assert names == ["?", "de", "fr"] and codes.tolist() == [2, 1, 0, 2]
+    names, codes = factorize([])
+    assert names == [] and len(codes) == 0
+    # Sorted by name, not by id: "cluster 10" before "cluster 2"; noise is named.
+    names, codes = cluster_categories(np.array([2, -1, 10, 2]))
+    assert names == ["cluster 10", "cluster 2", "noise"] and codes.tolist() == [1, 2, 0, 1]
+
+
+def test_score_scale_levels_and_bands_by_hand():
+    from e5desk.core.mapping import score_scale
+
+    s = score_scale(np.array([70.0, 80.0, 90.0, 75.0]), n_levels=4, n_bands=2)
+    assert (s.lo, s.hi) == (70.0, 90.0)
+    assert s.levels.tolist() == [0, 2, 3, 1]  # the maximum lands in the top level
+    assert s.band_of_level.tolist() == [0, 0, 1, 1]
+    assert s.bands == [(70.0, 80.0, 2), (80.0, 90.0, 2)]
+    flat = score_scale(np.full(3, 50.0), n_levels=64, n_bands=5)
+    assert flat.levels.tolist() == [0, 0, 0] and sum(b[2] for b in flat.bands) == 3
+
+
+def test_closest_to_text_best_first():
+    from e5desk.core.mapping import closest_to_text
+
+    class Encoder:
+        def encode(self, texts, role, task=None):
+            return unit(np.array([[1.0, 0.2]]))
+
+    v = unit(np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.3], [-1.0, 0.0]]))
+    assert closest_to_text(Encoder(), "hello", v, k=2).tolist() == [2, 1]
+    assert closest_to_text(Encoder(), "hello", v).tolist() == [2, 1, 0, 3]

@@ -5,7 +5,8 @@ same input and settings give the same map, clusters, labels and figures everywhe
                                         --top_clusters / place_labels--> labels to draw
     row --nearest_per_language--> the closest sentence in every language
     groups --link_pairs--> line segments between translations
-    typed text --score_text (core.scoring)--> a score per row
+    typed text --score_text (core.scoring)--> a score per row --score_scale--> colour levels
+    languages, sets, clusters --factorize / cluster_categories--> legend names, codes
     language code --language_colour--> one fixed colour-blind-safe colour
 """
 
@@ -166,7 +167,7 @@ class Neighbour:
 def nearest_per_language(vectors: np.ndarray, row: int, langs: Sequence,
                          groups: Sequence | None = None) -> list[Neighbour]:
     """The closest other sentence to ``row`` in every language (sorted by language)."""
-    names = np.asarray(["?" if x is None or x == "" else str(x) for x in langs], dtype=object)
+    names = language_names(langs)
     sims = vectors @ vectors[row] * 100
     out = []
     for lang in sorted(set(names)):
@@ -185,6 +186,65 @@ def score_text(encoder, text: str, vectors: np.ndarray) -> np.ndarray:
     from e5desk.core.scoring import score_against
 
     return score_against(encoder, text, vectors, rule=MAP_RULE)
+
+
+def closest_to_text(encoder, text: str, vectors: np.ndarray, k: int = 10) -> np.ndarray:
+    """The ``k`` rows scoring highest to a typed text, best first ("Find on the map")."""
+    return np.argsort(-score_text(encoder, text, vectors))[:k]
+
+
+@dataclass
+class ScoreScale:
+    """Scores cut into colour levels (low to high) and the legend's bands of levels."""
+
+    lo: float
+    hi: float
+    levels: np.ndarray  # level of each row, 0 .. n_levels - 1
+    band_of_level: np.ndarray  # band of each level, 0 = lowest scores
+    bands: list[tuple[float, float, int]]  # (from, to, rows) of each band, low to high
+
+
+def score_scale(scores: np.ndarray, n_levels: int = 64, n_bands: int = 5) -> ScoreScale:
+    """Map scores linearly from their minimum to their maximum onto ``n_levels`` levels,
+    grouped into ``n_bands`` equal bands for the legend."""
+    scores = np.asarray(scores)
+    lo, hi = float(scores.min()), float(scores.max())
+    span = max(hi - lo, 1e-6)
+    levels = np.minimum(((scores - lo) / span * n_levels).astype(np.int64), n_levels - 1)
+    band_of_level = np.arange(n_levels) * n_bands // n_levels
+    counts = np.bincount(band_of_level[levels], minlength=n_bands)
+    width = span / n_bands
+    bands = [(lo + b * width, lo + (b + 1) * width, int(counts[b])) for b in range(n_bands)]
+    return ScoreScale(lo, hi, levels, band_of_level, bands)
+
+
+# -- legend categories --------------------------------------------------------------------
+def language_names(langs: Sequence) -> np.ndarray:
+    """Each row's language as the map names it: its code, or "?" when it has none."""
+    return np.array(["?" if x is None or x == "" else str(x) for x in langs], dtype=object)
+
+
+def factorize(values: Sequence) -> tuple[list[str], np.ndarray]:
+    """Sorted distinct names and each value's index among them (None -> "?")."""
+    index: dict = {}
+    codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64,
+                        count=len(values))
+    names = ["?" if v is None else str(v) for v in index]
+    return _sorted_codes(names, codes)
+
+
+def cluster_categories(labels: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Legend names of a map's clusters ("cluster 3", "noise" for -1), sorted by name, and
+    each row's index among them."""
+    ids, codes = np.unique(labels, return_inverse=True)
+    return _sorted_codes([f"cluster {c}" if c >= 0 else "noise" for c in ids], codes)
+
+
+def _sorted_codes(names: list[str], codes: np.ndarray) -> tuple[list[str], np.ndarray]:
+    order = np.argsort(np.array(names, dtype=object), kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return [names[i] for i in order], rank[codes] if len(codes) else codes
 
 
 # -- colours ------------------------------------------------------------------------------
