@@ -13,64 +13,53 @@ from __future__ import annotations
 import multiprocessing as mp
 import threading
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from e5desk.core.errors import Cancelled, E5DeskError, ModelError
-from e5desk.core.jobs import CancelCheck, Progress
+from e5desk.core.errors import E5DeskError, ModelError
+from e5desk.core.jobs import CancelCheck, Progress, child_progress, relay, reply
 
-POLL_S = 0.05
+WHAT = "the embedding process"
 
 
 def _serve(conn, cancel, spec, family, kwargs) -> None:  # runs in the child
-    try:
+    encoder = None
+
+    def load() -> dict:
+        nonlocal encoder
         from e5desk.core.encoder import Encoder, available_devices
 
-        def load_progress(done: int, total: int) -> None:
-            conn.send(("progress", done, total))
-
-        encoder = Encoder.load(spec, family=family, progress=load_progress, **kwargs)
-        info = {
+        try:
+            encoder = Encoder.load(spec, family=family, progress=child_progress(conn),
+                                   **kwargs)
+        except E5DeskError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - said as a model problem
+            raise ModelError(f"loading failed: {exc}") from exc
+        return {
             "source": encoder.source, "dim": encoder.dim, "device": encoder.device,
             "dtype": str(encoder.dtype).replace("torch.", ""),
             "max_tokens": encoder.max_tokens, "describe": encoder.describe(),
             "devices": available_devices(), "precision": encoder.precision,
             "model_id": encoder.model_id,
         }
-        conn.send(("ready", info))
-    except E5DeskError as exc:
-        conn.send(("error", type(exc).__name__, str(exc)))
+
+    if not reply(conn, load, "loading failed"):
         return
-    except Exception as exc:  # noqa: BLE001 - report, never hang the parent
-        conn.send(("error", "ModelError", f"loading failed: {exc}"))
-        return
-    while True:
+    while True:  # one request at a time, each answered by the jobs protocol
         try:
-            request = conn.recv()
+            kind, *args = conn.recv()
         except EOFError:
             return
-        kind, args = request[0], request[1:]
-        try:
-            if kind == "close":
-                return
-            if kind == "tokenize":
-                conn.send(("result", encoder.tokenize(*args)))
-                continue
-            texts, role, task, batch_size = args
-
-            def progress(done: int, total: int) -> None:
-                conn.send(("progress", done, total))
-
-            result = encoder.encode_detailed(texts, role, task, batch_size, progress,
-                                             cancel.is_set)
-            conn.send(("result", result))
-        except Cancelled:
-            conn.send(("cancelled",))
-        except E5DeskError as exc:
-            conn.send(("error", type(exc).__name__, str(exc)))
-        except Exception as exc:  # noqa: BLE001
-            conn.send(("error", "E5DeskError", f"embedding failed: {exc}"))
+        if kind == "close":
+            return
+        if kind == "tokenize":
+            reply(conn, partial(encoder.tokenize, *args), "tokenizing failed")
+        else:  # encode: texts, role, task, batch size
+            reply(conn, partial(encoder.encode_detailed, *args, child_progress(conn),
+                                cancel.is_set), "embedding failed")
 
 
 class EncoderProcess:
@@ -87,7 +76,13 @@ class EncoderProcess:
                                                          kwargs), daemon=True)
         self._process.start()
         child.close()
-        info = self._wait(progress, cancelled, on_cancel=self.close)
+        try:  # a cancelled load stops the child at once
+            info = relay(self._conn, self._process, progress, cancelled, what=WHAT,
+                         lost=ModelError, on_cancel=self.close,
+                         cancel_message="Model loading cancelled.")
+        except E5DeskError:
+            self.close()
+            raise
         self.source = info["source"]
         self.family = self.source.family
         self.dim = info["dim"]
@@ -99,34 +94,6 @@ class EncoderProcess:
         self._describe = info["describe"]
         self.model_id = info["model_id"]
 
-    def _wait(self, progress: Progress | None, cancelled: CancelCheck | None,
-              on_cancel=None) -> Any:
-        while True:
-            if cancelled and cancelled() and not self._cancel.is_set():
-                self._cancel.set()
-                if on_cancel:
-                    on_cancel()
-                    raise Cancelled()
-            try:
-                if not self._conn.poll(POLL_S):
-                    if not self._process.is_alive():
-                        raise ModelError("the embedding process stopped unexpectedly")
-                    continue
-                message = self._conn.recv()
-            except (EOFError, OSError):
-                raise ModelError("the embedding process stopped unexpectedly") from None
-            kind = message[0]
-            if kind == "progress":
-                if progress:
-                    progress(message[1], message[2])
-            elif kind in ("ready", "result"):
-                return message[1]
-            elif kind == "cancelled":
-                raise Cancelled("Embedding cancelled.")
-            elif kind == "error":
-                cls = ModelError if message[1] == "ModelError" else E5DeskError
-                raise cls(message[2])
-
     def _request(self, message: tuple, progress: Progress | None = None,
                  cancelled: CancelCheck | None = None) -> Any:
         with self._lock:
@@ -134,8 +101,11 @@ class EncoderProcess:
             try:
                 self._conn.send(message)
             except (OSError, ValueError):
-                raise ModelError("the embedding process is not running") from None
-            return self._wait(progress, cancelled)
+                raise ModelError(f"{WHAT} is not running") from None
+            # A cancel is the child's to act on between batches: wait for its answer.
+            return relay(self._conn, self._process, progress, cancelled, what=WHAT,
+                         lost=ModelError, on_cancel=self._cancel.set, grace_s=None,
+                         cancel_message="Embedding cancelled.")
 
     # -- the Encoder API ---------------------------------------------------------------
     def format(self, texts: Sequence[str], role: str = "query",

@@ -13,35 +13,29 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import shutil
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from e5desk.core.errors import Cancelled, DataError, E5DeskError
-from e5desk.core.jobs import CancelCheck, Progress
+from e5desk.core.errors import Cancelled
+from e5desk.core.jobs import CancelCheck, Progress, child_progress, relay, reply
 
-POLL_S = 0.05
 KILL_AFTER_S = 10.0
+CANCELLED = "Training cancelled: nothing was written."
 
 
 def _child(conn, cancel, inputs, out, base, family, config) -> None:  # runs in the child
-    try:
+    def work():
         if cancel.is_set():  # cancelled while the process started: skip the heavy imports
-            raise Cancelled("Training cancelled: nothing was written.")
+            raise Cancelled(CANCELLED)
         from e5desk.core.training import train
 
-        result = train(inputs, out, base, family, config,
-                       progress=lambda d, t: conn.send(("progress", d, t)),
-                       cancelled=cancel.is_set,
-                       on_log=lambda s, loss: conn.send(("loss", s, loss)),
-                       on_status=lambda text: conn.send(("status", text)))
-        conn.send(("result", result))
-    except Cancelled as exc:
-        conn.send(("cancelled", str(exc)))
-    except E5DeskError as exc:
-        conn.send(("error", type(exc).__name__, str(exc)))
-    except Exception as exc:  # noqa: BLE001 - report, never hang the parent
-        conn.send(("error", "E5DeskError", f"training failed: {type(exc).__name__}: {exc}"))
+        return train(inputs, out, base, family, config, progress=child_progress(conn),
+                     cancelled=cancel.is_set,
+                     on_log=lambda s, loss: conn.send(("event", "loss", s, loss)),
+                     on_status=lambda text: conn.send(("event", "status", text)))
+
+    try:
+        reply(conn, work, "training failed")
     finally:
         conn.close()
 
@@ -61,38 +55,11 @@ def train_in_child(inputs: Sequence[Path], out: Path, base: str | Path | None = 
                                                out, base, family, config), daemon=True)
     process.start()
     child_conn.close()
-    cancel_at = None
+    events = {"loss": on_log, "status": on_status}
     try:
-        while True:
-            if cancelled and cancelled() and cancel_at is None:
-                cancel.set()
-                cancel_at = time.monotonic()
-            if cancel_at is not None and time.monotonic() - cancel_at > KILL_AFTER_S:
-                raise Cancelled("Training cancelled: nothing was written.")
-            try:
-                if not conn.poll(POLL_S):
-                    if not process.is_alive():
-                        raise E5DeskError("the training process stopped unexpectedly")
-                    continue
-                message = conn.recv()
-            except (EOFError, OSError):
-                raise E5DeskError("the training process stopped unexpectedly") from None
-            kind = message[0]
-            if kind == "progress":
-                if progress:
-                    progress(message[1], message[2])
-            elif kind == "loss":
-                if on_log:
-                    on_log(message[1], message[2])
-            elif kind == "status":
-                if on_status:
-                    on_status(message[1])
-            elif kind == "result":
-                return message[1]
-            elif kind == "cancelled":
-                raise Cancelled(message[1] or "Training cancelled: nothing was written.")
-            elif kind == "error":
-                raise (DataError if message[1] == "DataError" else E5DeskError)(message[2])
+        return relay(conn, process, progress, cancelled, on_cancel=cancel.set,
+                     grace_s=KILL_AFTER_S, events={k: v for k, v in events.items() if v},
+                     what="the training process", cancel_message=CANCELLED)
     finally:
         process.join(5)
         if process.is_alive():

@@ -1,0 +1,57 @@
+"""One job protocol for threads and child processes (core.jobs): progress, the result,
+typed errors, cancel and a child that dies, through run_in_process in real children."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from e5desk.core.errors import Cancelled, DataError, E5DeskError
+from e5desk.core.process_job import run_in_process
+
+
+def count_to(n: int, progress) -> int:
+    for i in range(1, n + 1):
+        progress(i, n)
+    return n * 10
+
+
+def bad_line(progress) -> None:
+    raise DataError("lines.txt, line 3: expected text, found nothing")
+
+
+def crash(progress) -> None:
+    raise ZeroDivisionError("division by zero")
+
+
+def die(progress) -> None:
+    os._exit(3)
+
+
+def sleep_long(progress) -> None:
+    time.sleep(60)
+
+
+def test_progress_and_result_come_back():
+    seen = []
+    assert run_in_process(count_to, 4, progress=lambda d, t: seen.append((d, t))) == 40
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_child_errors_keep_their_type_and_message():
+    with pytest.raises(DataError, match="lines.txt, line 3"):
+        run_in_process(bad_line)
+    with pytest.raises(E5DeskError, match="ZeroDivisionError: division by zero"):
+        run_in_process(crash)
+    with pytest.raises(E5DeskError, match="stopped unexpectedly"):
+        run_in_process(die)
+
+
+def test_cancel_stops_the_child_at_once():
+    start = time.monotonic()
+    deadline = start + 1.0
+    with pytest.raises(Cancelled):
+        run_in_process(sleep_long, cancelled=lambda: time.monotonic() > deadline)
+    assert time.monotonic() - start < 20  # not the child's 60 s
