@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from e5desk.commands._common import add_model_options, load_encoder, positive_int, progress_bar
+from e5desk.core.models.families import ROLES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "local one started for the run")
     p.add_argument("--address", default=None, metavar="ADDR",
                    help="Ray cluster to join (e.g. ray://head:10001 or auto)")
-    p.add_argument("--role", choices=["query", "passage", "raw"], default="query",
+    p.add_argument("--role", choices=list(ROLES), default="query",
                    help="query: / passage: prefix, or raw (no prefix)")
     p.add_argument("--task", default=None,
                    help="instruction for instruct models (preset name or one sentence)")

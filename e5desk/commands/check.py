@@ -15,6 +15,7 @@ from e5desk.commands._common import (
     progress_bar,
 )
 from e5desk.core.errors import E5DeskError
+from e5desk.core.models.families import SYMMETRIC_ROLE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
             and args.tgt_lang else "no two languages share a translation group"))
     encoder = load_encoder(args)
     with progress_bar("embedding") as bar:
-        vectors = encoder.encode(list(s.text), role="query", progress=bar)
+        vectors = encoder.encode(list(s.text), role=SYMMETRIC_ROLE, progress=bar)
     rows, checked = [], 0
     for a, b in pairs:
         found = suspect_translations(vectors, list(s.text), s.lang, s.group, a, b)

@@ -10,6 +10,7 @@ import numpy as np
 
 from e5desk.commands._common import add_model_options, load_encoder, progress_bar, read_lines
 from e5desk.core.errors import E5DeskError
+from e5desk.core.models.families import ROLES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Embed every line of INPUT (UTF-8, one text per line) and "
                        "write float32 (n, dim) L2-normalised vectors; row i is line i.")
     p.add_argument("input", type=Path, metavar="INPUT.txt")
-    p.add_argument("--role", choices=["query", "passage", "raw"], default="query",
+    p.add_argument("--role", choices=list(ROLES), default="query",
                    help="query: / passage: prefix, or raw (no prefix)")
     p.add_argument("--task", default=None,
                    help="instruction for instruct models (preset name or one sentence)")

@@ -24,6 +24,7 @@ from e5desk.commands._common import (
     progress_bar,
 )
 from e5desk.core.errors import E5DeskError
+from e5desk.core.models.families import SYMMETRIC_ROLE
 from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD, MODES, mine
 from e5desk.core.translations import is_translatable, mining_languages
 
@@ -92,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     encoder = load_encoder(args)
     with progress_bar("embedding") as bar:
-        both = encoder.encode([*src.text, *tgt.text], role="query", progress=bar)
+        both = encoder.encode([*src.text, *tgt.text], role=SYMMETRIC_ROLE,
+                              progress=bar)
     with progress_bar("mining", unit="sentence") as bar:
         pairs = mine(both[: len(src)], both[len(src):], k=args.k, mode=args.mode,
                      threshold=args.threshold, progress=bar)

@@ -17,6 +17,9 @@ from e5desk.core.errors import E5DeskError
 
 Role = Literal["query", "passage", "raw"]
 ROLES: tuple[str, ...] = ("query", "passage", "raw")
+# Symmetric tasks (similarity, translation finding, bitext mining, clustering) embed both
+# sides in the query role, as the E5 model cards prescribe.
+SYMMETRIC_ROLE: Role = "query"
 
 # One-sentence instructions for the instruct model (wording as used in E5's evaluation).
 TASK_PRESETS: dict[str, str] = {
