@@ -238,11 +238,12 @@ def mine(model: Model, src: Texts | SentenceSet, tgt: Texts | SentenceSet, *, k:
     ``margin``, ``cosine``), best margin first. Every row is paired: select one language
     per side first (``SentenceSet.take``) when the sets hold several.
     """
+    from e5desk.core.models.families import SYMMETRIC_ROLE
     from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD
     from e5desk.core.similarity import mine as mine_vectors
 
     a, b = _texts(src), _texts(tgt)
-    both = model.encode([*a, *b], "query")
+    both = model.encode([*a, *b], SYMMETRIC_ROLE)
     return mine_vectors(both[: len(a)], both[len(a):], k=k, mode=mode,
                         threshold=DEFAULT_MARGIN_THRESHOLD if threshold is None else threshold)
 
@@ -254,12 +255,13 @@ def evaluate(model: Model, sentences: SentenceSet, *, prefixes: bool = False,
     ``sentences``: ``read_sets("train.jsonl")`` (with passages.jsonl beside it) or
     parallel sets with translation groups (each language's sentences as queries, the
     other's as passages; metrics averaged over language pairs). Returns ``{rule:
-    metrics}`` for the data's own prefix rule, or for each rule (``query/passage``,
-    ``query/query``, ``none``) with ``prefixes=True``.
+    metrics}`` for the data's own prefix rule, or for each rule (``retrieval``,
+    ``symmetric``, ``none``: the names of ``score``'s ``rule``) with ``prefixes=True``.
     """
-    from e5desk.core.evaluate import PREFIX_VARIANTS, EvalData, run_evaluation
+    from e5desk.core.evaluate import EvalData, run_evaluation
+    from e5desk.core.prefix_rules import PREFIX_RULES
 
     data = EvalData.from_set(sentences)
-    rules = list(PREFIX_VARIANTS) if prefixes else [data.default_rule]
+    rules = list(PREFIX_RULES) if prefixes else [data.default_rule]
     runs = run_evaluation(model.encode, data, rules, progress=progress)
     return {rule: run.metrics for rule, run in runs.items()}

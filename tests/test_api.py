@@ -73,7 +73,7 @@ def test_read_sets_and_evaluate(tiny_model, tmp_path):
     model = e5desk.load_model(tiny_model, cache=False)
     data = e5desk.read_sets(ROOT / "resources/samples/retrieval/train.jsonl")
     result = e5desk.evaluate(model, data)
-    assert list(result) == ["query/passage"] and 0 <= result["query/passage"]["MRR@10"] <= 1
+    assert list(result) == ["retrieval"] and 0 <= result["retrieval"]["MRR@10"] <= 1
     phrases = e5desk.read_sets(ROOT / "resources/samples/phrases.csv")
     mapped = e5desk.map(model, phrases, method="pca")
     assert mapped.coords.shape == (len(phrases), 2) and len(mapped.labels) == len(phrases)

@@ -55,7 +55,7 @@ def test_prefix_ab_gives_three_rules_side_by_side(qtbot, window):
     qtbot.waitUntil(lambda: view.eval_model.rowCount() > 0, timeout=90_000)
     wait_idle(qtbot, window)
     names = list(view.eval_model.columns[0])
-    assert names == ["query/passage", "query/query", "none"]
+    assert names == ["retrieval", "symmetric", "none"]  # as the Scores tab names them
     p1 = _table_column(view.eval_model, "P@1")
     assert np.allclose(view.eval_bars.opts["height"], p1)
     assert (p1 > 0.8).all()
@@ -63,5 +63,5 @@ def test_prefix_ab_gives_three_rules_side_by_side(qtbot, window):
     assert [label.toPlainText() for label in view._bar_labels] == [f"{v:.3f}" for v in p1]
     # Each rule embedded the sentences in its own role: the figures are not all the same.
     assert len(set(np.round(_table_column(view.eval_model, "MRR@10"), 6))) > 1
-    # One sentence says whether the model cards' rule (query/query here) is the best.
+    # One sentence says whether the model cards' rule (symmetric here) is the best.
     assert not view.eval_finding.isHidden() and "model cards" in view.eval_finding.text()

@@ -94,7 +94,7 @@ def test_parallel_evaluation_and_prefix_ab():
         return unit([[1, 0] if "x" in t else [0, 1] for t in texts])
 
     out = prefix_ab(fake_encode, ["x q", "y q"], ["x p", "y p"], [{0}, {1}])
-    assert set(out) == {"query/passage", "query/query", "none"}
+    assert set(out) == {"retrieval", "symmetric", "none"}
     assert calls == ["query", "passage", "query", "query", "raw", "raw"]
     assert out["none"]["MRR@10"] == 1.0
 
@@ -259,23 +259,25 @@ def test_run_evaluation_embeds_each_role_once_and_matches_direct_metrics():
     data = EvalData("retrieval", queries=["q0", "q1", "q2"], passages=["p0", "p1"],
                     relevant=[{0}, {1}, {0, 1}])
     ticks = []
+    # The older names are aliases of the shared rule names; runs come back by rule name.
     runs = run_evaluation(encode, data, ["query/passage", "query/query", "none"],
                           progress=lambda d, t: ticks.append((d, t)))
+    assert list(runs) == ["retrieval", "symmetric", "none"]
     assert sorted(calls) == sorted([(3, "query"), (2, "passage"), (2, "query"),
                                     (3, "raw"), (2, "raw")])
     assert ticks[-1] == (12, 12) and all(t == 12 for _d, t in ticks)
     q = np.array([table[(t, "query")] for t in data.queries])
     p = np.array([table[(t, "passage")] for t in data.passages])
-    assert runs["query/passage"].metrics == evaluate_retrieval(q, p, data.relevant)
+    assert runs["retrieval"].metrics == evaluate_retrieval(q, p, data.relevant)
     calls.clear()
     par = EvalData("parallel", texts=["a", "b", "A", "B"], langs=["en", "en", "de", "de"],
                    groups=["1", "2", "1", "2"])
-    runs = run_evaluation(encode, par, ["query/passage", "query/query", "none"])
+    runs = run_evaluation(encode, par, ["retrieval", "symmetric", "none"])
     assert sorted(calls) == [(4, "passage"), (4, "query"), (4, "raw")]
     assert set(runs["none"].pairs) == {("en", "de"), ("de", "en")}
     assert runs["none"].metrics == {k: np.mean([r[k] for r in runs["none"].pairs.values()])
                                     for k in runs["none"].metrics}
-    assert run_evaluation(encode, par)["query/query"].rule == "query/query"
+    assert run_evaluation(encode, par)["symmetric"].rule == "symmetric"
     with pytest.raises(Exception, match="unknown prefix rule"):
         run_evaluation(encode, par, ["passage/query"])
 
@@ -308,10 +310,10 @@ def test_eval_model_ab_reports_both_models_and_agreement(tiny_model, tiny_xlmr_m
     assert alive_at_load == [[], [False]]  # model A was gone before model B loaded
     assert "tiny-multilingual-e5-small" in out["A"]["model"]
     assert "tiny-multilingual-e5-base" in out["B"]["model"]
-    a, b = out["A"]["results"]["query/passage"], out["B"]["results"]["query/passage"]
+    a, b = out["A"]["results"]["retrieval"], out["B"]["results"]["retrieval"]
     assert a["queries"] == b["queries"] > 40
     assert a["MRR@10"] != b["MRR@10"]  # two different random models
-    agree = out["agreement"]["query/passage"]
+    agree = out["agreement"]["retrieval"]
     assert set(agree) == {"overlap@10", "top-1", "Spearman", "queries"}
     assert 0 <= agree["overlap@10"] < 0.9 and abs(agree["Spearman"]) < 0.9
 
@@ -322,11 +324,11 @@ def test_eval_model_ab_reports_both_models_and_agreement(tiny_model, tiny_xlmr_m
     table = capsys.readouterr().out.splitlines()
     rows = {line[:26].strip(): line[26:].split() for line in table
             if line.startswith(("A ", "B ")) and not line.startswith(("A =", "B ="))}
-    assert rows["A all pairs (query/query)"] == rows["B all pairs (query/query)"]
+    assert rows["A all pairs (symmetric)"] == rows["B all pairs (symmetric)"]
     assert rows["A en->de"] == rows["B en->de"] and len(rows) == 2 * (1 + 9 * 8)
     agreement = table[table.index(next(x for x in table if x.startswith("rank agreement"))) + 1:]
     first = agreement[1]
-    assert first.startswith("all pairs (query/query)")
+    assert first.startswith("all pairs (symmetric)")
     assert first.split()[-3:] == ["1.000", "1.000", "1.000"]
 
 
@@ -377,12 +379,14 @@ def test_mine_cli_modes_write_input_line_numbers(tmp_path, embedded_folder):
 def test_prefix_finding_says_when_the_data_disagrees_with_the_cards():
     from e5desk.core.evaluate import prefix_finding
 
-    disagree = prefix_finding({"query/passage": {"MRR@10": 0.766, "queries": 52},
-                               "query/query": {"MRR@10": 0.812},
-                               "none": {"MRR@10": 0.820}}, "query/passage")
+    disagree = prefix_finding({"retrieval": {"MRR@10": 0.766, "queries": 52},
+                               "symmetric": {"MRR@10": 0.812},
+                               "none": {"MRR@10": 0.820}}, "retrieval")
     assert "disagrees" in disagree and "5.4 points" in disagree
     assert "--rule none" in disagree and "52 queries" in disagree
+    # One vocabulary: the rule names score's --rule takes, with the roles each side gets.
+    assert "retrieval (query/passage)" in disagree and "none (no prefix)" in disagree
     agree = prefix_finding({"query/passage": {"MRR@10": 0.9}, "none": {"MRR@10": 0.898}},
-                           "query/passage")
-    assert agree.startswith("Your data agrees")
-    assert prefix_finding({"query/passage": {"MRR@10": 0.9}}, "query/passage") is None
+                           "query/passage")  # the older names still work
+    assert agree.startswith("Your data agrees") and "retrieval (query/passage)" in agree
+    assert prefix_finding({"retrieval": {"MRR@10": 0.9}}, "retrieval") is None

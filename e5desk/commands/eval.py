@@ -19,7 +19,8 @@ from e5desk.commands._common import (
     load_inputs,
     progress_bar,
 )
-from e5desk.core.evaluate import METRICS, PREFIX_VARIANTS
+from e5desk.core.evaluate import METRICS
+from e5desk.core.prefix_rules import PREFIX_RULES
 
 AGREEMENT = ["overlap@10", "top-1", "Spearman"]
 
@@ -35,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="train.jsonl (with passages.jsonl beside it) or parallel set files")
     add_input_options(p)
     p.add_argument("--prefixes", action="store_true",
-                   help="A/B: query/passage vs query/query vs no prefix")
+                   help="A/B: the same evaluation with each prefix rule, as e5desk score "
+                   "--rule names them: " + ", ".join(f"{r.name} ({r.sides})"
+                                                     for r in PREFIX_RULES.values()))
     p.add_argument("--model-b", default=None, metavar="PATH_OR_NAME",
                    help="model B for a model A/B: the same evaluation with this model (named "
                    "as for --model), both side by side with their rank agreement "
@@ -103,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         from e5desk.core.models.discovery import resolve_model
 
         resolve_model(args.model_b, family=args.family_b)  # a wrong name fails before A runs
-    rules = list(PREFIX_VARIANTS) if args.prefixes else [data.default_rule]
+    rules = list(PREFIX_RULES) if args.prefixes else [data.default_rule]
     runs_a, model_a = _evaluate(args, data, rules)
     gc.collect()  # model A's weights go before model B loads
     results = _results(runs_a, data)

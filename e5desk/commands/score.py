@@ -11,7 +11,8 @@ import numpy as np
 
 from e5desk.commands._common import add_model_options, load_encoder, positive_int, progress_bar
 from e5desk.core.errors import E5DeskError
-from e5desk.core.scoring import NARROW_BAND_NOTE, PREFIX_RULES, rank_passages, roles_for
+from e5desk.core.prefix_rules import RULE_ALIASES, prefix_rule, rules_help
+from e5desk.core.scoring import NARROW_BAND_NOTE, rank_passages, roles_for
 from e5desk.core.translations import (
     FOUND_NEIGHBOURS,
     distinct_positions,
@@ -29,9 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--passages", type=Path, required=True, metavar="FILE",
                    help="one passage per line, or any sentence-set file (CSV, JSONL such as "
                    "passages.jsonl, TMX, ...)")
-    p.add_argument("--rule", choices=list(PREFIX_RULES), default="retrieval",
-                   help="retrieval: query vs passage prefixes; symmetric: query on both "
-                   "sides (similarity, translations); none: raw text")
+    p.add_argument("--rule", type=_rule_name, default="retrieval", metavar="RULE",
+                   help="prefix rule (default retrieval): " + rules_help() + "; the older "
+                   "names " + ", ".join(RULE_ALIASES) + " work too")
     p.add_argument("--task", default=None, help="instruction for instruct models")
     p.add_argument("--top", type=positive_int, default=10, metavar="K",
                    help="results per query (default 10)")
@@ -42,6 +43,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print results as JSON")
     add_model_options(p)
     p.set_defaults(func=run)
+
+
+def _rule_name(name: str) -> str:
+    try:
+        return prefix_rule(name).name
+    except E5DeskError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import numpy as np
 
 from e5desk.core.errors import Cancelled, E5DeskError
 from e5desk.core.jobs import CancelCheck, Progress
+from e5desk.core.prefix_rules import PREFIX_RULES, TASK_RULES, prefix_rule
 from e5desk.core.similarity import knn
 
 METRICS = ["MRR@10", "Recall@1", "Recall@5", "Recall@10", "nDCG@10", "P@1"]
@@ -137,21 +138,15 @@ def ranking_agreement(q_a: np.ndarray, p_a: np.ndarray, q_b: np.ndarray, p_b: np
     return out
 
 
-PREFIX_VARIANTS = {"query/passage": ("query", "passage"), "query/query": ("query", "query"),
-                   "none": ("raw", "raw")}
-
-
 def prefix_ab(encode: Callable[..., np.ndarray], queries: Sequence[str],
               passages: Sequence[str], relevant: Sequence[set[int]]) -> dict[str, dict]:
     """The same evaluation with each prefix rule; ``encode(texts, role=...)``."""
     out = {}
-    for name, (q_role, p_role) in PREFIX_VARIANTS.items():
-        out[name] = evaluate_retrieval(encode(list(queries), role=q_role),
-                                       encode(list(passages), role=p_role), relevant)
+    for name, rule in PREFIX_RULES.items():
+        out[name] = evaluate_retrieval(encode(list(queries), role=rule.query_role),
+                                       encode(list(passages), role=rule.passage_role),
+                                       relevant)
     return out
-
-
-RULE_OPTIONS = {"query/passage": "retrieval", "query/query": "symmetric", "none": "none"}
 
 
 def prefix_finding(metrics: Mapping[str, Mapping[str, float]], recommended: str,
@@ -159,23 +154,24 @@ def prefix_finding(metrics: Mapping[str, Mapping[str, float]], recommended: str,
     """One sentence on a prefix A/B (``metrics``: rule -> figures): whether the rule the
     E5 model cards prescribe for this kind of data (``recommended``) is also the best on
     the user's data, and what to do when it is not. None when the A/B is incomplete."""
-    have = {r: m[metric] for r, m in metrics.items() if metric in m}
-    if recommended not in have or len(have) < 2:
+    have = {prefix_rule(r).name: m[metric] for r, m in metrics.items() if metric in m}
+    figures = {prefix_rule(r).name: m for r, m in metrics.items()}
+    rec = prefix_rule(recommended)
+    if rec.name not in have or len(have) < 2:
         return None
     best = max(have, key=have.get)
-    gap = have[best] - have[recommended]
-    use = ("asymmetric retrieval (short queries, longer passages)"
-           if recommended == "query/passage" else "symmetric tasks such as translations")
-    if best == recommended or gap < tolerance:
-        return (f"Your data agrees with the model cards: {recommended} is the best rule here "
-                f"({metric} {have[recommended]:.3f}).")
-    queries = metrics[recommended].get("queries")
+    gap = have[best] - have[rec.name]
+    if best == rec.name or gap < tolerance:
+        return (f"Your data agrees with the model cards: {rec.name} ({rec.sides}) is the best "
+                f"rule here ({metric} {have[rec.name]:.3f}).")
+    queries = figures[rec.name].get("queries")
     noise = (f"; on {queries} queries a gap this size can be noise, so confirm it on more"
              if queries and queries < 500 else "")
     return (f"Your data disagrees with the model cards by {gap * 100:.1f} points of {metric}: "
-            f"{best} scores {have[best]:.3f}, {recommended} {have[recommended]:.3f}. The cards "
-            f"prescribe {recommended} for {use}; for collections like this one try --rule "
-            f"{RULE_OPTIONS.get(best, best)} (the Scores tab's prefix rule){noise}.")
+            f"{best} ({PREFIX_RULES[best].sides}) scores {have[best]:.3f}, {rec.name} "
+            f"({rec.sides}) {have[rec.name]:.3f}. The cards prescribe {rec.name} for "
+            f"{rec.use}; for collections like this one try e5desk score --rule {best} (the "
+            f"Scores tab's prefix rule){noise}.")
 
 
 @dataclass
@@ -214,8 +210,8 @@ class EvalData:
 
     @property
     def default_rule(self) -> str:
-        """The model cards' rule: asymmetric retrieval query/passage, translations query."""
-        return "query/passage" if self.kind == "retrieval" else "query/query"
+        """The model cards' rule: retrieval for retrieval data, symmetric for translations."""
+        return TASK_RULES["retrieval" if self.kind == "retrieval" else "translation"]
 
     def sides(self) -> tuple[list[str], list[str]]:
         """Texts embedded as queries and as passages (parallel: all sentences, both)."""
@@ -239,21 +235,17 @@ class EvalRun:
 def run_evaluation(encode: Callable[..., np.ndarray], data: EvalData,
                    rules: Sequence[str] | None = None, progress: Progress | None = None,
                    cancelled: CancelCheck | None = None) -> dict[str, EvalRun]:
-    """Evaluate with each prefix rule (names of PREFIX_VARIANTS; default: the data's own
-    rule). ``encode(texts, role=, progress=, cancelled=)`` as ``Encoder.encode``; each
+    """Evaluate with each prefix rule (names in :data:`~e5desk.core.prefix_rules.PREFIX_RULES`
+    or their older aliases; default: the data's own rule) -> runs by rule name.
+    ``encode(texts, role=, progress=, cancelled=)`` as ``Encoder.encode``; each
     (texts, role) is embedded once even when several rules use it."""
-    rules = list(rules or [data.default_rule])
-    for r in rules:
-        if r not in PREFIX_VARIANTS:
-            raise E5DeskError(f"unknown prefix rule {r!r}: expected "
-                              f"{', '.join(PREFIX_VARIANTS)}")
+    chosen = [prefix_rule(r) for r in (rules or [data.default_rule])]
     q_texts, p_texts = data.sides()
     same = data.kind == "parallel"
     needed: dict[tuple[str, str], list[str]] = {}
-    for r in rules:
-        q_role, p_role = PREFIX_VARIANTS[r]
-        needed[("q", q_role)] = q_texts
-        needed[("q" if same else "p", p_role)] = p_texts
+    for r in chosen:
+        needed[("q", r.query_role)] = q_texts
+        needed[("q" if same else "p", r.passage_role)] = p_texts
     total = sum(len(t) for t in needed.values())
     vectors: dict[tuple[str, str], np.ndarray] = {}
     done = 0
@@ -271,10 +263,9 @@ def run_evaluation(encode: Callable[..., np.ndarray], data: EvalData,
         if progress:
             progress(done, total)
     out = {}
-    for r in rules:
-        q_role, p_role = PREFIX_VARIANTS[r]
-        q = vectors[("q", q_role)]
-        p = vectors[("q" if same else "p", p_role)]
+    for r in chosen:
+        q = vectors[("q", r.query_role)]
+        p = vectors[("q" if same else "p", r.passage_role)]
         if same:
             pairs = evaluate_parallel(q, data.langs, data.groups, passage_vectors=p,
                                       texts=data.texts)
@@ -282,7 +273,7 @@ def run_evaluation(encode: Callable[..., np.ndarray], data: EvalData,
         else:
             pairs = {}
             metrics = evaluate_retrieval(q, p, data.relevant)
-        out[r] = EvalRun(r, metrics, pairs, q, p)
+        out[r.name] = EvalRun(r.name, metrics, pairs, q, p)
     return out
 
 

@@ -1,9 +1,7 @@
 """Query–passage scoring as the workbench and `e5desk score` use it.
 
-Prefix rules (from the E5 model cards): asymmetric retrieval embeds queries with the query
-form and passages with the passage form; symmetric tasks (similarity, translation finding,
-bitext mining) and clustering use the query form on both sides; "none" feeds raw text.
-Scores are cosine x 100, as in the model cards.
+The prefix rules (which role each side gets) are defined in :mod:`e5desk.core.prefix_rules`
+and shared with evaluation. Scores are cosine x 100, as in the model cards.
 """
 
 from __future__ import annotations
@@ -15,31 +13,15 @@ import numpy as np
 
 from e5desk.core.errors import E5DeskError
 from e5desk.core.jobs import CancelCheck, Progress
+from e5desk.core.prefix_rules import PREFIX_RULES, TASK_RULES, roles_for
 
-# rule -> (role for queries, role for passages, label)
-PREFIX_RULES: dict[str, tuple[str, str, str]] = {
-    "retrieval": ("query", "passage", "Retrieval: 'query: ' vs 'passage: '"),
-    "symmetric": ("query", "query", "Symmetric: 'query: ' on both sides"),
-    "none": ("raw", "raw", "No prefix (raw text)"),
-}
-# Tasks and the rule the reference documents prescribe for them.
-TASK_RULES = {"retrieval": "retrieval", "similarity": "symmetric", "translation": "symmetric",
-              "bitext": "symmetric", "clustering": "symmetric"}
+__all__ = ["NARROW_BAND_NOTE", "PREFIX_RULES", "TASK_RULES", "Ranking", "pair_score",
+           "rank_passages", "roles_for", "score_against", "top_k"]
 
 NARROW_BAND_NOTE = (
     "E5 cosine scores sit in a narrow high band (about 0.7 to 1.0, from training with a low "
     "temperature), so the rank of a passage matters more than its absolute score."
 )
-
-
-def roles_for(rule: str) -> tuple[str, str]:
-    try:
-        query_role, passage_role, _ = PREFIX_RULES[rule]
-    except KeyError:
-        raise E5DeskError(
-            f"unknown prefix rule {rule!r}: expected one of {', '.join(PREFIX_RULES)}"
-        ) from None
-    return query_role, passage_role
 
 
 @dataclass

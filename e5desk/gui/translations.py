@@ -1,7 +1,7 @@
 """Translations tab: how is this said elsewhere (learner view), which translations look
 wrong (suspects), mining pairs between two loaded sets, and retrieval quality figures (a
 table and a bar chart of one metric per language pair, or per prefix rule with Prefix A/B).
-Symmetric tasks: the 'query: ' form on both sides (model cards)."""
+Symmetric tasks: the symmetric role (SYMMETRIC_ROLE, the query form) on both sides."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 
 from e5desk.core.data.sentence_set import group_label
 from e5desk.core.errors import E5DeskError
+from e5desk.core.models.families import ROLES, SYMMETRIC_ROLE
 from e5desk.gui.session import Session
 from e5desk.gui.tables import ResultTable
 
-ROLE = "query"
 _BAR_BRUSH = pg.mkBrush(70, 130, 180)
 _SUMMARY_BRUSH = pg.mkBrush(230, 140, 40)
 
@@ -173,13 +173,13 @@ class TranslationsView(QWidget):
             texts, langs = list(c.text), list(c.lang)
 
             def job(progress, cancelled):
-                q = enc.encode([text], role=ROLE)[0]
+                q = enc.encode([text], role=SYMMETRIC_ROLE)[0]
                 return closest_translations(q, vectors, texts, langs, targets, top=3)
 
             self.session.runner.start("Finding translations", job,
                                       lambda found: self._show_learner(found, targets))
 
-        self.session.ensure_vectors(ROLE, None, then=with_vectors)
+        self.session.ensure_vectors(SYMMETRIC_ROLE, None, then=with_vectors)
 
     def _show_learner(self, candidates, targets=()) -> None:
         """One block per target language: the found translation and the runners-up, or a
@@ -270,7 +270,7 @@ class TranslationsView(QWidget):
                 lambda p, k: suspect_translations(vectors, texts, langs, groups, a, b),
                 lambda found: self._show_suspects(found, a, b))
 
-        self.session.ensure_vectors(ROLE, None, then=with_vectors)
+        self.session.ensure_vectors(SYMMETRIC_ROLE, None, then=with_vectors)
 
     def _show_suspects(self, suspects, a: str = "", b: str = "") -> None:
         c = self.session.combined
@@ -405,7 +405,7 @@ class TranslationsView(QWidget):
             self.session.runner.start("Mining", job, lambda pairs: self._show_pairs(
                 pairs, src_rows, tgt_rows, a, b))
 
-        self.session.ensure_vectors(ROLE, None, then=with_vectors)
+        self.session.ensure_vectors(SYMMETRIC_ROLE, None, then=with_vectors)
 
     def _show_pairs(self, pairs, src_rows, tgt_rows, a: str = "", b: str = "") -> None:
         c = self.session.combined
@@ -422,12 +422,14 @@ class TranslationsView(QWidget):
     # -- evaluation -------------------------------------------------------------------
     def _evaluation(self) -> QWidget:
         from e5desk.core.evaluate import METRICS
+        from e5desk.core.prefix_rules import rules_help
 
         w = QWidget()
         go = QPushButton("Evaluate the loaded sets")
         self.prefix_ab = QCheckBox("Prefix A/B")
-        self.prefix_ab.setToolTip("The same evaluation with query/passage, query/query and no "
-                                  "prefix, side by side (one row and bar per rule)")
+        self.prefix_ab.setToolTip("The same evaluation with each prefix rule (as the Scores tab "
+                                  "names them: " + rules_help() + "), side by side (one row "
+                                  "and bar per rule)")
         self.eval_metric = QComboBox()
         self.eval_metric.addItems(METRICS)
         self.eval_table = ResultTable("evaluation", "evaluation",
@@ -505,12 +507,8 @@ class TranslationsView(QWidget):
                                     f"{values[i]:.3f}")
 
     def evaluate(self) -> None:
-        from e5desk.core.evaluate import (
-            PREFIX_VARIANTS,
-            EvalData,
-            prefix_finding,
-            run_evaluation,
-        )
+        from e5desk.core.evaluate import EvalData, prefix_finding, run_evaluation
+        from e5desk.core.prefix_rules import PREFIX_RULES
 
         c, enc = self.session.combined, self.session.encoder
         if c is None or enc is None:
@@ -518,7 +516,7 @@ class TranslationsView(QWidget):
             return
         ab = self.prefix_ab.isChecked()
         # Vectors the session already holds for every loaded sentence are reused.
-        known = {role: v for role in ("query", "passage", "raw")
+        known = {role: v for role in ROLES
                  if (v := self.session.vectors(role)) is not None and len(v) == len(c)}
 
         def encode(texts, role, progress=None, cancelled=None):
@@ -530,7 +528,7 @@ class TranslationsView(QWidget):
             data = EvalData.from_set(c)
             if data.kind != "parallel":
                 known.clear()  # retrieval: queries and passages are subsets of the rows
-            runs = run_evaluation(encode, data, list(PREFIX_VARIANTS) if ab else None,
+            runs = run_evaluation(encode, data, list(PREFIX_RULES) if ab else None,
                                   progress=progress, cancelled=cancelled)
             if ab:
                 by_rule = {rule: run.metrics for rule, run in runs.items()}

@@ -127,8 +127,8 @@ class Workbench(QWidget):
             "Type a query in any language (one per line), then press Ctrl+Enter")
         self.queries.setMaximumHeight(64)
         self.rule = QComboBox()
-        for key, (_, _, label) in PREFIX_RULES.items():
-            self.rule.addItem(label, key)
+        for key, rule in PREFIX_RULES.items():
+            self.rule.addItem(rule.label, key)
         self.task = QComboBox()
         self.task.setEditable(True)
         for key, text in TASK_PRESETS.items():
