@@ -26,6 +26,9 @@ def test_same_vectors_and_info(remote, tiny_model):
     assert remote.dim == 32 and remote.family.key == "multilingual-e5-small"
     assert "cpu" in remote.devices
     assert remote.tokenize("Bahnhof") == local.tokenize("Bahnhof")
+    # Formatted inputs (what the local API server sends): no second prefix is added.
+    inputs = remote.encode_inputs(remote.format(texts[:2], "passage")).vectors
+    assert (inputs * result.vectors[:2]).sum(axis=1).min() > 0.9999  # other batch padding
 
 
 def test_progress_and_cancel(remote):

@@ -45,3 +45,69 @@ def test_import_contracts_kept():
     proc = subprocess.run([exe], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "broken" not in proc.stdout.lower().replace("0 broken", "")
+
+
+WINDOW_SCRIPT = """
+import json, socket, sys, time, urllib.request
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from e5desk.gui.main_window import MainWindow
+
+app = QApplication([])
+settings = QSettings(sys.argv[2], QSettings.Format.IniFormat)
+window = MainWindow(settings)
+window.confirm_close = False
+window.show()
+
+def wait(condition, timeout=240):
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise SystemExit("timed out")
+        app.processEvents()
+        time.sleep(0.01)
+
+window.start(model=sys.argv[1], sample=True)
+wait(lambda: window.session.encoder is not None and window.session.combined is not None)
+window.workbench.set_queries("Where is the train station?")
+window.workbench.run()
+wait(lambda: window.workbench.ranking is not None)
+sock = socket.socket(); sock.bind(("127.0.0.1", 0)); port = sock.getsockname()[1]; sock.close()
+window.serve_switch.port = port
+window.serve_switch.action.setChecked(True)
+body = json.dumps({"input": ["hello"], "model": "e5"}).encode()
+def ask():
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/embeddings", body,
+                                     {"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(request, timeout=120))
+reply = None
+end = time.monotonic() + 120
+while reply is None:
+    app.processEvents()
+    try:
+        reply = ask()
+    except OSError:
+        if time.monotonic() > end:
+            raise
+        time.sleep(0.1)
+window.serve_switch.action.setChecked(False)
+loaded = sorted(m for m in ("torch", "transformers", "sentence_transformers")
+                if m in sys.modules)
+print(json.dumps({"loaded": loaded, "dim": len(reply["data"][0]["embedding"]),
+                  "ranked": len(window.workbench.ranking.rows())}))
+window.session.close()
+"""
+
+
+def test_window_process_imports_no_torch(tmp_path, tiny_model):
+    """The window scores queries and serves its local API with the model in child
+    processes: its own process never imports torch or transformers."""
+    pytest.importorskip("pytestqt")
+    proc = subprocess.run(
+        [sys.executable, "-c", WINDOW_SCRIPT, str(tiny_model), str(tmp_path / "s.ini")],
+        capture_output=True, text=True, timeout=400, cwd=ROOT,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["loaded"] == []
+    assert result["dim"] > 0 and result["ranked"] > 0

@@ -57,6 +57,9 @@ def _serve(conn, cancel, spec, family, kwargs) -> None:  # runs in the child
             return
         if kind == "tokenize":
             reply(conn, partial(encoder.tokenize, *args), "tokenizing failed")
+        elif kind == "inputs":  # already formatted model inputs, batch size
+            reply(conn, partial(encoder.encode_inputs, *args, child_progress(conn),
+                                cancel.is_set), "embedding failed")
         else:  # encode: texts, role, task, batch size
             reply(conn, partial(encoder.encode_detailed, *args, child_progress(conn),
                                 cancel.is_set), "embedding failed")
@@ -125,6 +128,11 @@ class EncoderProcess:
             raise E5DeskError("encode expects a list of texts, not a single string")
         return self._request(("encode", list(texts), role, task, batch_size), progress,
                              cancelled)
+
+    def encode_inputs(self, inputs: Sequence[str], batch_size: int | None = None,
+                      progress: Progress | None = None, cancelled: CancelCheck | None = None):
+        """Encode already-formatted model inputs (no prefix is added here)."""
+        return self._request(("inputs", list(inputs), batch_size), progress, cancelled)
 
     def encode(self, texts: Sequence[str], role: str = "query", task: str | None = None,
                batch_size: int | None = None, progress: Progress | None = None,

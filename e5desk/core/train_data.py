@@ -28,6 +28,7 @@ import numpy as np
 
 from e5desk.core.errors import DataError, E5DeskError
 from e5desk.core.evaluate import EvalData
+from e5desk.core.models.families import SYMMETRIC_ROLE
 
 MAX_PROBLEMS = 8  # bad lines listed in one error
 TRAIN_EXTENSIONS = {".po", ".pot", ".tmx", ".xlf", ".xliff", ".csv", ".tsv", ".jsonl", ".txt"}
@@ -298,8 +299,8 @@ def build_rows(data: TrainData, train_idx: Sequence[int], family, hard_negatives
                 out[name] = family.format(texts, "passage")
         return out
     pairs = _parallel_pairs(data.sentence_set, train_idx)
-    return {"anchor": family.format([a for a, _ in pairs], "query", task),
-            "positive": family.format([b for _, b in pairs], "query", task)}
+    return {"anchor": family.format([a for a, _ in pairs], SYMMETRIC_ROLE, task),
+            "positive": family.format([b for _, b in pairs], SYMMETRIC_ROLE, task)}
 
 
 def eval_data(data: TrainData, held_idx: Sequence[int]) -> EvalData | None:
@@ -314,3 +315,22 @@ def eval_data(data: TrainData, held_idx: Sequence[int]) -> EvalData | None:
         return EvalData.from_set(held)
     except E5DeskError:
         return None
+
+
+# Here, not in training.py, so that the window can build one without the trainer module.
+@dataclass
+class TrainConfig:
+    epochs: int = 1
+    batch_size: int = 32
+    held_out: float = 0.2
+    max_tokens: int = 128
+    hard_negatives: int | None = None
+    learning_rate: float = 2e-5
+    warmup_ratio: float = 0.1
+    seed: int = 0
+    freeze_embeddings: bool = True
+    precision: str = "fast"  # fast: bf16 autocast where native; exact: float32
+    mini_batch: int | None = None  # CachedMultipleNegativesRankingLoss with this mini batch
+    task: str | None = None  # instruct models: the query instruction
+    device: str = "auto"
+    threads: int | None = None

@@ -25,7 +25,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +36,7 @@ from e5desk.core.jobs import CancelCheck, Progress
 from e5desk.core.train_data import (
     MAX_PROBLEMS,
     TRAIN_EXTENSIONS,
+    TrainConfig,
     TrainData,
     TrainQuery,
     build_rows,
@@ -63,24 +63,6 @@ __all__ = [
 
 
 # -- training --------------------------------------------------------------------------
-@dataclass
-class TrainConfig:
-    epochs: int = 1
-    batch_size: int = 32
-    held_out: float = 0.2
-    max_tokens: int = 128
-    hard_negatives: int | None = None
-    learning_rate: float = 2e-5
-    warmup_ratio: float = 0.1
-    seed: int = 0
-    freeze_embeddings: bool = True
-    precision: str = "fast"  # fast: bf16 autocast where native; exact: float32
-    mini_batch: int | None = None  # CachedMultipleNegativesRankingLoss with this mini batch
-    task: str | None = None  # instruct models: the query instruction
-    device: str = "auto"
-    threads: int | None = None
-
-
 def _import_st():
     try:
         from sentence_transformers import (

@@ -189,7 +189,7 @@ class FinetunePanel(QDialog):
             self.data.setText(path)
 
     def config(self):
-        from e5desk.core.training import TrainConfig
+        from e5desk.core.train_data import TrainConfig
 
         return TrainConfig(epochs=self.epochs.value(), held_out=self.held_out.value(),
                            batch_size=self.batch_size.value())

@@ -1,4 +1,5 @@
-"""File ▸ Serve local API: ``e5desk serve`` in the window's process (background thread),
+"""File ▸ Serve local API: ``e5desk serve`` in the window's process (background thread; the
+model in a child process, like the window's),
 with the window's model and precision; a status-bar line shows address, requests and the
 last error."""
 
@@ -33,7 +34,7 @@ class ServeSwitch(QObject):
             session = self.window.session
             self.server = BackgroundServer(
                 session.model_spec, getattr(session.encoder, "precision", None) or "auto",
-                port=self.port)
+                port=self.port, in_child=True)
             try:
                 self.server.start(timeout=0)  # binding is polled: the GUI never waits
             except E5DeskError as exc:

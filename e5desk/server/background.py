@@ -1,5 +1,9 @@
 """``e5desk serve`` inside another program (the window's Serve switch): uvicorn on a daemon
-thread, the model loaded lazily by the server's encoder thread on the first request."""
+thread, the model loaded lazily by the server's encoder thread on the first request.
+
+``in_child``: the model runs in an EncoderProcess (a child process), as the window's own
+model does, so the serving program never imports torch and its GUI thread never waits on
+the GIL while the model loads."""
 
 from __future__ import annotations
 
@@ -13,8 +17,11 @@ class BackgroundServer:
     """Start/stop a local server; ``status()`` is what the window shows."""
 
     def __init__(self, model: str | None = None, precision: str = "auto",
-                 host: str = "127.0.0.1", port: int = 8080, device: str = "auto") -> None:
+                 host: str = "127.0.0.1", port: int = 8080, device: str = "auto",
+                 in_child: bool = False) -> None:
         self.model, self.precision, self.device = model, precision, device
+        self.in_child = in_child
+        self._child = None  # the EncoderProcess, once the first request loaded it
         self.host, self.port = host, port
         self._server = None
         self._thread: threading.Thread | None = None
@@ -38,13 +45,9 @@ class BackgroundServer:
         except ImportError as exc:
             raise E5DeskError(f"serving needs the 'serve' extra ({exc.name} is missing): "
                               "pip install 'e5desk[serve]'") from None
-        from e5desk.api import load_model
-
         if self.running:
             return
-        self._app = create_app(
-            ServeSettings(host=self.host, port=self.port),
-            load=lambda: load_model(self.model, precision=self.precision, device=self.device))
+        self._app = create_app(ServeSettings(host=self.host, port=self.port), load=self._load)
         config = uvicorn.Config(self._app, host=self.host, port=self.port,
                                 log_level="critical", log_config=None)
         self._server = server = uvicorn.Server(config)
@@ -68,6 +71,17 @@ class BackgroundServer:
             self.stop()
             raise E5DeskError(self.error)
 
+    def _load(self):
+        from e5desk.api import Model, load_model
+
+        if not self.in_child:
+            return load_model(self.model, precision=self.precision, device=self.device)
+        from e5desk.core.encoder_process import EncoderProcess
+
+        self._child = EncoderProcess(self.model, precision=self.precision,
+                                     device=self.device, cache=True)
+        return Model(self._child)
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
@@ -76,6 +90,9 @@ class BackgroundServer:
         if self._server is not None and not self._server.started and not self.error:
             self.error = f"cannot listen on {self.host}:{self.port} (port in use?)"
         self._thread = self._server = None
+        if self._child is not None:
+            self._child.close()
+            self._child = None
 
     def status(self) -> str:
         if self._thread is not None and not self.running:  # the thread ended by itself
