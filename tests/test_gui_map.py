@@ -222,7 +222,7 @@ def test_all_translation_links(qtbot, window, monkeypatch):
     assert len(view.all_links.getData()[0]) == 0
 
     # Above the cap the switch is off and draws nothing.
-    monkeypatch.setattr("e5desk.gui.map_view.ALL_LINKS_MAX", 100)
+    monkeypatch.setattr("e5desk.gui.map.view.ALL_LINKS_MAX", 100)
     view._show(view.coords, view.map_params)
     wait_idle(qtbot, window)
     assert not view.all_links_box.isEnabled()
@@ -235,7 +235,7 @@ def test_map_points_level_of_detail(qtbot):
     zoomed in it draws every point in view; hover/click find points in both modes."""
     import pyqtgraph as pg
 
-    from e5desk.gui.map_view import MapPoints
+    from e5desk.gui.map.points import MapPoints
 
     plot = pg.PlotWidget()
     plot.setBackground("w")
@@ -373,3 +373,52 @@ def test_map_owns_the_window_and_fits_small_screens(qtbot, window):
     assert not window.tabs.tabBar().isVisible()
     view.set_full_screen(False)
     assert not window.isFullScreen() and window.statusBar().isVisible()
+
+
+def test_map_state_round_trips_through_a_project_and_refuses_damage():
+    """The tab's state, without Qt: what goes into a project comes back; unknown or
+    damaged values keep the current ones or are dropped."""
+    import subprocess
+    import sys
+
+    from e5desk.core.clusters import Cluster
+    from e5desk.gui.map.state import MapState
+
+    state = MapState(method="pca", center=False, colour="cluster", all_links=True,
+                     coords=np.arange(8, dtype=np.float32).reshape(4, 2),
+                     map_params={"method": "pca", "center_languages": False},
+                     labels=np.array([0, 0, 1, -1]), selected=2,
+                     selection=np.array([1, 3], dtype=np.int64))
+    state.clusters = [Cluster(0, 2, "rain", ["rain"], {"en": 1.0}, 0.0),
+                      Cluster(1, 1, "file", ["file"], {"de": 1.0}, 0.0)]
+    arrays, settings = state.to_project()
+    assert settings == {"method": "pca", "center": False, "colour": "cluster",
+                        "selected": 2, "all_links": True}
+    assert arrays["clusters"][1] == {"labels": {"0": "rain", "1": "file"}}
+    assert not state.is_stale()
+    state.method = "umap"
+    assert state.is_stale() and state.wanted_params().method == "umap"
+
+    other = MapState()
+    other.apply_settings(settings)
+    saved = other.saved_map(arrays, 4)
+    assert (other.method, other.center, other.colour, other.all_links) == (
+        "pca", False, "cluster", True)
+    assert np.array_equal(saved.coords, state.coords) and saved.params == state.map_params
+    assert saved.selected == 2 and saved.selection.tolist() == [1, 3]
+    assert other.saved_map(arrays, 5) is None  # another set of sentences
+    assert MapState().saved_map({}, 4) is None
+
+    damaged = MapState(method="pca")
+    damaged.apply_settings({"method": ["x"], "colour": "rainbow", "selected": "2"})
+    assert (damaged.method, damaged.colour, damaged.center) == ("pca", "lang", True)
+    arrays["selection"] = (np.array([1, 9]), {})
+    saved = damaged.saved_map(arrays, 4)
+    assert saved.selected is None and saved.selection is None
+
+    # state.py imports no Qt (checked in a fresh interpreter).
+    code = ("import sys, e5desk.gui.map.state; "
+            "print([m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from e5desk import __version__
 from e5desk.gui.finetune import open_finetune
-from e5desk.gui.map_view import MapView
+from e5desk.gui.map import MapView
 from e5desk.gui.model_panel import ModelPanel
 from e5desk.gui.projects import ProjectController
 from e5desk.gui.serve_switch import ServeSwitch
