@@ -121,7 +121,8 @@ def run_mapview(n: int, count: int) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from e5desk.core.data import SentenceSet
-    from e5desk.gui.map_view import MAP_ROLE, MapView
+    from e5desk.core.mapping import MAP_ROLE
+    from e5desk.gui.map import MapView
     from e5desk.gui.session import Session
 
     app = QApplication.instance() or QApplication([])
@@ -140,7 +141,9 @@ def run_mapview(n: int, count: int) -> dict:
     session = Session(NoJobs())
     session.add_set(SentenceSet.build([f"sentence {i}" for i in range(n)], lang=langs[codes]))
     # The map view only checks that vectors exist; a zero-stride array costs no memory.
-    session._vectors[(MAP_ROLE, None)] = np.broadcast_to(np.zeros(1, np.float32), (n, 384))
+    workspace = session.workspace
+    assert workspace.store_vectors(workspace.model_id, MAP_ROLE, None,
+                                   np.broadcast_to(np.zeros(1, np.float32), (n, 384)))
     view = MapView(session)
     view.resize(1400, 900)
     view.show()
