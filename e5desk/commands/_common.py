@@ -7,6 +7,18 @@ import sys
 from pathlib import Path
 
 from e5desk.core.errors import DataError
+from e5desk.core.options import (
+    DEFAULT_DEVICE,
+    DEFAULT_LONG_TEXT,
+    DEFAULT_PRECISION,
+    DEVICE_CHOICES,
+    DEVICES,
+    LONG_TEXT_CHOICES,
+    LONG_TEXT_MODES,
+    PRECISION_CHOICES,
+    PRECISIONS,
+    choices_help,
+)
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -14,20 +26,22 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
                         help="model folder, HF cache name, or 'embedded' (default)")
     parser.add_argument("--family", default=None,
                         help="override the detected model family (e.g. multilingual-e5-base)")
-    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    parser.add_argument("--precision", default="auto", choices=["auto", "exact", "fast", "int8"],
-                        help="auto (default) = float16 on GPUs, bfloat16 on CPUs with native "
-                        "bf16, where a quality gate holds (cosine to exact >= 0.999), else "
-                        "float32; exact = float32 always; fast = the reduced format without "
-                        "the gate; int8 = dynamic int8 on the CPU: faster, less accurate")
+    add_device_option(parser)
+    parser.add_argument("--precision", default=DEFAULT_PRECISION, choices=PRECISIONS,
+                        help=choices_help(PRECISION_CHOICES, DEFAULT_PRECISION))
     parser.add_argument("--batch-size", type=int, default=None, metavar="N")
     parser.add_argument("--threads", type=int, default=None, metavar="N")
-    parser.add_argument("--long-text", default="truncate", choices=["truncate", "windows"],
-                        help="texts over 512 tokens: truncate (like the model card) or "
-                        "average 510-token windows")
+    parser.add_argument("--long-text", default=DEFAULT_LONG_TEXT, choices=LONG_TEXT_MODES,
+                        help="texts over 512 tokens: "
+                        + choices_help(LONG_TEXT_CHOICES, DEFAULT_LONG_TEXT))
     parser.add_argument("--cache", action=argparse.BooleanOptionalAction, default=True,
                         help="reuse vectors computed before for the same model and input "
                         "(the embedding cache in the user cache folder; default: on)")
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", default=DEFAULT_DEVICE, choices=DEVICES,
+                        help=choices_help(DEVICE_CHOICES, DEFAULT_DEVICE))
 
 
 def load_encoder(args: argparse.Namespace):

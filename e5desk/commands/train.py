@@ -8,7 +8,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from e5desk.commands._common import READERS, count_int, positive_int
+from e5desk.commands._common import READERS, add_device_option, count_int, positive_int
+from e5desk.core.options import (
+    DEFAULT_TRAIN_PRECISION,
+    TRAIN_PRECISION_CHOICES,
+    TRAIN_PRECISIONS,
+    choices_help,
+)
 
 
 def _share(value: str) -> float:
@@ -59,11 +65,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--train-embeddings", action="store_true",
                    help="also train the word embeddings (frozen by default: most of the "
                    "parameters, little gain on small data)")
-    p.add_argument("--precision", default="fast", choices=["fast", "exact"],
-                   help="fast = bf16 autocast where the CPU (or GPU) has bf16, else float32")
+    p.add_argument("--precision", default=DEFAULT_TRAIN_PRECISION, choices=TRAIN_PRECISIONS,
+                   help=choices_help(TRAIN_PRECISION_CHOICES, DEFAULT_TRAIN_PRECISION))
     p.add_argument("--task", default=None,
                    help="instruct models: the query instruction (preset or sentence)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    add_device_option(p)
     p.add_argument("--threads", type=int, default=None, metavar="N")
     p.add_argument("--format", default=None, choices=READERS,
                    help="reader for parallel set files (default: detected)")

@@ -21,20 +21,15 @@ import e5desk.core  # noqa: F401  (sets offline mode before transformers is impo
 from e5desk.core.errors import Cancelled, E5DeskError, ModelError
 from e5desk.core.jobs import CancelCheck, Progress
 from e5desk.core.models.discovery import ModelSource, model_load_error, resolve_model
+from e5desk.core.options import DEFAULT_PRECISION, DEVICES, LONG_TEXT_MODES, PRECISIONS
 
 log = logging.getLogger(__name__)
 
-DEVICES = ("auto", "cpu", "cuda", "mps")
-# auto (default): the reduced number format where this machine runs it natively AND the
-#   quality gate below holds for it: float16 on a GPU, bfloat16 on CPUs with native bf16
-#   (avx512_bf16 / amx_bf16), float32 elsewhere.
-# exact: float32 always.
-# fast: float16 on a GPU, bfloat16 on CPUs with native bf16, otherwise float32, without the
-#   gate (on AVX2-only CPUs the only faster path, dynamic int8, cost MRR@10 0.766 -> 0.658
-#   on the bundled retrieval sample and min cosine 0.95 to exact, so it is never implied).
+# The choices (and their help) are defined once in core.options, for the CLI and the window.
+# exact: float32 always. auto: the reduced format where this machine runs it natively AND
+#   the quality gate below holds: float16 on a GPU, bfloat16 on CPUs with native bf16
+#   (avx512_bf16 / amx_bf16), float32 elsewhere. fast: the same without the gate.
 # int8: dynamic int8 Linear layers on the CPU, for those who accept that trade.
-PRECISIONS = ("auto", "exact", "fast", "int8")
-DEFAULT_PRECISION = "auto"
 
 
 @dataclass(frozen=True)
@@ -69,7 +64,7 @@ def gate_passes(kind: str, dtype: str) -> bool:
         m.mrr_exact - m.mrr <= GATE_MAX_MRR_DROP)
 
 
-LONG_TEXT = ("truncate", "windows")
+LONG_TEXT = LONG_TEXT_MODES
 MAX_BATCH_TOKENS = 16384  # padded tokens per forward pass: bounds memory for long texts
 # Batches are cut by a budget of padded tokens (rows sorted by length, so padding stays
 # small), not by a count of texts: short UI strings fill larger batches, long texts smaller.
@@ -183,7 +178,8 @@ class Encoder:
             raise E5DeskError(f"unknown precision {precision!r}: expected "
                               f"{', '.join(PRECISIONS)}")
         if long_text not in LONG_TEXT:
-            raise E5DeskError(f"unknown long-text mode {long_text!r}: expected truncate or windows")
+            raise E5DeskError(f"unknown long-text mode {long_text!r}: expected "
+                              f"{' or '.join(LONG_TEXT_MODES)}")
         self.source = source
         self.family = source.family
         self.device = pick_device(device)

@@ -22,14 +22,15 @@ EXAMPLE_QUERY = "Will it rain tomorrow?"
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     from e5desk.commands import COMMANDS
+    from e5desk.core.options import DEFAULT_DEVICE, DEFAULT_PRECISION, DEVICES, PRECISIONS
 
     p = argparse.ArgumentParser(prog="e5desk", description="Offline explorer for multilingual "
                                 "E5 embeddings: the desktop app. Commands for the terminal: "
                                 f"{', '.join(COMMANDS)} (see `e5desk --help`).")
     p.add_argument("files", nargs="*", help="sentence set files or an .e5desk project to open")
     p.add_argument("--model", default=None, help="model folder or name (default: embedded)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument("--precision", default="auto", choices=["auto", "exact", "fast", "int8"])
+    p.add_argument("--device", default=DEFAULT_DEVICE, choices=DEVICES)
+    p.add_argument("--precision", default=DEFAULT_PRECISION, choices=PRECISIONS)
     p.add_argument("--query", default=None, help="query to score once everything is loaded")
     p.add_argument("--no-sample", action="store_true", help="do not open the bundled sample")
     p.add_argument("--tab", choices=["scores", "map", "translations"], default="scores",

@@ -18,16 +18,22 @@ from PySide6.QtWidgets import (
 )
 
 from e5desk.core.errors import E5DeskError
+from e5desk.core.options import (
+    DEFAULT_DEVICE,
+    DEFAULT_PRECISION,
+    DEVICE_CHOICES,
+    PRECISION_CHOICES,
+)
 from e5desk.gui.session import Session
 
-PRECISION_CHOICES = [
-    ("auto (fastest that keeps the vectors)", "auto",
-     "float16 on a GPU, bfloat16 on CPUs with native bf16 (cosine to exact >= 0.999 on the "
-     "benchmark corpus), float32 elsewhere"),
-    ("exact (float32)", "exact", "float32 everywhere: the model card's vectors"),
-    ("fast (reduced, no quality gate)", "fast", "float16 on a GPU, bfloat16 on bf16 CPUs"),
-    ("int8 (CPU, less accurate)", "int8", "dynamic int8 linear layers on the CPU"),
-]
+TOOLTIP_ROLE = 0x0003  # Qt.ItemDataRole.ToolTipRole
+
+
+def _fill(box: QComboBox, choices) -> None:
+    """The CLI's choices (core.options), labelled, each with its help as tooltip."""
+    for choice in choices:
+        box.addItem(choice.label, choice.key)
+        box.setItemData(box.count() - 1, choice.help, TOOLTIP_ROLE)
 
 
 class ModelPanel(QWidget):
@@ -39,10 +45,9 @@ class ModelPanel(QWidget):
         self.models = QComboBox()
         self.models.setMinimumContentsLength(18)
         self.device = QComboBox()
+        _fill(self.device, DEVICE_CHOICES)
         self.precision = QComboBox()
-        for label, key, tip in PRECISION_CHOICES:
-            self.precision.addItem(label, key)
-            self.precision.setItemData(self.precision.count() - 1, tip, 0x0003)  # tooltip
+        _fill(self.precision, PRECISION_CHOICES)
         self.load_button = QPushButton("Load")
         add = QPushButton("Add folder…")
         self.card = QLabel("No model loaded.")
@@ -67,18 +72,23 @@ class ModelPanel(QWidget):
         session.model_loading.connect(lambda name: self.card.setText(f"Loading {name}…"))
         session.model_changed.connect(self.show_card)
         session.model_failed.connect(self._failed)
-        self._fill_devices()
+        self._mark_devices()
 
-    def _fill_devices(self) -> None:
-        """Devices are listed by the model process (the GUI process never imports torch)."""
-        enc = self.session.encoder
-        current = self.device.currentData()
-        self.device.clear()
-        self.device.addItem("auto (best available)", "auto")
-        for d in getattr(enc, "devices", []):
-            self.device.addItem(d, d)
-        i = self.device.findData(current)
-        self.device.setCurrentIndex(max(i, 0))
+    def _mark_devices(self) -> None:
+        """Grey out the devices this machine lacks, as the model process reports them (the
+        GUI process never imports torch); all stay offered until a model has loaded."""
+        devices = getattr(self.session.encoder, "devices", None)
+        if not devices:
+            return
+        there = {d.split(":")[0] for d in devices}
+        items = self.device.model()
+        for i in range(self.device.count()):
+            key = self.device.itemData(i)
+            usable = key == "auto" or key in there
+            items.item(i).setEnabled(usable)
+            help_ = next(c.help for c in DEVICE_CHOICES if c.key == key)
+            self.device.setItemData(i, help_ if usable else f"{help_}: not available here",
+                                    TOOLTIP_ROLE)
 
     def refresh_models(self) -> None:
         """List models; runs discovery in the background (it may convert the embedded one)."""
@@ -95,7 +105,7 @@ class ModelPanel(QWidget):
                 else:
                     self.models.addItem(f"{m[0]} — unusable", None)
                     i = self.models.count() - 1
-                    self.models.setItemData(i, m[1], 0x0003)  # ToolTipRole: why not
+                    self.models.setItemData(i, m[1], TOOLTIP_ROLE)  # why not
             i = self.models.findData(current)
             if i >= 0:
                 self.models.setCurrentIndex(i)
@@ -105,12 +115,12 @@ class ModelPanel(QWidget):
     def load_selected(self) -> None:
         spec = self.models.currentData()
         if spec is None and self.models.count():
-            self.status.emit(self.models.itemData(self.models.currentIndex(), 0x0003) or
+            self.status.emit(self.models.itemData(self.models.currentIndex(), TOOLTIP_ROLE) or
                              "That model cannot be used.")
             return
         self.session.load_model(None if spec in (None, "embedded") else spec,
-                                device=self.device.currentData() or "auto",
-                                precision=self.precision.currentData() or "auto")
+                                device=self.device.currentData() or DEFAULT_DEVICE,
+                                precision=self.precision.currentData() or DEFAULT_PRECISION)
 
     def add_folder(self) -> None:
         from e5desk.core.models.discovery import add_configured_folder
@@ -134,7 +144,7 @@ class ModelPanel(QWidget):
         enc = self.session.encoder
         if enc is None:
             return
-        self._fill_devices()
+        self._mark_devices()
         rows = "".join(
             f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
             for k, v in enc.source.card().items()
