@@ -76,7 +76,10 @@ class JobRunner(QObject):
     progress = Signal(str, int, int)  # job name, done, total
     message = Signal(str)
 
-    def __init__(self, parent: QObject | None = None, threads: int = 2) -> None:
+    # Most jobs wait on a child process (model, embedding, map) or on files; with two
+    # threads a sample file queued behind the model start and the model list (seen: +2 s
+    # to the first scores), so a few more threads than cores.
+    def __init__(self, parent: QObject | None = None, threads: int = 4) -> None:
         super().__init__(parent)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
