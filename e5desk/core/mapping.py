@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from e5desk.core.jobs import CancelCheck, Progress
+from e5desk.core.models.families import SYMMETRIC_ROLE
 from e5desk.core.projection import MapParams, center_languages, project
 
 # Clustering and features use the query form (model cards): the symmetric rule.
 MAP_RULE = "symmetric"
-MAP_ROLE = "query"
+MAP_ROLE = SYMMETRIC_ROLE
 DEFAULT_PARAMS = MapParams(center_languages=True)  # "Separate meaning from language" on
 LABELLED_CLUSTERS = 25  # more labels would only clutter
 MIXING_K = 10
