@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 import e5desk.core.encoder as encoder_module
 from e5desk.cli import main
@@ -56,7 +55,7 @@ def test_auto_precision_follows_the_cpu(tiny_model, monkeypatch, bf16):
                         lambda: {"avx2", "avx512f"} | ({"avx512_bf16"} if bf16 else set()))
     auto = Encoder(inspect_folder(tiny_model), device="cpu")
     assert auto.precision == "auto"
-    assert auto.dtype == (torch.bfloat16 if bf16 else torch.float32)
+    assert auto.dtype == ("bfloat16" if bf16 else "float32")
     assert ("bfloat16" if bf16 else "float32") in auto.describe()
     exact = Encoder(inspect_folder(tiny_model), device="cpu", precision="exact")
     assert (auto.model_id != exact.model_id) == bf16  # the key follows the dtype used
@@ -66,17 +65,17 @@ def test_auto_precision_follows_the_cpu(tiny_model, monkeypatch, bf16):
 def test_auto_precision_on_a_gpu_is_float16(tiny_model, monkeypatch):
     monkeypatch.setattr(encoder_module, "pick_device", lambda device: "cuda:0")
     enc = Encoder(inspect_folder(tiny_model), device="cuda")
-    assert enc.dtype == torch.float16 and "float16" in enc.model_id
+    assert enc.dtype == "float16" and "float16" in enc.model_id
 
 
 def test_auto_keeps_float32_where_the_gate_fails(tiny_model, monkeypatch):
     monkeypatch.setattr(encoder_module, "cpu_has_native_bf16", lambda: True)
     bad = encoder_module.GateMeasurement(min_cosine=0.998, mrr_exact=0.85, mrr=0.85, where="x")
     monkeypatch.setitem(encoder_module.GATE_MEASURED, ("cpu", "bfloat16"), bad)
-    assert Encoder(inspect_folder(tiny_model), device="cpu").dtype == torch.float32
+    assert Encoder(inspect_folder(tiny_model), device="cpu").dtype == "float32"
     # 'fast' asks for the reduced format without the gate.
     assert Encoder(inspect_folder(tiny_model), device="cpu",
-                   precision="fast").dtype == torch.bfloat16
+                   precision="fast").dtype == "bfloat16"
 
 
 def test_quality_gate():
@@ -102,3 +101,36 @@ def test_cpu_flags_parse(monkeypatch, tmp_path):
                         lambda p: info if p == "/proc/cpuinfo" else real_path(p))
     assert encoder_module.cpu_flags() == {"fpu", "avx2", "avx512_bf16"}
     assert encoder_module.cpu_has_native_bf16()
+
+
+CACHED_RUN = """
+import json, sys
+from e5desk.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "torch": "torch" in sys.modules,
+                  "transformers": "transformers" in sys.modules}))
+"""
+
+
+@pytest.mark.skipif(encoder_module._gpu_possible(), reason="a GPU machine asks torch")
+def test_cached_embed_never_imports_torch(tiny_model, tmp_path):
+    """On a machine without a GPU, work whose vectors are all cached imports neither
+    torch nor transformers (a fresh interpreter: ~2.5 s of start-up saved)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    lines = tmp_path / "in.txt"
+    lines.write_text("Wo ist der Bahnhof?\n駅はどこですか？\n", encoding="utf-8")
+    env = {**os.environ, "E5DESK_CACHE_DIR": str(tmp_path / "cache")}
+    runs = []
+    for out in ("a.npy", "b.npy"):
+        proc = subprocess.run([sys.executable, "-c", CACHED_RUN, "embed", str(lines),
+                               "--model", str(tiny_model), "--out", str(tmp_path / out)],
+                              capture_output=True, text=True, timeout=300, env=env)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert runs[0] == {"code": 0, "torch": True, "transformers": True}  # the first embeds
+    assert runs[1] == {"code": 0, "torch": False, "transformers": False}
+    assert np.array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))

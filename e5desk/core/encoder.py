@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -121,8 +122,20 @@ def cpu_has_native_bf16() -> bool:
     return bool({"avx512_bf16", "amx_bf16"} & cpu_flags())
 
 
+def _gpu_possible() -> bool:
+    """False when this machine surely has no GPU torch could use (Linux without NVIDIA,
+    ROCm or WSL GPU device nodes): then nothing needs torch to know the device is the CPU,
+    and a run whose vectors are all cached never imports it (~2.5 s here)."""
+    if not sys.platform.startswith("linux"):
+        return True  # macOS (mps), Windows: only torch can tell
+    return any(Path(p).exists() for p in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd",
+                                          "/dev/dxg"))
+
+
 def available_devices() -> list[str]:
     """Devices this machine can run on, e.g. ['cpu', 'cuda:0']."""
+    if not _gpu_possible():
+        return ["cpu"]
     import torch
 
     out = ["cpu"]
@@ -134,6 +147,8 @@ def available_devices() -> list[str]:
 
 
 def pick_device(device: str = "auto") -> str:
+    if device in ("cpu", "auto") and (device == "cpu" or not _gpu_possible()):
+        return "cpu"
     import torch
 
     if device == "auto":
@@ -172,8 +187,6 @@ class Encoder:
         batch_size: int | None = None,
         cache=None,
     ) -> None:
-        import torch
-
         if precision not in PRECISIONS:
             raise E5DeskError(f"unknown precision {precision!r}: expected "
                               f"{', '.join(PRECISIONS)}")
@@ -184,12 +197,7 @@ class Encoder:
         self.family = source.family
         self.device = pick_device(device)
         self.long_text = long_text
-        if threads:
-            torch.set_num_threads(int(threads))
-        elif torch.get_num_threads() > physical_cores():
-            # one intra-op thread per physical core: SMT siblings share the FMA units, and
-            # extra threads only contend (the tokenizer runs between forward passes)
-            torch.set_num_threads(physical_cores())
+        self.threads = threads  # applied when the network loads (torch is imported then)
         self.precision = precision
         self.dtype = self._dtype_for(precision)
         self.batch_size = batch_size  # None: batches by token budget alone
@@ -208,7 +216,7 @@ class Encoder:
         # Identifies the vectors this encoder makes (cache key, projects): the model (a
         # content fingerprint when the cache is on, else its folder) and the settings that
         # change vectors: number format and long-text mode.
-        numbers = self.dtype if isinstance(self.dtype, str) else str(self.dtype)  # torch.x
+        numbers = self.dtype if self.dtype == "int8" else f"torch.{self.dtype}"  # as before
         self.model_id = f"{model}:{numbers}:{long_text}:{self.max_tokens}"
 
     # -- loading -----------------------------------------------------------------------
@@ -220,31 +228,30 @@ class Encoder:
 
     @property
     def dtype_name(self) -> str:
-        """'float32', 'bfloat16', 'float16' or 'int8'."""
-        return self.dtype if isinstance(self.dtype, str) else str(self.dtype).replace("torch.", "")
+        """'float32', 'bfloat16', 'float16' or 'int8' (the same as ``dtype``)."""
+        return self.dtype
 
     @property
     def model_loaded(self) -> bool:
         return self._net is not None
 
-    def _dtype_for(self, precision: str):
-        import torch
-
+    def _dtype_for(self, precision: str) -> str:
+        """The number format's name: chosen without importing torch."""
         if precision == "exact":
-            return torch.float32
+            return "float32"
         if precision == "int8":
             if self.device != "cpu":
                 raise E5DeskError("int8 precision runs on the CPU only; use --precision fast "
                                   "(float16) on a GPU")
             return "int8"
         if self.device.startswith(("cuda", "mps")):
-            kind, reduced = "gpu", torch.float16
+            kind, reduced = "gpu", "float16"
         elif cpu_has_native_bf16():
-            kind, reduced = "cpu", torch.bfloat16
+            kind, reduced = "cpu", "bfloat16"
         else:
-            return torch.float32  # no fast path that keeps the vectors right (see PRECISIONS)
-        if precision == "auto" and not gate_passes(kind, str(reduced).replace("torch.", "")):
-            return torch.float32
+            return "float32"  # no fast path that keeps the vectors right (see PRECISIONS)
+        if precision == "auto" and not gate_passes(kind, reduced):
+            return "float32"
         return reduced
 
     @property
@@ -296,6 +303,13 @@ class Encoder:
         import torch
         from transformers import AutoModel
 
+        if self.threads:
+            torch.set_num_threads(int(self.threads))
+        elif torch.get_num_threads() > physical_cores():
+            # one intra-op thread per physical core: SMT siblings share the FMA units, and
+            # extra threads only contend (the tokenizer runs between forward passes)
+            torch.set_num_threads(physical_cores())
+
         source = self.source
         model = self._quiet_hf(lambda: AutoModel.from_pretrained(
             source.path,
@@ -314,7 +328,7 @@ class Encoder:
         if self.dtype == "int8":
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, torch.qint8)
         else:
-            model.to(device=self.device, dtype=self.dtype)
+            model.to(device=self.device, dtype=getattr(torch, self.dtype))
         return model
 
     # -- public API --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from e5desk.core.models.families import SYMMETRIC_ROLE
 from e5desk.core.workspace import Workspace
 from e5desk.gui.workers import JobRunner
 
@@ -125,7 +126,7 @@ class Session(QObject):
         """Show vectors computed elsewhere (Projector TSV, .npy, Parquet) as the only set."""
         self.workspace.import_vectors(imported)
         self._sets_changed()
-        self.vectors_changed.emit("query")
+        self.vectors_changed.emit(SYMMETRIC_ROLE)
 
     def typed_text_refusal(self) -> str | None:
         """Why typed text cannot be scored against the loaded vectors (None: it can)."""
@@ -142,7 +143,7 @@ class Session(QObject):
         adopted = self.workspace.restore(project)
         self._sets_changed()
         if imported:
-            self.vectors_changed.emit("query")
+            self.vectors_changed.emit(SYMMETRIC_ROLE)
         if adopted:
             self.vectors_restored.emit()
 
