@@ -133,3 +133,23 @@ def test_second_caller_of_a_running_embedding_gets_its_vectors(catalogues):
     session.set_join(False)
     on_done(fn(None, lambda: False))
     assert got[-1][0] == "third" and session.vectors("passage") is None
+
+
+def test_files_opened_together_keep_their_order_whichever_ends_first():
+    pytest.importorskip("PySide6")
+    from e5desk.gui.session import Session
+
+    runner = _Runner()
+    session = Session(runner)
+    errors = []
+    session.error.connect(errors.append)
+    paths = [REAL / "es.po", REAL / "missing.po", REAL / "ja.po"]
+    session.open_files(paths)
+    assert len(runner.jobs) == 3
+    (es, es_done, _, _), (_, _, missing_failed, _), (ja, ja_done, _, _) = runner.jobs
+    ja_done(ja(None, lambda: False))
+    assert session.sets == []  # es.po (and the missing file) still to come
+    es_done(es(None, lambda: False))
+    assert len(session.sets) == 1  # es.po; ja.po waits for the missing file's answer
+    missing_failed("missing.po: no such file")
+    assert [s.lang[1] for s in session.sets] == ["es", "ja"] and errors

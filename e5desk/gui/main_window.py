@@ -299,13 +299,16 @@ class MainWindow(QMainWindow):
         self._remember(paths)
         ask = ask_columns and not options and self.settings.value(
             "open/ask_columns", True, type=bool)
+        plain = []  # read together: their sets keep the order given
         for path in paths:
             if str(path).endswith(".e5desk"):
                 self.project.open(path)
             elif self._batch_folder(path):
                 self.open_batch(self._batch_folder(path))
             elif not (ask and self._ask_columns(path)):
-                self.session.open_files([path], **options)
+                plain.append(path)
+        if plain:
+            self.session.open_files(plain, **options)
 
     @staticmethod
     def _batch_folder(path) -> Path | None:

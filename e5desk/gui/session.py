@@ -81,17 +81,35 @@ class Session(QObject):
 
     # -- sentence sets ----------------------------------------------------------------
     def open_files(self, paths: Sequence[str | Path], **options) -> None:
+        """Read files as parallel jobs; their sets are added in the order given (the
+        order of sets is the order of rows, maps and exports), whichever finishes first."""
         from e5desk.core.data import load_sentence_set
 
-        for path in paths:
-            path = Path(path)
+        paths = [Path(p) for p in paths]
+        results: list = [None] * len(paths)
+        ended = [False] * len(paths)
+        added = [0]  # files before this one have been added (or failed)
 
+        def arrived(index: int, result=None) -> None:
+            results[index], ended[index] = result, True
+            while added[0] < len(paths) and ended[added[0]]:
+                first, results[added[0]] = results[added[0]], None
+                added[0] += 1
+                if first is not None:
+                    self._add_result(first)
+
+        for index, path in enumerate(paths):
             def job(progress, cancelled, path=path):
                 return load_sentence_set(path, progress=progress, cancelled=cancelled,
                                          **options)
 
-            self.runner.start(f"Opening {path.name}", job, self._add_result,
-                              on_error=self.error.emit)
+            def failed(message: str, index=index) -> None:
+                arrived(index)
+                self.error.emit(message)
+
+            self.runner.start(f"Opening {path.name}", job,
+                              lambda result, index=index: arrived(index, result),
+                              on_error=failed, on_cancel=lambda index=index: arrived(index))
 
     def _add_result(self, result) -> None:
         problems = result.problems() if hasattr(result, "problems") else []
