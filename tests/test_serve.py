@@ -161,6 +161,117 @@ def test_concurrent_requests_are_batched(tiny):
     app.state.batcher.stop()
 
 
+def test_json_vectors_are_short_and_exact():
+    """Vectors go out with at most 9 significant digits and read back as the same float32."""
+    import json
+
+    from e5desk.server.vectors import float_rows
+
+    rng = np.random.default_rng(0)
+    for scale in (1e-30, 1e-10, 1e-7, 1e-3, 1.0, 1e3, 1e30):
+        v = (rng.standard_normal((8, 384)) * scale).astype(np.float32)
+        v[0, :3] = [0.0, -0.0, scale]
+        text = json.dumps(float_rows(v), separators=(",", ":"))
+        assert np.array_equal(np.array(json.loads(text), dtype=np.float32), v)
+        if 1e-10 <= scale <= 1e3:  # beyond 10^22 scaling is inexact: exact but longer
+            digits = [len(x.lstrip("-").split("e")[0].replace(".", "").lstrip("0"))
+                      for x in text.replace("[", "").replace("]", "").split(",")]
+            assert max(digits) <= 9, scale
+
+
+def test_thread_choice_follows_the_faster_and_retries():
+    """Batches of a size run on the thread count that was faster per character lately;
+    the other is measured again after retry_s (the machine's load changes)."""
+    from e5desk.server.threads import ThreadChoice, size_class
+
+    now = [0.0]
+    choice = ThreadChoice(4, retry_s=5.0, retry_batches=1, clock=lambda: now[0])
+    assert size_class(100) == 0 and size_class(600) == 2 and size_class(10**6) == 6
+    assert choice.pick(10_000) == 4  # a large batch starts on all threads
+    assert choice.pick(500) == 1  # a small one on one thread, then all
+    choice.record(500, 1, 0.100)
+    assert choice.pick(500) == 4
+    choice.record(500, 4, 0.400)  # four threads slower (a busy machine)
+    assert [choice.pick(500) for _ in range(3)] == [1, 1, 1]
+    assert choice.pick(1000) == 1  # another size class learns on its own
+    now[0] = 6.0
+    assert choice.pick(500) == 4  # four threads not measured for 6 s: again
+    choice.record(500, 4, 0.020)  # the machine is quiet now (a stale figure is replaced)
+    assert choice.pick(500) == 1  # one thread's figure is stale too: measured again
+    choice.record(500, 1, 0.100)
+    assert choice.pick(500) == 4
+    choice.record(500, 4, 0.300)  # recent figures are averaged: (0.02 + 0.3) / 2 > 0.1
+    assert choice.pick(500) == 1
+    choice.record(500, 4, 0.030)  # (0.16 + 0.03) / 2 < 0.1: four again
+    choice.record(500, 1, 0.0005)  # under 2 ms: the cache answered, nothing measured
+    assert choice.pick(500) == 4
+    assert ThreadChoice(1).pick(500) == 1
+    rare = ThreadChoice(2, retry_s=0.0, retry_batches=10, clock=lambda: 0.0)
+    rare.record(500, 2, 0.1)  # two threads faster: one thread is tried once in 10 batches
+    rare.record(500, 1, 0.4)
+    picks = []
+    for _ in range(20):
+        picks.append(rare.pick(500))
+        rare.record(500, picks[-1], 0.4 if picks[-1] == 1 else 0.1)
+    assert picks.count(1) == 2
+
+
+def test_loopback_load_is_batched_without_errors(tiny):
+    """A bounded load test over real HTTP on loopback: 4 keep-alive clients x 10 requests
+    (single texts and 32-text batches), all distinct texts: no errors, every vector equal
+    to encode(), and the requests shared forward passes."""
+    import httpx
+    import uvicorn
+
+    port = _free_port()
+    app = create_app(ServeSettings(port=port), model=tiny)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    clients, requests = 4, 10
+    work = {(c, r): [f"client {c} request {r} text {i}" for i in range(32 if r % 5 == 4 else 1)]
+            for c in range(clients) for r in range(requests)}
+    answers: dict[tuple[int, int], object] = {}
+    errors: list[str] = []
+
+    def client(c: int) -> None:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            for r in range(requests):
+                try:
+                    resp = http.post("/v1/embeddings", json={"input": work[c, r],
+                                                             "input_type": "passage"})
+                    resp.raise_for_status()
+                    answers[c, r] = [d["embedding"] for d in resp.json()["data"]]
+                except Exception as exc:  # noqa: BLE001 - counted, shown below
+                    errors.append(f"{c}/{r}: {exc!r}")
+
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.05)
+        assert server.started
+        threads = [threading.Thread(target=client, args=(c,), daemon=True)
+                   for c in range(clients)]
+        for t in threads:
+            t.start()
+        end = time.monotonic() + 60  # bounded: a hang fails instead of waiting forever
+        for t in threads:
+            t.join(max(0.0, end - time.monotonic()))
+        assert not any(t.is_alive() for t in threads), "load test did not finish in 60 s"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert not errors, errors[:3]
+    assert len(answers) == clients * requests
+    keys = sorted(work)
+    texts = [t for k in keys for t in work[k]]
+    got = np.array([v for k in keys for v in answers[k]], dtype=np.float32)
+    close(got, tiny.encode(texts, role="passage"))
+    assert app.state.batcher.batches < clients * requests  # requests shared forward passes
+
+
 def test_serve_refuses_open_host_without_token(capsys):
     from e5desk.cli import main
 

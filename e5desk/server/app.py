@@ -33,6 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from e5desk import __version__
 from e5desk.core.errors import E5DeskError
 from e5desk.server.batcher import Batcher, Busy, Embedded
+from e5desk.server.vectors import float_row, float_rows
 
 SAMBA_ERROR = ("Prediction could not be completed for given input due to reason "
                ":AppOnlineInferenceFailed message: error running online inference:\n"
@@ -371,7 +372,7 @@ def create_app(settings: ServeSettings | None = None, model=None,
             vecs = [base64.b64encode(v.astype("<f4").tobytes()).decode("ascii")
                     for v in result.vectors]
         else:
-            vecs = result.vectors.tolist()
+            vecs = float_rows(result.vectors)
         tokens = int(result.tokens.sum())
         return JSONResponse(
             {"object": "list", "model": m.name,
@@ -403,7 +404,8 @@ def create_app(settings: ServeSettings | None = None, model=None,
         m, result = await run(texts, body.prompt_name, body.task)
         if not body.truncate and (message := too_long(m, result)):
             raise ApiError(413, message, "inputs")
-        return JSONResponse(result.vectors.tolist(), headers=headers(body.prompt_name, result))
+        return JSONResponse(float_rows(result.vectors),
+                            headers=headers(body.prompt_name, result))
 
     @app.get("/info", summary="model and limits (text-embeddings-inference shape)")
     async def tei_info():
@@ -443,7 +445,7 @@ def create_app(settings: ServeSettings | None = None, model=None,
             raise ApiError(400, message)
         return JSONResponse(
             {"model": m.name, "vector_type": "dense",
-             "data": [{"vector_type": "dense", "values": v} for v in result.vectors.tolist()],
+             "data": [{"vector_type": "dense", "values": v} for v in float_rows(result.vectors)],
              "usage": {"total_tokens": int(result.tokens.sum())}},
             headers=headers(body.parameters.input_type, result))
 
@@ -457,7 +459,7 @@ def create_app(settings: ServeSettings | None = None, model=None,
                                                    got=len(body.inputs)))
         check_texts(body.inputs, settings.samba_batch, "inputs")
         _, result = await run(body.inputs, "raw")
-        return JSONResponse({"data": result.vectors.tolist()}, headers=headers("raw", result))
+        return JSONResponse({"data": float_rows(result.vectors)}, headers=headers("raw", result))
 
     # -- Replicate / Cog -------------------------------------------------------------------
     @app.post("/predictions", summary="Replicate/Cog prediction: query + passage",
@@ -471,7 +473,7 @@ def create_app(settings: ServeSettings | None = None, model=None,
         result = await batcher.embed(inputs)
         qv, pv = result.vectors
         return {"status": "succeeded", "output": {
-            "query_embedding": qv.tolist(), "passage_embedding": pv.tolist(),
+            "query_embedding": float_row(qv), "passage_embedding": float_row(pv),
             "relevancy_score": float(qv @ pv) * 100}}
 
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
