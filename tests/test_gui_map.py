@@ -366,6 +366,19 @@ def test_map_owns_the_window_and_fits_small_screens(qtbot, window):
         top_left = w.mapTo(window, w.rect().topLeft())
         rect = QRect(top_left, w.size())
         assert w.isVisible() and rect.width() > 20 and frame.contains(rect), (w, rect)
+    # ... and the side panel's words are read whole, not scrolled or clipped: the figures
+    # (clusters first), the selection hint (wrapped), the neighbours hint.
+    view.clear_selection()
+    qtbot.wait(50)
+    figures, count = view.figures, view.selection_count
+    box = figures.parentWidget().parentWidget()  # the figures' scroll area
+    assert "clusters" in figures.text().split("<br>")[0]
+    assert not box.verticalScrollBar().isVisible() and figures.height() <= box.height()
+    one_line = count.fontMetrics().horizontalAdvance(count.text()) <= count.width()
+    assert one_line or (count.wordWrap() and
+                        count.heightForWidth(count.width()) <= count.height()), count.text()
+    assert "Shift-drag a rectangle" in count.text()
+    assert "Click a point" in view.neighbours.toPlainText()
 
     # Full-screen map and back.
     view.set_full_screen(True)
@@ -422,3 +435,75 @@ def test_map_state_round_trips_through_a_project_and_refuses_damage():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_million_point_map_is_all_represented(qtbot):
+    """1,000,000 points on the real map view, default point budget: zoomed out, the density
+    image counts every point exactly once; zoomed in on a small region, the view draws
+    points again and hovering one shows its sentence. (The way benchmarks/map_scatter.py
+    builds it: no model, no background jobs, zero-stride stand-in vectors.)"""
+    from PySide6.QtCore import QObject, Signal
+
+    from e5desk.core.data import SentenceSet
+    from e5desk.core.mapping import MAP_ROLE
+    from e5desk.gui.map import MapView
+    from e5desk.gui.session import Session
+
+    class NoJobs(QObject):
+        running: list = []
+        busy_changed = Signal(bool)
+
+        def start(self, *args, **kwargs):  # the cluster analysis of 1M points is not run
+            return None
+
+    n = 1_000_000
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(50, 2)) * 10
+    coords = (centres[rng.integers(0, 50, n)] + rng.normal(size=(n, 2))).astype(np.float32)
+    langs = np.array(["ar", "de", "en", "es", "fr", "hi", "ja", "ru", "zh"], dtype=object)
+    session = Session(NoJobs())
+    session.add_set(SentenceSet.build(np.char.add("sentence ", np.arange(n).astype(str))
+                                      .astype(object), lang=langs[rng.integers(0, 9, n)]))
+    workspace = session.workspace
+    assert workspace.store_vectors(workspace.model_id, MAP_ROLE, None,
+                                   np.broadcast_to(np.zeros(1, np.float32), (n, 384)))
+    view = MapView(session)
+    qtbot.addWidget(view)
+    view.resize(1400, 900)
+    view.show()
+    qtbot.waitExposed(view)
+    view._show(coords, {"method": "test"})
+    item, plot = view.scatter, view.plot
+    assert item.budget < n  # the default budget: far fewer points than the map has
+    assert "1,000,000 points" in view.lod_note.text()
+    plot.autoRange()
+    QApplication.processEvents()
+    plot.viewport().repaint()
+    # Zoomed out: a density image that counts every one of the million points once.
+    assert item.mode == "density" and len(item.drawn_rows()) == 0
+    counts = item.density_counts()
+    assert counts.sum() == n
+    assert (counts > 0).sum() > 10_000  # an image, not a few blobs
+
+    # Zoomed in on a small region: points, each one in view drawn.
+    cx, cy = (float(v) for v in centres[0])
+    plot.getViewBox().setRange(xRange=(cx - 0.3, cx + 0.3), yRange=(cy - 0.3, cy + 0.3),
+                               padding=0)
+    QApplication.processEvents()
+    plot.viewport().repaint()
+    (x0, x1), (y0, y1) = plot.getViewBox().viewRange()
+    in_view = np.flatnonzero((coords[:, 0] >= x0) & (coords[:, 0] <= x1)
+                             & (coords[:, 1] >= y0) & (coords[:, 1] <= y1))
+    assert item.mode == "points" and item.density_counts() is None
+    assert 0 < len(in_view) <= item.budget
+    assert set(in_view.tolist()) <= set(item.drawn_rows().tolist())
+    # Hover: the mouse over a point (a real move on the viewport) shows its sentence.
+    row = int(in_view[np.argmin(np.hypot(coords[in_view, 0] - cx, coords[in_view, 1] - cy))])
+    pixel = to_pixels(view, *coords[row].astype(float))
+    viewport = plot.viewport()
+    for p in (pixel + QPointF(30, 30), pixel):
+        send_mouse(viewport, QEvent.Type.MouseMove, p, Qt.MouseButton.NoButton,
+                   Qt.MouseButton.NoButton)
+    QApplication.processEvents()
+    assert item.row_at(QPointF(*coords[row].astype(float))) == row
+    assert view.view_box.toolTip().startswith(f"sentence {row}\n")

@@ -61,26 +61,31 @@ class ClusterLabels:
 
 
 def figures_text(analysis: MapAnalysis) -> str:
-    """The map's figures in words: language mixing, cross-lingual P@1, clusters."""
-    parts = [f"languages mixing on the map: {analysis.mixing:.2f} "
-             "(share of each point's 10 nearest neighbours in another language)"]
+    """The map's figures, one short line each (the clusters first: a narrow side panel
+    shows them without scrolling); what they mean is in ``FIGURES_HELP``."""
+    lines = [f"{len(analysis.clusters)} clusters ({analysis.multilingual} multilingual)",
+             f"language mixing: {analysis.mixing:.2f}"]
     if analysis.p_at_1 is not None:
-        parts.append(f"cross-lingual P@1: {analysis.p_at_1:.3f} (nearest sentence in each "
-                     "other language is the translation)")
-    parts.append(f"{len(analysis.clusters)} clusters, {analysis.multilingual} of them span "
-                 "several languages")
-    return " · ".join(parts)
+        lines.append(f"cross-lingual P@1: {analysis.p_at_1:.3f}")
+    return "\n".join(lines)
+
+
+FIGURES_HELP = ("multilingual: clusters holding sentences in several languages.\n"
+                "language mixing: share of each point's 10 nearest neighbours in another "
+                "language.\ncross-lingual P@1: how often the nearest sentence in each other "
+                "language is the translation.")
 
 
 def figures_html(text: str, stale: bool, computing: str | None) -> str:
-    """The figures line, saying so when the settings changed since they were computed
+    """The figures, saying so first when the settings changed since they were computed
     (``computing``: the name of the map being computed, if one is)."""
+    figures = html.escape(text).replace("\n", "<br>")
     if stale and computing:
         return ("<span style='color:#b35900'><b>Computing the "
                 f"{html.escape(computing)} map…</b> (shown meanwhile: a quick preview; "
-                "cancel from the status bar)</span> " + html.escape(text))
+                "cancel from the status bar)</span><br>" + figures)
     if stale:
         return ("<span style='color:#b35900'><b>Out of date:</b> the settings changed since "
-                "this map and these figures were computed: press Recompute map.</span> "
-                + html.escape(text))
-    return html.escape(text)
+                "this map and these figures were computed: press Recompute map.</span><br>"
+                + figures)
+    return figures

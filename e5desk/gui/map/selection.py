@@ -30,8 +30,9 @@ class NeighboursPanel(QTextBrowser):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setPlaceholderText("Click a point: its nearest sentences in every language "
-                                "appear here.")
+        # A grey paragraph, not a placeholder: Qt does not wrap placeholder text.
+        self.setHtml("<p style='color:#808080'>Click a point: its nearest sentence in every "
+                     "language appears here.</p>")
 
     def show_neighbours(self, texts: Sequence[str], langs: Sequence[str], row: int,
                         neighbours: Sequence[Neighbour]) -> None:
@@ -65,15 +66,18 @@ class SelectionPanel(QWidget):
         self.table.status.connect(self.status)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        header = QHBoxLayout()
-        header.addWidget(self.count, 1)
-        header.addWidget(self.clear_button)
-        header.addWidget(self.export_button)
-        layout.addLayout(header)
-        layout.addWidget(self.table, 1)
-        # Long text never makes the window wider: the count line is clipped (its full
-        # text is the tooltip).
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_button)
+        buttons.addWidget(self.export_button)
+        # The count (or how to select) on its own line, wrapped: read whole in a narrow
+        # panel, and never making the window wider.
+        self.count.setWordWrap(True)
         self.count.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(self.count)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table, 1)
+        layout.addStretch(0)  # takes the room only while the table is hidden
         self.table.hide()  # until something is selected
         self._source = None  # (combined, scores) the table columns come from
         self.show_count(0)

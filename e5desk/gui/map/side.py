@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSplitter
 
+from e5desk.gui.map.labels import FIGURES_HELP
 from e5desk.gui.map.legend import LegendPanel
 from e5desk.gui.map.selection import NeighboursPanel, SelectionPanel
 
@@ -17,6 +18,7 @@ class SidePanel(QSplitter):
         self.figures.setWordWrap(True)
         self.figures.setTextFormat(Qt.TextFormat.RichText)
         self.figures.setStyleSheet("padding: 2px")
+        self.figures.setToolTip(FIGURES_HELP)
         self.legend = LegendPanel()
         self.neighbours = NeighboursPanel()
         self.selection = SelectionPanel()
@@ -26,7 +28,8 @@ class SidePanel(QSplitter):
         figures_box.setWidgetResizable(True)
         figures_box.setFrameShape(QFrame.Shape.NoFrame)
         figures_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        figures_box.setMinimumHeight(self.figures.fontMetrics().height() * 3)
+        # Its three lines (clusters, mixing, P@1) show whole; longer text scrolls.
+        figures_box.setMinimumHeight(self.figures.fontMetrics().lineSpacing() * 3 + 8)
         for w in (figures_box, self.legend, self.neighbours, self.selection):
             self.addWidget(w)
         self.setStretchFactor(1, 1)
