@@ -157,10 +157,9 @@ class Session(QObject):
         return self.workspace.snapshot(arrays, settings)
 
     def restore(self, project) -> None:
-        imported = bool(project.settings.get("imported"))
         adopted = self.workspace.restore(project)
         self._sets_changed()
-        if imported:
+        if self.workspace.imported is not None:  # the workspace decided it is an import
             self.vectors_changed.emit(SYMMETRIC_ROLE)
         if adopted:
             self.vectors_restored.emit()
