@@ -10,6 +10,7 @@ the user is offered to recover it. A clean close removes the autosave.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import time
@@ -21,6 +22,9 @@ from e5desk.core.paths import user_data_dir
 
 AUTOSAVE_MS = 60_000
 SUFFIX = ".e5desk"
+
+
+_WINDOWS = itertools.count(1)
 
 
 def autosave_dir() -> Path:
@@ -50,7 +54,9 @@ class ProjectController(QObject):
         self._saving = False
         self._keep_autosave = False
         _clean_stale_saves(autosave_dir())
-        stem = f"session-{os.getpid()}-{int(time.time())}"
+        # Unique per window, not only per process and second: two windows started within
+        # one second would otherwise share (and hold) one autosave and its lock.
+        stem = f"session-{os.getpid()}-{int(time.time())}-{next(_WINDOWS)}"
         self.autosave_path = autosave_dir() / f"{stem}{SUFFIX}"
         self._lock = QLockFile(str(autosave_dir() / f"{stem}.lock"))
         self._lock.setStaleLockTime(0)
