@@ -106,7 +106,9 @@ def test_window_process_imports_no_torch(tmp_path, tiny_model):
     proc = subprocess.run(
         [sys.executable, "-c", WINDOW_SCRIPT, str(tiny_model), str(tmp_path / "s.ini")],
         capture_output=True, text=True, timeout=400, cwd=ROOT,
-        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+        # Its own data folder: another window's autosave there would ask to be recovered.
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen",
+             "E5DESK_DATA_DIR": str(tmp_path / "data")})
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["loaded"] == []
