@@ -9,7 +9,7 @@ import time
 import pytest
 
 from e5desk.core.errors import Cancelled, DataError, E5DeskError
-from e5desk.core.process_job import run_in_process
+from e5desk.core.process_job import ChildProcess, run_in_process
 
 
 def count_to(n: int, progress) -> int:
@@ -55,3 +55,18 @@ def test_cancel_stops_the_child_at_once():
     with pytest.raises(Cancelled):
         run_in_process(sleep_long, cancelled=lambda: time.monotonic() > deadline)
     assert time.monotonic() - start < 20  # not the child's 60 s
+
+
+def imported(names, progress) -> list[bool]:
+    import sys
+
+    return [name in sys.modules for name in names]
+
+
+def test_child_imports_its_preload_before_the_job_arrives():
+    with ChildProcess(preload=("colorsys", "no_such_module_here", "wave")) as child:
+        time.sleep(0.2)  # the caller prepares the job meanwhile
+        # a missing module stops the preload (the job's own import would report it)
+        assert child.run(imported, ["colorsys", "wave"]) == [True, False]
+    with ChildProcess() as child:
+        assert child.run(count_to, 2) == 20

@@ -14,9 +14,11 @@ from e5desk.core.projection import (
     center_languages,
     exact_knn,
     knn,
+    layout_epochs,
     points_in_polygon,
     points_in_rect,
     project,
+    project_in_process,
     umap_2d,
 )
 
@@ -183,6 +185,28 @@ def test_umap_is_deterministic_and_puts_translations_together(parallel):
     np.fill_diagonal(d, np.inf)
     assert all(groups[j] == groups[i] for i, j in enumerate(d.argmin(1)))
     assert mixing_score(first, langs, k=2) > 0.9
+
+
+def test_map_in_a_child_process_is_the_map_of_this_process(parallel):
+    """The map tab's path (the child imports umap while this process finds the neighbours)
+    draws the same seeded map as project() here, and reports its stages in order."""
+    vectors, langs, _ = parallel
+    params = MapParams("umap", n_neighbors=5, center_languages=True)
+    here = project(vectors, params, langs)
+    project.__globals__["_CACHE"].clear()
+    seen = []
+    there = project_in_process(vectors, params, langs, progress=lambda d, t: seen.append(d))
+    np.testing.assert_allclose(there, here, atol=1e-4)
+    assert seen[0] == 0 and seen[-1] == 3 and seen == sorted(seen)
+    with pytest.raises(Cancelled):  # cancelled while this process still seeks neighbours
+        project.__globals__["_CACHE"].clear()
+        project_in_process(vectors, params, langs, cancelled=lambda: True)
+
+
+def test_layout_epochs_fall_with_size():
+    assert layout_epochs(500) == 500 and layout_epochs(10_000) == 200
+    assert layout_epochs(40_000) == 100 and layout_epochs(100_000) == 60
+    assert layout_epochs(1_000_000) == 60
 
 
 def test_cluster_labels_for_cjk_and_latin():

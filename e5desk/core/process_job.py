@@ -1,32 +1,67 @@
 """Run a CPU-heavy core function in a child process: the caller's process keeps its GIL
 (numba compiling UMAP holds it for seconds), progress comes back, and cancel is immediate
-(the child is stopped). Messages follow the child protocol of ``core.jobs``."""
+(the child is stopped). Messages follow the child protocol of ``core.jobs``.
+
+A child can import its heavy modules (``preload``) while the caller still prepares the
+job's input, e.g. umap's 2-3 s import beside the map's neighbour search (``ChildProcess``)."""
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing as mp
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from e5desk.core.jobs import CancelCheck, Progress, child_progress, relay, reply
 
 
-def _child(conn, fn, args, kwargs) -> None:
+def _child(conn, preload: Sequence[str]) -> None:
+    for name in preload:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the job's own import reports the problem
+            break
+    try:
+        fn, args, kwargs = conn.recv()
+    except (EOFError, OSError):  # the parent gave up before sending a job
+        return
     reply(conn, lambda: fn(*args, progress=child_progress(conn), **kwargs))
+
+
+class ChildProcess:
+    """One spawned process for one job; it starts importing ``preload`` at once."""
+
+    def __init__(self, preload: Sequence[str] = ()) -> None:
+        ctx = mp.get_context("spawn")  # never fork a process that runs Qt threads
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_child, args=(child, tuple(preload)), daemon=True)
+        self._process.start()
+        child.close()
+
+    def run(self, fn: Callable[..., Any], *args: Any, progress: Progress | None = None,
+            cancelled: CancelCheck | None = None, **kwargs: Any) -> Any:
+        """``fn(*args, progress=..., **kwargs)`` in the child; its result returned."""
+        try:
+            self._conn.send((fn, args, kwargs))
+        except OSError:  # the child died early: relay says so
+            pass
+        return relay(self._conn, self._process, progress, cancelled)
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join(timeout=5)
+        self._conn.close()
+
+    def __enter__(self) -> ChildProcess:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
 
 
 def run_in_process(fn: Callable[..., Any], *args: Any, progress: Progress | None = None,
                    cancelled: CancelCheck | None = None, **kwargs: Any) -> Any:
     """``fn(*args, progress=..., **kwargs)`` in a spawned process; its result returned."""
-    ctx = mp.get_context("spawn")  # never fork a process that runs Qt threads
-    conn, child = ctx.Pipe()
-    process = ctx.Process(target=_child, args=(child, fn, args, kwargs), daemon=True)
-    process.start()
-    child.close()
-    try:
-        return relay(conn, process, progress, cancelled)
-    finally:
-        if process.is_alive():
-            process.terminate()
-        process.join(timeout=5)
-        conn.close()
+    with ChildProcess() as child:
+        return child.run(fn, *args, progress=progress, cancelled=cancelled, **kwargs)

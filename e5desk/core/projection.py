@@ -6,8 +6,8 @@ translations land together. UMAP gets its k nearest neighbours from us: exact (b
 matrix products) up to ``EXACT_KNN_MAX`` rows, above that from cells of a spherical k-means
 (each cell searches its nearest cells exactly), which is many times cheaper than the
 quadratic search and than pynndescent on two cores; numba's compiled code is cached in the
-user cache directory. Larger maps use fewer layout epochs (UMAP's own choice above 10k
-rows), and above ``PARALLEL_LAYOUT`` rows every core.
+user cache directory. Larger maps start from PCA instead of UMAP's spectral layout, use fewer
+layout epochs (see ``layout_epochs``), and above ``PARALLEL_LAYOUT`` rows every core.
 
 Also here: which map points lie in a rectangle or a lasso polygon (selection on the map).
 """
@@ -29,7 +29,7 @@ from e5desk.core.similarity import top_k_rows
 log = logging.getLogger(__name__)
 METHODS = ("pca", "umap", "tsne")
 EXACT_KNN_MAX = 20_000  # rows; above this, kNN from k-means cells (see cell_knn)
-LARGE_MAP = 5_000  # rows; above this, UMAP lays out in 200 epochs instead of 500
+LARGE_MAP = 5_000  # rows; above this, UMAP starts from PCA and lays out in 200 epochs or fewer
 PARALLEL_LAYOUT = 20_000  # rows; above this, the layout runs on every core (not seeded)
 _CACHE: dict[str, np.ndarray] = {}
 _CACHE_MAX = 16
@@ -42,7 +42,7 @@ class MapParams:
     min_dist: float = 0.1
     seed: int = 42
     center_languages: bool = False
-    n_epochs: int | None = None  # None: 500 up to LARGE_MAP rows, 200 above (UMAP only)
+    n_epochs: int | None = None  # None: layout_epochs(rows) (UMAP only)
 
 
 def center_languages(vectors: np.ndarray, langs: Sequence) -> np.ndarray:
@@ -184,6 +184,16 @@ def _numba_cache() -> None:
 _UMAP_CACHED = False
 
 
+def layout_epochs(n: int) -> int:
+    """UMAP layout epochs for n rows: 500 up to ``LARGE_MAP``, 200 up to ``PARALLEL_LAYOUT``,
+    then falling as 1/n to 60 (from 67k rows). Each epoch costs time in proportion to n while
+    the map gains little from the later ones (benchmarks/map_umap.py, 100k rows: 200 epochs
+    keep 79.8 % of the 10 nearest neighbours, 60 epochs 78.0 %, in a third of the time)."""
+    if n <= LARGE_MAP:
+        return 500
+    return int(np.clip(200 * PARALLEL_LAYOUT // n, 60, 200))
+
+
 def _cache_umap_numba() -> None:
     """Let numba cache the functions umap-learn compiles anew in every process (its layout
     epoch and fuzzy-set helpers: about 7 s of every map in a fresh process on two cores).
@@ -225,12 +235,15 @@ def _cache_umap_numba() -> None:
 
 def umap_2d(vectors: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1,
             seed: int = 42, progress: Progress | None = None,
-            cancelled: CancelCheck | None = None, n_epochs: int | None = None) -> np.ndarray:
+            cancelled: CancelCheck | None = None, n_epochs: int | None = None,
+            start: str | None = None, parallel: bool | None = None,
+            neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """UMAP with the cosine metric. Progress in stages (kNN, layout); cancel between them.
 
     Up to ``PARALLEL_LAYOUT`` rows the layout is seeded and single-threaded (the same map
     every time); above, it uses every core (UMAP cannot be both), so a recomputed large map
-    differs slightly; projects save the coordinates, so a reopened map never does."""
+    differs slightly; projects save the coordinates, so a reopened map never does.
+    ``neighbours``: the (indices, distances) of ``knn(vectors, k)``, when already found."""
     n = len(vectors)
     if n < 4:
         return pca_2d(vectors)
@@ -240,7 +253,7 @@ def umap_2d(vectors: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1,
     _numba_cache()
     # Not overlapped with the kNN in a thread: importing numba beside BLAS work in another
     # thread deadlocked (seen here, when a cancelled map left the import running).
-    idx, dist = knn(vectors, k, cancelled=cancelled)
+    idx, dist = neighbours if neighbours is not None else knn(vectors, k, cancelled=cancelled)
     if progress:
         progress(1, 3)
     if cancelled and cancelled():
@@ -250,20 +263,31 @@ def umap_2d(vectors: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1,
     import umap
 
     _cache_umap_numba()
-    parallel = n > PARALLEL_LAYOUT
+    if parallel is None:
+        parallel = n > PARALLEL_LAYOUT
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # n_jobs/random_state notices
         reducer = umap.UMAP(n_neighbors=k, min_dist=min_dist, metric="cosine",
                             random_state=None if parallel else seed,
                             n_jobs=-1 if parallel else 1, precomputed_knn=(idx, dist, None),
-                            init="spectral" if n > k + 1 else "random",
-                            n_epochs=n_epochs or (200 if n > LARGE_MAP else None))
+                            init=start or _layout_start(n, k),
+                            n_epochs=n_epochs or layout_epochs(n))
         if progress:
             progress(2, 3)
         out = reducer.fit_transform(vectors)
     if progress:
         progress(3, 3)
     return np.asarray(out, dtype=np.float32)
+
+
+def _layout_start(n: int, k: int) -> str:
+    """UMAP's spectral start on small maps; PCA above ``LARGE_MAP`` rows. Sentence sets in
+    many languages make kNN graphs of tight translation groups joined by few edges, on which
+    the spectral solver crawls (100k rows: 250 s before the layout began, PCA under 1 s) for
+    a map no better (same kNN preservation and trustworthiness at 10k and 100k)."""
+    if n <= k + 1:
+        return "random"
+    return "spectral" if n <= LARGE_MAP else "pca"
 
 
 def tsne_2d(vectors: np.ndarray, seed: int = 42) -> np.ndarray:
@@ -282,9 +306,26 @@ def _key(vectors: np.ndarray, langs: Sequence | None, params: MapParams) -> str:
     return h.hexdigest()
 
 
+def _map_input(vectors: np.ndarray, params: MapParams, langs: Sequence | None) -> np.ndarray:
+    if not params.center_languages:
+        return vectors
+    if langs is None:
+        raise E5DeskError("centering by language needs the language of every sentence")
+    return center_languages(vectors, langs)
+
+
+def _remember(key: str, out: np.ndarray) -> np.ndarray:
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = out
+    return out
+
+
 def project(vectors: np.ndarray, params: MapParams = MapParams(), langs: Sequence | None = None,
-            progress: Progress | None = None, cancelled: CancelCheck | None = None) -> np.ndarray:
-    """(n, 2) map coordinates; remembered per (vectors, parameters) for this process."""
+            progress: Progress | None = None, cancelled: CancelCheck | None = None,
+            neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """(n, 2) map coordinates; remembered per (vectors, parameters) for this process.
+    ``neighbours``: UMAP's kNN of the map input, when the caller found it already."""
     if params.method not in METHODS:
         raise E5DeskError(f"unknown map method {params.method!r}: expected pca, umap or tsne")
     if len(vectors) == 0:
@@ -292,29 +333,55 @@ def project(vectors: np.ndarray, params: MapParams = MapParams(), langs: Sequenc
     key = _key(vectors, langs, params)
     if key in _CACHE:
         return _CACHE[key]
-    x = vectors
-    if params.center_languages:
-        if langs is None:
-            raise E5DeskError("centering by language needs the language of every sentence")
-        x = center_languages(vectors, langs)
+    x = _map_input(vectors, params, langs)
     if params.method == "pca":
         out = pca_2d(x)
     elif params.method == "umap":
         out = umap_2d(x, params.n_neighbors, params.min_dist, params.seed, progress, cancelled,
-                      params.n_epochs)
+                      params.n_epochs, neighbours=neighbours)
     else:
         out = tsne_2d(x, params.seed)
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = out
-    return out
+    return _remember(key, out)
+
+
+def project_in_process(vectors: np.ndarray, params: MapParams = MapParams(),
+                       langs: Sequence | None = None, progress: Progress | None = None,
+                       cancelled: CancelCheck | None = None) -> np.ndarray:
+    """``project`` in a child process (keeps this process responsive; cancel stops it at
+    once). For UMAP the child imports umap (2-3 s) while this process finds the nearest
+    neighbours, which the child then uses: a first map sooner by the shorter of the two."""
+    from e5desk.core.process_job import ChildProcess
+
+    if params.method not in METHODS:
+        raise E5DeskError(f"unknown map method {params.method!r}: expected pca, umap or tsne")
+    key = _key(vectors, langs, params)
+    if key in _CACHE:
+        return _CACHE[key]
+    n = len(vectors)
+    if params.method != "umap" or n < 4:
+        with ChildProcess() as child:
+            out = child.run(project, vectors, params, langs, progress=progress,
+                            cancelled=cancelled)
+        return _remember(key, out)
+    with ChildProcess(preload=("umap",)) as child:
+        if progress:
+            progress(0, 3)
+        x = _map_input(vectors, params, langs)
+        neighbours = knn(x, max(2, min(params.n_neighbors, n - 1)), cancelled=cancelled)
+        out = child.run(project, vectors, params, langs, progress=progress,
+                        cancelled=cancelled, neighbours=neighbours)
+    return _remember(key, out)
 
 
 def warm_up() -> None:
-    """Compile (or load from cache) UMAP's numba code on a tiny input; for app start-up."""
+    """Compile (or load from numba's cache) the code of every kind of UMAP map (spectral or
+    PCA start, seeded or parallel layout) on tiny inputs; the set-up runs it once, so the
+    first real map on a fresh install compiles nothing."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 8)).astype(np.float32)
-    umap_2d(x / np.linalg.norm(x, axis=1, keepdims=True), n_neighbors=5)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    for start, parallel in (("spectral", False), ("pca", False), ("pca", True)):
+        umap_2d(x, n_neighbors=5, start=start, parallel=parallel, n_epochs=10)
 
 
 # -- selection on the map -----------------------------------------------------------------

@@ -239,8 +239,7 @@ class MapView(OwnsWindow, QWidget):
         self.compute.setStyleSheet("font-weight: bold" if stale else "")
 
     def _project(self, vectors: np.ndarray) -> None:
-        from e5desk.core.process_job import run_in_process
-        from e5desk.core.projection import MapParams, project
+        from e5desk.core.projection import MapParams, project, project_in_process
 
         langs = list(self.session.combined.lang)
         params = self.wanted_params()
@@ -249,9 +248,18 @@ class MapView(OwnsWindow, QWidget):
         self._map_jobs = []
         runner = self.session.runner
 
+        final_shown = []
+
         def shown(p):
-            return lambda coords: self._show(coords, asdict(p)) \
-                if self.wanted_params() == params else None
+            def show(coords):
+                if self.wanted_params() != params:
+                    return
+                if p == params:
+                    final_shown.append(True)
+                elif final_shown:  # the map came first (remembered): keep it, not the preview
+                    return
+                self._show(coords, asdict(p))
+            return show
 
         preview = MapParams("pca", center_languages=params.center_languages)
         self._map_jobs.append(runner.start(
@@ -260,8 +268,8 @@ class MapView(OwnsWindow, QWidget):
             return
         self._map_jobs.append(runner.start(
             f"{METHODS[params.method]} map",
-            lambda p, c: run_in_process(project, vectors, params, langs, progress=p,
-                                        cancelled=c), shown(params)))
+            lambda p, c: project_in_process(vectors, params, langs, progress=p, cancelled=c),
+            shown(params)))
 
     # -- projects ---------------------------------------------------------------------
     def state(self) -> tuple[dict, dict]:
