@@ -1,0 +1,39 @@
+"""The job runner under a burst of short jobs, as a window sees when a set loads (progress
+from worker threads, results and None queued to the GUI thread). PySide6 6.12.0 crashed
+this process within a few thousand jobs (a reference count error in its signal code), which
+is why pyproject.toml keeps PySide6 below 6.12 until a release passes this test."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from e5desk.core.errors import DataError  # noqa: E402
+from e5desk.gui.workers import JobRunner  # noqa: E402
+
+JOBS = 3000
+
+
+def short_job(i):
+    def job(progress, cancelled):
+        for step in range(5):
+            progress(step + 1, 5)
+        if i % 100 == 99:
+            raise DataError(f"job {i}: a clear error")
+        return None if i % 2 else (i, True)
+    return job
+
+
+def test_thousands_of_short_jobs_all_report_back(qtbot):
+    runner = JobRunner()
+    results, errors, steps = [], [], []
+    runner.progress.connect(lambda name, done, total: steps.append(done))
+    for i in range(JOBS):
+        runner.start(f"job {i}", short_job(i), results.append, errors.append)
+    qtbot.waitUntil(lambda: not runner.running, timeout=120_000)
+    assert len(errors) == JOBS // 100 and all(e.endswith("a clear error") for e in errors)
+    assert len(results) == JOBS - JOBS // 100
+    assert results.count(None) == JOBS // 2 - JOBS // 100  # odd jobs, less the failed
+    assert all(r[1] is True for r in results if r is not None)
+    assert steps and max(steps) == 5
