@@ -24,6 +24,9 @@ marks = {"python started": time.time() - t0}
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from e5desk.gui.main_window import MainWindow
+import e5desk.gui.projects
+# its own autosave folder: an orphan left by a crashed window would offer recovery instead
+e5desk.gui.projects.autosave_dir = lambda: __import__("pathlib").Path(sys.argv[3])
 marks["window code imported"] = time.time() - t0
 app = QApplication([])
 window = MainWindow(QSettings(sys.argv[2], QSettings.Format.IniFormat))
@@ -61,7 +64,7 @@ def main() -> None:
             import time
 
             proc = subprocess.run([sys.executable, "-c", SCRIPT, repr(time.time()),
-                                   os.path.join(tmp, "settings.ini")],
+                                   os.path.join(tmp, "settings.ini"), tmp],
                                   capture_output=True, text=True, env=env, timeout=900)
             if proc.returncode:
                 sys.exit(proc.stderr[-3000:])
