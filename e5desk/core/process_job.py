@@ -37,6 +37,7 @@ class ChildProcess:
         self._process = ctx.Process(target=_child, args=(child, tuple(preload)), daemon=True)
         self._process.start()
         child.close()
+        self._answered = False
 
     def run(self, fn: Callable[..., Any], *args: Any, progress: Progress | None = None,
             cancelled: CancelCheck | None = None, **kwargs: Any) -> Any:
@@ -45,12 +46,17 @@ class ChildProcess:
             self._conn.send((fn, args, kwargs))
         except OSError:  # the child died early: relay says so
             pass
-        return relay(self._conn, self._process, progress, cancelled)
+        result = relay(self._conn, self._process, progress, cancelled)
+        self._answered = True
+        return result
 
     def close(self) -> None:
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join(timeout=5)
+        """Stop the child, unless it answered: then it exits by itself (stopped mid-exit, it
+        leaks semaphores; waiting for it would delay the answer by up to a second)."""
+        if not self._answered:
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join(timeout=5)
         self._conn.close()
 
     def __enter__(self) -> ChildProcess:
