@@ -276,6 +276,30 @@ def test_language_colours_fixed_and_distinct():
     assert language_colour(None) == language_colour("?") != language_colour("en")
 
 
+def _lab(hex_colour: str) -> np.ndarray:
+    """sRGB hex -> CIELAB (D65), for perceptual colour distances."""
+    c = np.array([int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ c / np.array([0.9505, 1.0, 1.089])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_the_most_common_languages_look_clearly_different():
+    """Russian and Arabic, German and French, Japanese and Chinese share maps all the time:
+    their colours must not be near-twins (CIELAB distance; ~2 is just noticeable; the old
+    palette had 23 between ja and zh and 29 between ru and ar)."""
+    from itertools import combinations
+
+    from e5desk.core.mapping import language_colour
+
+    common = ["en", "de", "fr", "es", "ja", "zh", "ru", "ar", "hi"]
+    gaps = {(a, b): float(np.linalg.norm(_lab(language_colour(a)) - _lab(language_colour(b))))
+            for a, b in combinations(common, 2)}
+    assert min(gaps.values()) >= 34, min(gaps.items(), key=lambda kv: kv[1])
+
+
 def test_score_text_goes_through_core_scoring():
     from e5desk.core.mapping import score_text
 
