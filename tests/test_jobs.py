@@ -70,3 +70,22 @@ def test_child_imports_its_preload_before_the_job_arrives():
         assert child.run(imported, ["colorsys", "wave"]) == [True, False]
     with ChildProcess() as child:
         assert child.run(count_to, 2) == 20
+
+
+def test_cancel_does_not_wait_for_the_childs_preload():
+    """A large input waits in the pipe while the child imports its preload (here 30 s);
+    cancel stops the child at once all the same."""
+    big = b"x" * 50_000_000
+    start = time.monotonic()
+    with pytest.raises(Cancelled), ChildProcess(preload=("slow_import_for_jobs",)) as child:
+        child.run(len_of, big, cancelled=lambda: time.monotonic() - start > 1.0)
+    assert time.monotonic() - start < 15  # not the preload's 30 s
+
+
+def len_of(data, progress) -> int:
+    return len(data)
+
+
+def test_a_job_that_cannot_reach_the_child_fails_here():
+    with ChildProcess() as child, pytest.raises(Exception, match="pickle|lambda"):
+        child.run(lambda progress: 1)

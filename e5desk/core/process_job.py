@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing as mp
+import threading
 from collections.abc import Callable, Sequence
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from e5desk.core.jobs import CancelCheck, Progress, child_progress, relay, reply
@@ -38,17 +40,27 @@ class ChildProcess:
         self._process.start()
         child.close()
         self._answered = False
+        self._sender: threading.Thread | None = None
 
     def run(self, fn: Callable[..., Any], *args: Any, progress: Progress | None = None,
             cancelled: CancelCheck | None = None, **kwargs: Any) -> Any:
-        """``fn(*args, progress=..., **kwargs)`` in the child; its result returned."""
-        try:
-            self._conn.send((fn, args, kwargs))
-        except OSError:  # the child died early: relay says so
-            pass
+        """``fn(*args, progress=..., **kwargs)`` in the child; its result returned.
+
+        The job is pickled here (a job that cannot be pickled fails here) and sent from a
+        thread: a large input waits in the pipe until the child has imported its preload,
+        and cancel must not wait for that."""
+        job = bytes(ForkingPickler.dumps((fn, args, kwargs)))
+        self._sender = threading.Thread(target=self._send, args=(job,), daemon=True)
+        self._sender.start()
         result = relay(self._conn, self._process, progress, cancelled)
         self._answered = True
         return result
+
+    def _send(self, job: bytes) -> None:
+        try:
+            self._conn.send_bytes(job)
+        except Exception:  # noqa: BLE001 - the child died or was stopped: relay says so
+            pass
 
     def close(self) -> None:
         """Stop the child, unless it answered: then it exits by itself (stopped mid-exit, it
@@ -57,6 +69,8 @@ class ChildProcess:
             if self._process.is_alive():
                 self._process.terminate()
             self._process.join(timeout=5)
+        if self._sender is not None:  # its send fails at once now that the child is gone
+            self._sender.join(timeout=5)
         self._conn.close()
 
     def __enter__(self) -> ChildProcess:
