@@ -182,6 +182,12 @@ def _numba_cache() -> None:
 
 
 _UMAP_CACHED = False
+MIN_UMAP_ROWS = 4  # below this, a "UMAP" map is the PCA map
+
+
+def _umap_k(n: int, n_neighbors: int) -> int:
+    """The neighbours UMAP uses for n rows (``knn`` must be asked for the same k)."""
+    return max(2, min(n_neighbors, n - 1))
 
 
 def layout_epochs(n: int) -> int:
@@ -245,9 +251,9 @@ def umap_2d(vectors: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1,
     differs slightly; projects save the coordinates, so a reopened map never does.
     ``neighbours``: the (indices, distances) of ``knn(vectors, k)``, when already found."""
     n = len(vectors)
-    if n < 4:
+    if n < MIN_UMAP_ROWS:
         return pca_2d(vectors)
-    k = max(2, min(n_neighbors, n - 1))
+    k = _umap_k(n, n_neighbors)
     if progress:
         progress(0, 3)
     _numba_cache()
@@ -321,13 +327,15 @@ def _remember(key: str, out: np.ndarray) -> np.ndarray:
     return out
 
 
-def project(vectors: np.ndarray, params: MapParams = MapParams(), langs: Sequence | None = None,
-            progress: Progress | None = None, cancelled: CancelCheck | None = None,
-            neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """(n, 2) map coordinates; remembered per (vectors, parameters) for this process.
-    ``neighbours``: UMAP's kNN of the map input, when the caller found it already."""
+def _check_method(params: MapParams) -> None:
     if params.method not in METHODS:
         raise E5DeskError(f"unknown map method {params.method!r}: expected pca, umap or tsne")
+
+
+def project(vectors: np.ndarray, params: MapParams = MapParams(), langs: Sequence | None = None,
+            progress: Progress | None = None, cancelled: CancelCheck | None = None) -> np.ndarray:
+    """(n, 2) map coordinates; remembered per (vectors, parameters) for this process."""
+    _check_method(params)
     if len(vectors) == 0:
         return np.zeros((0, 2), dtype=np.float32)
     key = _key(vectors, langs, params)
@@ -338,7 +346,7 @@ def project(vectors: np.ndarray, params: MapParams = MapParams(), langs: Sequenc
         out = pca_2d(x)
     elif params.method == "umap":
         out = umap_2d(x, params.n_neighbors, params.min_dist, params.seed, progress, cancelled,
-                      params.n_epochs, neighbours=neighbours)
+                      params.n_epochs)
     else:
         out = tsne_2d(x, params.seed)
     return _remember(key, out)
@@ -352,13 +360,12 @@ def project_in_process(vectors: np.ndarray, params: MapParams = MapParams(),
     neighbours, which the child then uses: a first map sooner by the shorter of the two."""
     from e5desk.core.process_job import ChildProcess
 
-    if params.method not in METHODS:
-        raise E5DeskError(f"unknown map method {params.method!r}: expected pca, umap or tsne")
+    _check_method(params)
     key = _key(vectors, langs, params)
     if key in _CACHE:
         return _CACHE[key]
     n = len(vectors)
-    if params.method != "umap" or n < 4:
+    if params.method != "umap" or n < MIN_UMAP_ROWS:
         with ChildProcess() as child:
             out = child.run(project, vectors, params, langs, progress=progress,
                             cancelled=cancelled)
@@ -367,9 +374,11 @@ def project_in_process(vectors: np.ndarray, params: MapParams = MapParams(),
         if progress:
             progress(0, 3)
         x = _map_input(vectors, params, langs)
-        neighbours = knn(x, max(2, min(params.n_neighbors, n - 1)), cancelled=cancelled)
-        out = child.run(project, vectors, params, langs, progress=progress,
-                        cancelled=cancelled, neighbours=neighbours)
+        neighbours = knn(x, _umap_k(n, params.n_neighbors), cancelled=cancelled)
+        # the child lays out the map input itself: no second centering or cache key there
+        out = child.run(umap_2d, x, params.n_neighbors, params.min_dist, params.seed,
+                        progress=progress, cancelled=cancelled, n_epochs=params.n_epochs,
+                        neighbours=neighbours)
     return _remember(key, out)
 
 
