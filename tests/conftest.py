@@ -21,6 +21,15 @@ def embedded_folder() -> Path:
     return ensure_embedded_model()
 
 
+@pytest.fixture(scope="session")
+def real_encoder(embedded_folder):
+    """One in-process Encoder on the real embedded model for the whole session (exact float32,
+    no cache): suites that need real multilingual vectors share this one load."""
+    from e5desk.core.encoder import Encoder
+
+    return Encoder.load(str(embedded_folder), device="cpu", precision="exact", cache=False)
+
+
 def _tokenizer_files(src: Path, dest: Path) -> None:
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
         shutil.copy(src / name, dest / name)
