@@ -51,6 +51,7 @@ def summary(result) -> dict:
         "queries": sum(1 for r in s.role if r == "query"),
         "passages": sum(1 for r in s.role if r == "passage"),
         "relevance_judgements": sum(len(v) for v in s.relevance.values()),
+        **({"columns": result.columns} if getattr(result, "columns", None) else {}),
         "skipped": result.skipped, "skipped_reasons": result.reasons, "notes": result.notes,
         **({"catalogue": counts} if (counts := catalogue_counts(result)) else {}),
     }
@@ -80,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{s['file']}: {s['format']}, {s['encoding']}, {s['rows']:,} sentences, "
                   f"{s['groups']:,} group{'' if s['groups'] == 1 else 's'}")
             print(f"  languages: {langs}")
+            if s.get("columns"):
+                print(f"  columns: {s['columns']}")
             if c := s.get("catalogue"):
                 print(f"  messages {c['messages']:,}: translated {c['translated']:,}, "
                       f"untranslated {c['untranslated']:,}, fuzzy {c['fuzzy']:,}, "

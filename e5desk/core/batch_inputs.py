@@ -202,7 +202,7 @@ def _jsonl_rows(path: Path, k: int, start: Cursor, skipped: Skipped,
 
 def _csv_rows(path: Path, k: int, start: Cursor, skipped: Skipped,
               text_field: str | None) -> Iterator[Row]:
-    from e5desk.core.data.delimited import _sniff, guess_columns
+    from e5desk.core.data.delimited import _sniff, guess_columns, sample_rows
 
     head, bom = _head(path)
     dialect = _sniff(head[:20000], path)
@@ -210,7 +210,7 @@ def _csv_rows(path: Path, k: int, start: Cursor, skipped: Skipped,
     header = [h.strip() for h in header_row]
     if not header:
         raise DataError(f"{path}: the file is empty")
-    guess = guess_columns(header)
+    guess = guess_columns(header, sample_rows(head, dialect))
     if text_field is not None:
         if text_field not in header:
             raise DataError(f"{path}, line 1: no column {text_field!r} "

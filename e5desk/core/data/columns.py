@@ -77,7 +77,7 @@ def _csv(path: Path, head: str, n: int) -> ColumnPreview:
     if not table:
         raise DataError(f"{path}: the file is empty")
     header = [h.strip() for h in table[0]]
-    guess = delimited.guess_columns(header)
+    guess = delimited.guess_columns(header, delimited.sample_rows(head, dialect))
     pick = lambda i: header[i] if i is not None else None  # noqa: E731
     return ColumnPreview(path, "csv", header,
                          [(r + [""] * len(header))[: len(header)] for r in table[1:]],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from e5desk.core.data.result import LoadResult
@@ -15,9 +15,10 @@ from e5desk.core.errors import DataError, cut_list
 
 TEXT_NAMES = ("text", "sentence", "sentences", "content", "contents", "passage", "segment")
 LANG_NAMES = ("lang", "language", "locale", "lang_code")
-GROUP_NAMES = ("group", "id", "group_id", "meaning", "pair_id", "tuid")
+GROUP_NAMES = ("group", "id", "group_id", "meaning", "pair_id", "tuid", "key", "msgid")
 LANG_HEADER = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 MAX_CHARS = 100_000
+HEAD_CHARS = 256 * 1024  # enough for the first rows that decide the columns
 
 
 def _sniff(sample: str, path: Path) -> csv.Dialect | type[csv.Dialect]:
@@ -68,20 +69,94 @@ class ColumnGuess:
     text: int | None
     lang: int | None
     group: int | None
+    # How an ambiguous name was decided ("id: Indonesian (its cells are words)"), for the
+    # load notes and `inspect`.
+    decisions: list[str] = field(default_factory=list)
+
+    def describe(self, header: list[str]) -> str:
+        """The roles in one line, as `inspect` prints them."""
+        name = lambda i: header[i] if i is not None else None  # noqa: E731
+        if self.wide:
+            out = (f"wide table, {len(self.language_columns)} language columns "
+                   f"({', '.join(header[i] for i in self.language_columns)}); group: "
+                   f"{name(self.group) or 'the row number'}")
+        else:
+            out = (f"text: {name(self.text) or '?'}, language: "
+                   f"{name(self.lang) or 'detected'}, group: {name(self.group) or 'none'}")
+        return out + "".join(f"; {d}" for d in self.decisions)
 
 
-def guess_columns(header: list[str]) -> ColumnGuess:
+# ISO 639-1 codes that are also usual column names (row ids, numbers): decided by the other
+# columns and by their cells, never by the name alone.
+AMBIGUOUS_CODES = {"id": "Indonesian", "no": "Norwegian", "is": "Icelandic",
+                   "it": "Italian", "to": "Tongan", "or": "Odia", "as": "Assamese",
+                   "an": "Aragonese", "be": "Belarusian", "so": "Somali"}
+# Short column names that match the language-code pattern (most are valid ISO 639-3 codes)
+# but in a table almost always mean something else.
+NOT_LANGUAGES = {"key", "msg", "src", "tgt", "ref", "url", "tag", "num", "row", "col", "pos",
+                 "neg", "idx", "uid", "sub", "ctx", "max", "min", "sum", "cat", "str", "txt",
+                 "val", "var", "nr", "obs", "pk", "nid", "sid", "tid"}
+_ID_CELL = re.compile(r"[0-9]+|[\w.:/#-]*[0-9_.:/#][\w.:/#-]*")
+_SAMPLE_ROWS = 200
+
+
+def _id_like(cells: list[str]) -> bool:
+    """Most cells are numbers or identifiers (digits, _ . : / #, no spaces), not words."""
+    values = [c.strip() for c in cells if c and c.strip()]
+    if not values:
+        return False
+    return sum(1 for c in values if _ID_CELL.fullmatch(c)) >= 0.9 * len(values)
+
+
+def guess_columns(header: list[str], rows: list[list[str]] | None = None) -> ColumnGuess:
     """What the reader assumes without options: a wide table when two or more columns are
-    named by language codes, else the text/lang/group columns by their usual names."""
+    named by language codes, else the text/lang/group columns by their usual names.
+
+    A name that is both a language code and a usual column name (``id`` Indonesian, ``no``
+    Norwegian, ``is``, ``it``, ...) is a language when the other columns are languages
+    (two or more) and its cells (``rows``: the first rows, when given) are not numbers or
+    identifiers; otherwise it keeps its column meaning (``id``: the group)."""
     lower = [h.lower() for h in header]
-    lang_cols = [i for i, h in enumerate(header) if LANG_HEADER.match(h) and h.lower()
-                 not in TEXT_NAMES + LANG_NAMES + GROUP_NAMES + ("topic",)]
-    find = lambda names: next((lower.index(n) for n in names if n in lower), None)  # noqa: E731
+    named = [i for i, h in enumerate(header) if LANG_HEADER.match(h)
+             and lower[i] not in TEXT_NAMES + LANG_NAMES + ("topic",) + tuple(NOT_LANGUAGES)]
+    sure = [i for i in named if lower[i] not in AMBIGUOUS_CODES]
+    ambiguous = [i for i in named if i not in sure]
+    cells = {i: [r[i] for r in rows if i < len(r)] if rows else [] for i in ambiguous}
+    # Without cells to look at, only the other columns decide.
+    words = [i for i in ambiguous if (not _id_like(cells[i]) if rows else len(sure) >= 2)]
+    lang_cols = sorted(sure + words)
+    wide = len(lang_cols) >= 2
+    decisions: list[str] = []
+    if wide:
+        for i in ambiguous:
+            language = AMBIGUOUS_CODES[lower[i]]
+            decisions.append(
+                f"column {header[i]!r} read as {language}: the other columns are languages"
+                + (" and its cells are words" if rows else "") if i in words else
+                f"column {header[i]!r} holds numbers or ids, so it is not {language}")
+    taken = set(lang_cols) if wide else set()
+    find = lambda names: next((lower.index(n) for n in names if n in lower  # noqa: E731
+                               and lower.index(n) not in taken), None)
     text_i = find(TEXT_NAMES)
     if text_i is None and len(header) == 1:
         text_i = 0
-    return ColumnGuess(len(lang_cols) >= 2, lang_cols, text_i, find(LANG_NAMES),
-                       find(GROUP_NAMES))
+    return ColumnGuess(wide, lang_cols, text_i, find(LANG_NAMES),
+                       find(GROUP_NAMES), decisions)
+
+
+def sample_rows(text: str, dialect, n: int = _SAMPLE_ROWS) -> list[list[str]]:
+    """The first ``n`` records after the header (for :func:`guess_columns`)."""
+    reader = csv.reader(io.StringIO(text[:HEAD_CHARS]), dialect)
+    next(reader, None)
+    out = []
+    try:
+        for row in reader:
+            out.append(row)
+            if len(out) >= n:
+                break
+    except csv.Error:
+        pass
+    return out
 
 
 def read(path: Path, text: str, report: LoadResult, text_column: str | None = None,
@@ -94,10 +169,15 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
         header = [h.strip() for h in next(rows)]
     except StopIteration:
         raise DataError(f"{path}: the file is empty") from None
-    guess = guess_columns(header)
+    guess = guess_columns(header, [r for _, r in table.records[1:_SAMPLE_ROWS + 1]])
     lang_cols = guess.language_columns
+    if group_column in header:  # the user's group column is never a language
+        lang_cols = [i for i in lang_cols if header[i] != group_column]
+        guess.group = header.index(group_column)
     if wide is None:
         wide = guess.wide and text_column is None
+    if wide == guess.wide and text_column is None and lang_column is None:
+        report.columns = guess.describe(header)
 
     def find(wanted: str | None, guessed: int | None, what: str) -> int | None:
         if wanted is not None:

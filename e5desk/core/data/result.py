@@ -19,6 +19,7 @@ class LoadResult:
     notes: list[str] = field(default_factory=list)
     skipped: int = 0
     reasons: list[str] = field(default_factory=list)  # the first MAX_REASONS, with lines
+    columns: str | None = None  # tables: which column was read as what (`inspect` shows it)
 
     def skip(self, line: int | str, reason: str) -> None:
         self.skipped += 1
