@@ -89,6 +89,17 @@ class EncodeResult:
     padding: float = 0.0  # share of the forward passes' positions that were padding
 
 
+@dataclass
+class TokenStates:
+    """Contextual vectors of one text's subword pieces (``Encoder.token_states``)."""
+
+    text: str
+    pieces: list[str]  # tokenizer pieces of the text (no prefix, no special tokens)
+    offsets: np.ndarray  # int (n, 2): each piece's [start, end) characters in ``text``
+    states: np.ndarray  # float32 (n_layers, n, dim): hidden states of the layers asked for
+    layers: tuple[int, ...] = ()  # 0 = embeddings, i = output of transformer layer i
+
+
 def physical_cores() -> int:
     """Cores this process may run on, one per physical core (SMT siblings counted once)."""
     try:
@@ -414,6 +425,67 @@ class Encoder:
                          for i, u in enumerate(owner) if counts[u] > self.max_tokens]
         return EncodeResult(vectors, counts[owner], truncated, time.perf_counter() - start,
                             padding)
+
+    def token_states(self, texts: Sequence[str], layers: Sequence[int] = (8,),
+                     role: str = "raw", task: str | None = None,
+                     progress: Progress | None = None,
+                     cancelled: CancelCheck | None = None) -> list[TokenStates]:
+        """Per text, the hidden states of ``layers`` for its subword pieces (word alignment).
+
+        The text is formatted for ``role`` (prefix / instruction) but only the pieces of the
+        text itself are returned, with character offsets into it. Texts longer than the
+        model's limit keep their first pieces. Batched by the same token budget as encode."""
+        import torch
+
+        if isinstance(texts, str):
+            raise E5DeskError("token_states expects a list of texts, not a single string")
+        layers = tuple(int(x) for x in layers)
+        depth = int(self._model.config.num_hidden_layers)
+        if not layers or any(not 0 <= x <= depth for x in layers):
+            raise E5DeskError(f"layers must be between 0 and {depth}, got {list(layers)}")
+        formatted = self.format(list(texts), role, task)
+        enc = self._tokenizer(formatted, add_special_tokens=True, truncation=True,
+                              max_length=self.max_tokens, return_offsets_mapping=True)
+        rows = []  # (token ids, positions of the text's own pieces, shifted offsets)
+        for text, full, ids, offs in zip(texts, formatted, enc["input_ids"],
+                                         enc["offset_mapping"], strict=True):
+            shift = len(full) - len(text) if full.endswith(text) else 0
+            keep = [k for k, (a, b) in enumerate(offs) if b > a and b > shift
+                    and 0 < k < len(ids) - 1]
+            offsets = np.array([(max(offs[k][0], shift) - shift, offs[k][1] - shift)
+                                for k in keep], dtype=np.int64).reshape(-1, 2)
+            rows.append((ids, keep, offsets))
+        out: list[TokenStates | None] = [None] * len(rows)
+        order = sorted(range(len(rows)), key=lambda r: len(rows[r][0]), reverse=True)
+        pad = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else 0
+        device = self.device if self.dtype != "int8" else "cpu"
+        pos = 0
+        if progress:
+            progress(0, len(rows))
+        with torch.inference_mode():
+            while pos < len(order):
+                if cancelled and cancelled():
+                    raise Cancelled("Cancelled.")
+                width = len(rows[order[pos]][0])
+                take = max(1, min(self.batch_tokens, MAX_BATCH_TOKENS) // width)
+                batch = order[pos : pos + take]
+                pos += len(batch)
+                ids = torch.full((len(batch), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for j, r in enumerate(batch):
+                    ids[j, : len(rows[r][0])] = torch.tensor(rows[r][0])
+                    mask[j, : len(rows[r][0])] = 1
+                hidden = self._model(input_ids=ids.to(device), attention_mask=mask.to(device),
+                                     output_hidden_states=True).hidden_states
+                stacked = torch.stack([hidden[x] for x in layers], 1).to(torch.float32).cpu()
+                for j, r in enumerate(batch):
+                    seq, keep, offsets = rows[r]
+                    pieces = self._tokenizer.convert_ids_to_tokens([seq[k] for k in keep])
+                    out[r] = TokenStates(texts[r], pieces, offsets,
+                                         stacked[j][:, keep].numpy(), layers)
+                if progress:
+                    progress(pos, len(rows))
+        return out
 
     # -- internals ---------------------------------------------------------------------
     def _rows(self, ids: dict[int, list[int]]) -> list[tuple[int, list[int], float]]:
