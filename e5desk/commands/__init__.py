@@ -7,3 +7,4 @@ COMMANDS = ["embed", "score", "map", "mine", "check", "eval", "inspect", "export
 COMMANDS += ["train"]  # `e5desk train` (issue 17)
 COMMANDS += ["batch"]  # `e5desk batch` (issue 16)
 COMMANDS += ["serve"]  # `e5desk serve` (issue 15)
+COMMANDS += ["explain"]  # `e5desk explain` (issue 25)
