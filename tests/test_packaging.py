@@ -111,3 +111,44 @@ def test_the_bundle_has_every_file_the_app_opens(contents, tiny_model, tmp_path)
             missing.append(f"{name}: {rel}")
     assert not missing, f"the app opens files the bundle would not carry: {missing}"
     assert not no_metadata
+
+
+def _isolated_env(tmp_path) -> dict:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HF_HUB_OFFLINE": "1"}
+    for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        env[name] = str(tmp_path / name.lower())
+    return env
+
+
+def test_a_model_that_cannot_load_is_said_by_the_screenshot_run(tiny_model, tmp_path):
+    """The window's --screenshot run with a model whose weights fail to load prints the
+    reason (naming the folder) on stderr and exits 2, instead of a Qt warning and a
+    time-out."""
+    import shutil
+
+    broken = tmp_path / "broken-multilingual-e5-small"
+    shutil.copytree(tiny_model, broken)
+    weights = broken / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:4096])  # cut short, like a failed download
+    texts = tmp_path / "texts.txt"
+    texts.write_text("It will rain tomorrow.\nMañana lloverá.\n", encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    run = subprocess.run(
+        [sys.executable, "-m", "e5desk", str(texts), "--model", str(broken), "--query",
+         "rain", "--screenshot", str(shot), "--timeout", "120"],
+        capture_output=True, text=True, timeout=240, env=_isolated_env(tmp_path))
+    assert run.returncode == 2, run.stderr[-2000:]
+    errors = [line for line in run.stderr.splitlines() if line.startswith("e5desk: error:")]
+    assert errors and str(broken) in errors[0], run.stderr[-2000:]
+    assert "safetensors" in errors[0]
+    assert "Traceback" not in run.stderr
+    assert shot.is_file()  # what the window showed, dialog included
+
+
+def test_a_missing_library_is_not_blamed_on_the_model_folder(tmp_path):
+    from e5desk.core.models.discovery import model_load_error
+
+    exc = RuntimeError("Cannot load dependency data, is `kernels` correctly installed?")
+    message = str(model_load_error(tmp_path, exc))
+    assert str(tmp_path) in message and "kernels" in message
+    assert "library" in message and "not the cause" in message and "Reinstall" in message

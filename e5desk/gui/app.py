@@ -69,16 +69,42 @@ class AutoPilot:
         self.tab = tab
         self.mapped = tab != "map"
         self.exit_code = 0
+        self.reported: set[str] = set()
         self.timer = QTimer(window, interval=150)
         self.timer.timeout.connect(self.tick)
         self.timer.start()
+        window.session.model_failed.connect(self.model_failed)
+        window.runner.failed.connect(self.job_failed)
         if query:
             window.workbench.set_queries(query)
+
+    def model_failed(self, message: str) -> None:
+        """The reason goes to stderr as well as to the dialog and the model panel; a
+        screenshot run saves what the window shows and exits with 2 (never only a Qt
+        warning and a bare non-zero exit)."""
+        self._report(message)
+
+    def _report(self, message: str) -> None:
+        if message in self.reported:  # the model job's failure arrives by both signals
+            return
+        self.reported.add(message)
+        print(f"e5desk: error: {message}", file=sys.stderr, flush=True)
+        if self.screenshot is not None and self.timer.isActive():
+            self.finish(2)
+
+    def job_failed(self, name: str, message: str) -> None:
+        """A screenshot run cannot show what it was asked to (the model failing to load
+        while embedding arrives here): say why on stderr and exit with 2."""
+        if self.screenshot is not None:
+            self._report(message)
 
     def tick(self) -> None:
         w = self.window
         session = w.session
         if time.monotonic() > self.deadline:
+            busy = ", ".join(job.name for job in w.runner.running) or "nothing running"
+            print(f"e5desk: error: the window was not ready within the time limit "
+                  f"({busy}; see the log file)", file=sys.stderr, flush=True)
             self.finish(1)
             return
         if session.encoder is None or w.runner.running:
@@ -120,6 +146,8 @@ class AutoPilot:
         self.timer.stop()
         self.exit_code = code
         if self.screenshot is not None:
+            self.window.runner.cancel_all()  # jobs still reading or embedding stop first
+            self.window.runner.wait(10000)
             QApplication.processEvents()
             self.window.grab().save(str(self.screenshot))
             self.window.project.discard_autosave()  # not a crash: nothing to recover

@@ -207,7 +207,11 @@ class Session(QObject):
 
         def failed(message: str) -> None:
             ended()
-            self.error.emit(message)
+            if message.startswith("cannot load the model"):
+                # the weights load at the first embedding: the model panel says why too
+                self.model_failed.emit(message)
+            else:
+                self.error.emit(message)
 
         self.runner.start(f"Embedding {len(texts):,} sentences", job, done, on_error=failed,
                           on_cancel=ended)

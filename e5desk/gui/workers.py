@@ -50,23 +50,38 @@ class Job(QRunnable):
         now = time.monotonic()
         if done >= total or now - self._last_emit > 0.05:  # ~20 updates/s is plenty
             self._last_emit = now
-            self.signals.progress.emit(int(done), int(total))
+            if not _emit(self.signals.progress, int(done), int(total)):
+                self._cancel.set()  # the window is gone: stop working for it
 
     def run(self) -> None:
+        signals = self.signals
         try:
             result = self.fn(self._progress, self.is_cancelled)
         except Cancelled:
-            self.signals.cancelled.emit()
+            _emit(signals.cancelled)
         except E5DeskError as exc:
-            self.signals.failed.emit(str(exc))
+            _emit(signals.failed, str(exc))
         except Exception as exc:  # noqa: BLE001 - a worker must never die silently
             log.exception("job %r failed", self.name)
-            self.signals.failed.emit(f"{self.name} failed: {exc} (details in the log file)")
+            _emit(signals.failed, f"{self.name} failed: {exc} (details in the log file)")
         else:
             if self._cancel.is_set():
-                self.signals.cancelled.emit()
+                _emit(signals.cancelled)
             else:
-                self.signals.finished.emit(result)
+                _emit(signals.finished, result)
+
+
+def _emit(signal, *args) -> bool:
+    """Emit, unless the application is quitting and took the signal's object with it (a job
+    still running at exit then ends quietly instead of printing a traceback)."""
+    try:
+        signal.emit(*args)
+    except RuntimeError as exc:
+        if "deleted" not in str(exc):
+            raise
+        log.info("a background job ended after the window closed")
+        return False
+    return True
 
 
 class JobRunner(QObject):
@@ -75,6 +90,7 @@ class JobRunner(QObject):
     busy_changed = Signal(bool)
     progress = Signal(str, int, int)  # job name, done, total
     message = Signal(str)
+    failed = Signal(str, str)  # job name, message: every failure, whoever handles it
 
     # Most jobs wait on a child process (model, embedding, map) or on files; with two
     # threads a sample file queued behind the model start and the model list (seen: +2 s
@@ -92,7 +108,7 @@ class JobRunner(QObject):
         job = Job(name, fn)
         job.signals.progress.connect(lambda d, t: self.progress.emit(name, d, t))
         job.signals.finished.connect(lambda r: (self._end(job), on_done and on_done(r)))
-        job.signals.failed.connect(lambda m: (self._end(job), self._error(m, on_error)))
+        job.signals.failed.connect(lambda m: (self._end(job), self._error(name, m, on_error)))
         job.signals.cancelled.connect(
             lambda: (self._end(job), self.message.emit(f"{name}: cancelled"),
                      on_cancel and on_cancel()))
@@ -101,7 +117,8 @@ class JobRunner(QObject):
         self.pool.start(job)
         return job
 
-    def _error(self, message: str, on_error: Callable[[str], None] | None) -> None:
+    def _error(self, name: str, message: str, on_error: Callable[[str], None] | None) -> None:
+        self.failed.emit(name, message)
         if on_error:
             on_error(message)
         else:

@@ -475,6 +475,12 @@ def model_load_error(path: Path, exc: BaseException) -> ModelError:
     if isinstance(exc, MemoryError):
         return ModelError(f"{path}: not enough memory to load this model")
     first = text.splitlines()[0] if text.strip() else name
+    if isinstance(exc, ImportError) or "correctly installed" in text:
+        # a library, not the folder: the installed app lacked a data file (kernels, 2026-12)
+        return ModelError(f"cannot load the model in {path}: a library e5desk needs is missing "
+                          f"or incomplete ({cut(first, 200)}); the model folder is not the "
+                          "cause. Reinstall e5desk (bash packaging/setup-venv.sh, or the app "
+                          "from its archive)")
     if "look at the above report" in text or "size mismatch" in text:
         first = ("the weights do not fit config.json (sizes differ); the folder mixes files "
                  "of different models")
