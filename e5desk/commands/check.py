@@ -1,9 +1,10 @@
-"""`e5desk check INPUT... --out REPORT.csv`: rank translation pairs by how doubtful they are."""
+"""`e5desk check INPUT... [--out REPORT.csv] [--html REPORT.html] [--mark-fuzzy OUT]`: the
+translation QA pass: rule checks (placeholders, tags, numbers, ...), doubtful meaning,
+consistency; one report, and marked copies of the catalogues for the translator's tools."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -11,67 +12,140 @@ from e5desk.commands._common import (
     add_input_options,
     add_model_options,
     load_encoder,
-    load_inputs,
     progress_bar,
 )
 from e5desk.core.errors import E5DeskError
-from e5desk.core.models.families import SYMMETRIC_ROLE
+
+CHECKS_HELP = ("checks to run, comma-separated: all (default), rules (no model), a kind "
+               "(placeholder, markup, plural, number, url, whitespace, punctuation, "
+               "untranslated, style, meaning, consistency) or a check id (python-format, "
+               "c-format, python-brace-format, icu-format, tags, plural-forms, numbers, urls, "
+               "whitespace, end-punctuation, repeated-word, untranslated, same-as-source, "
+               "meaning, same-source, same-translation, similar-source); -ID leaves one out "
+               "(all,-end-punctuation)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("check", help="suspect translations in a parallel set",
-                       description="For parallel sets (TMX, PO, wide CSV, ...), rank each "
-                       "translation pair by doubt: a better match elsewhere, or a pair score "
-                       "far below the set's usual.")
+    p = sub.add_parser("check", help="translation QA: rule checks, suspect meanings, "
+                       "consistency; marked copies",
+                       description="Check translations (PO catalogues, XLIFF, TMX, wide CSV, "
+                       "...): placeholders and format strings (by the catalogue's flags), "
+                       "tags, numbers, URLs, whitespace, end punctuation, plural forms, "
+                       "untranslated entries, repeated words; translations that match another "
+                       "source better (by meaning); one source translated several ways. "
+                       "Findings go to --out (CSV, or JSON lines for .jsonl), --html, or the "
+                       "terminal; --mark-fuzzy writes a copy of each catalogue with the "
+                       "flagged entries marked for review.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     add_input_options(p)
-    p.add_argument("--out", type=Path, required=True, metavar="REPORT.csv")
-    p.add_argument("--all", action="store_true", help="list every pair, not only suspects")
+    p.add_argument("--out", type=Path, default=None, metavar="REPORT.csv",
+                   help="write the findings: CSV, or JSON lines for .jsonl (default: list "
+                   "them on the terminal)")
+    p.add_argument("--html", type=Path, default=None, metavar="REPORT.html",
+                   help="also write a self-contained HTML report (findings by kind, source "
+                   "and translation side by side)")
+    p.add_argument("--mark-fuzzy", type=Path, default=None, metavar="OUT",
+                   help="write a copy of the catalogue (PO, XLIFF, TMX) with each flagged "
+                   "entry marked for review (PO: fuzzy + '#. e5desk: reason'; XLIFF: "
+                   "state=needs-review-translation + note; TMX: a prop); OUT is a folder for "
+                   "several inputs; never the input itself")
+    p.add_argument("--checks", default="all", metavar="LIST", help=CHECKS_HELP)
+    p.add_argument("--all", action="store_true",
+                   help="also list meaning pairs that look fine")
     p.add_argument("--src-lang", default=None, metavar="LANG",
-                   help="check only pairs from this language (default: the source language "
-                   "of catalogues and memories, else every pair of languages)")
+                   help="check only translations from this language (default: the source "
+                   "language of catalogues and memories)")
     p.add_argument("--tgt-lang", default=None, metavar="LANG",
-                   help="check only pairs into this language")
+                   help="check only translations into this language")
     add_model_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from e5desk.core.data.sentence_set import group_label
-    from e5desk.core.evaluate import suspect_translations
-    from e5desk.core.translations import language_pairs, shared_groups
+    from e5desk.core.qa import (
+        mark_copies,
+        pick_checks,
+        read_entries,
+        run_checks,
+        summary,
+        write_html,
+        write_report,
+    )
+    from e5desk.core.qa.report import text_lines
+    from e5desk.core.qa.rules import MODEL_CHECKS
 
-    if not args.out.parent.exists():
-        raise E5DeskError(f"{args.out}: folder {args.out.parent} does not exist")
-    s, _ = load_inputs(args.inputs, args.format, args.join)
-    if all(g is None for g in s.group):
+    checks = pick_checks(args.checks)
+    for path in (args.out, args.html):
+        if path is not None and not path.parent.exists():
+            raise E5DeskError(f"{path}: folder {path.parent} does not exist")
+    if args.mark_fuzzy is not None:
+        from e5desk.core.qa.mark import check_output
+
+        check_output(args.inputs, args.mark_fuzzy)  # before any work
+    notes: list[str] = []
+    entries = read_entries(args.inputs, args.format, args.src_lang, notes)
+    for note in notes:
+        print(f"e5desk: warning: {note}", file=sys.stderr)
+    if not entries:
         raise E5DeskError("no translation groups in the input: check needs a parallel set "
                           "(TMX, XLIFF, PO catalogues, a wide CSV, ...)")
-    pairs = [(a, b) for a, b in language_pairs(s.lang, s.group)
-             if args.src_lang in (None, a) and args.tgt_lang in (None, b)]
-    if args.src_lang and args.tgt_lang and not pairs:
-        pairs = [(args.src_lang, args.tgt_lang)]
-    if not pairs or not any(shared_groups(s.lang, s.group, a, b) for a, b in pairs):
-        raise E5DeskError("no translation pairs to check: " + (
-            f"no group has both {args.src_lang} and {args.tgt_lang}" if args.src_lang
-            and args.tgt_lang else "no two languages share a translation group"))
-    encoder = load_encoder(args)
-    with progress_bar("embedding") as bar:
-        vectors = encoder.encode(list(s.text), role=SYMMETRIC_ROLE, progress=bar)
-    rows, checked = [], 0
-    for a, b in pairs:
-        found = suspect_translations(vectors, list(s.text), s.lang, s.group, a, b)
-        checked += len(found)
-        rows += [(x, a, b) for x in found if args.all or x.flagged]
-    rows.sort(key=lambda r: (not r[0].flagged, -r[0].doubt))
-    with args.out.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["doubt", "group", "src_lang", "src_line", "src_text", "tgt_lang",
-                    "tgt_line", "tgt_text", "score", "reason"])
-        for x, a, b in rows:
-            w.writerow([f"{x.doubt:.2f}", group_label(x.group), a, s.line[x.src], s.text[x.src], b,
-                        s.line[x.tgt], s.text[x.tgt], f"{x.score:.2f}", x.reason])
-    flagged = sum(r[0].flagged for r in rows)
-    print(f"e5desk: wrote {args.out}: {flagged} suspect pair(s) of {checked} checked ("
-          + ", ".join(f"{a}→{b}" for a, b in pairs) + ")", file=sys.stderr)
+    if (args.src_lang or args.tgt_lang) and not any(
+            args.src_lang in (None, e.src_lang) and args.tgt_lang in (None, e.tgt_lang)
+            for e in entries):
+        raise E5DeskError("no translation pairs to check: no entry goes "
+                          f"{args.src_lang or 'any language'} → "
+                          f"{args.tgt_lang or 'any language'}")
+    encoder = encode = None
+    if any(c in MODEL_CHECKS for c in checks):
+        from e5desk.core.models.families import SYMMETRIC_ROLE
+
+        encoder = load_encoder(args)
+
+        def encode(texts: list[str]):
+            with progress_bar("embedding") as bar:
+                return encoder.encode(texts, role=SYMMETRIC_ROLE, progress=bar)
+
+    result = run_checks(entries, checks, encode, args.src_lang, args.tgt_lang, args.all)
+    for note in result.notes:
+        print(f"e5desk: {note}", file=sys.stderr)
+    findings = result.findings
+    if args.out is not None:
+        write_report(findings, args.out)
+        print(f"e5desk: wrote {args.out}", file=sys.stderr)
+    if args.html is not None:
+        write_html(findings, args.html, unaligned=_alignment_highlights(encoder, findings))
+        print(f"e5desk: wrote {args.html}", file=sys.stderr)
+    if args.out is None and args.html is None:
+        for line in text_lines([x for x in findings if x.flagged or args.all]):
+            print(line)
+    if args.mark_fuzzy is not None:
+        for path, n in mark_copies(findings, args.inputs, args.mark_fuzzy):
+            print(f"e5desk: wrote {path}: {n} entr{'y' if n == 1 else 'ies'} marked for "
+                  "review", file=sys.stderr)
+    pairs = (" (meaning: " + ", ".join(f"{a}→{b}" for a, b in result.pairs) + ")"
+             if result.pairs else "")
+    print(f"e5desk: {len(entries)} translation(s) checked: {summary(findings)}{pairs}",
+          file=sys.stderr)
     return 0
+
+
+def _alignment_highlights(encoder, findings, limit: int = 200):
+    """Words the word alignment (core.align, where available) leaves unpaired in each
+    flagged meaning finding, for the HTML report; None without it."""
+    if encoder is None or not hasattr(encoder, "token_states"):
+        return None
+    try:
+        from e5desk.core.align import align_pairs, unaligned_content_words
+    except ImportError:  # the word-alignment module is optional
+        return None
+    meaning = [x for x in findings if x.flagged and x.kind == "meaning"][:limit]
+    if not meaning:
+        return None
+    try:
+        alignments = align_pairs(encoder, [(x.entry.source, x.entry.target) for x in meaning])
+    except Exception as exc:  # noqa: BLE001 - highlights are an extra; the report stands
+        print(f"e5desk: warning: no word highlights ({exc})", file=sys.stderr)
+        return None
+    words = {id(x): tuple(set(w) for w in unaligned_content_words(a))
+             for x, a in zip(meaning, alignments, strict=True)}
+    return lambda finding: words.get(id(finding), (set(), set()))
