@@ -13,12 +13,14 @@ __version__ = "0.1.0"
 
 _API = ("Model", "SentenceMap", "evaluate", "load_model", "map", "mine", "rank", "read_sets",
         "score")
+_API += ("check",)  # translation QA (issue 26)
 __all__ = ["__version__", *_API]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from e5desk.api import (  # noqa: F401
         Model,
         SentenceMap,
+        check,
         evaluate,
         load_model,
         map,

@@ -24,11 +24,13 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from e5desk.core.data.sentence_set import SentenceSet
     from e5desk.core.encoder import Encoder, EncodeResult
     from e5desk.core.jobs import CancelCheck, Progress
+    from e5desk.core.qa import QAResult
     from e5desk.core.scoring import Ranking
     from e5desk.core.similarity import MinedPair
 
 __all__ = ["Model", "SentenceMap", "evaluate", "load_model", "map", "mine", "rank",
            "read_sets", "score"]
+__all__ += ["check"]  # translation QA (issue 26)
 
 Texts = Sequence[str]
 
@@ -265,3 +267,35 @@ def evaluate(model: Model, sentences: SentenceSet, *, prefixes: bool = False,
     rules = list(PREFIX_RULES) if prefixes else [data.default_rule]
     runs = run_evaluation(model.encode, data, rules, progress=progress)
     return {rule: run.metrics for rule, run in runs.items()}
+
+def check(paths: str | PathLike | Sequence[str | PathLike], *, checks: str = "all",
+          model: Model | None = None, src_lang: str | None = None,
+          tgt_lang: str | None = None, format: str | None = None,
+          all_pairs: bool = False) -> QAResult:
+    """The translation QA pass, as ``e5desk check``: rule checks (placeholders by the
+    catalogue's flags, tags, numbers, URLs, whitespace, end punctuation, plural forms,
+    untranslated, repeated words), doubtful meanings and consistency, on PO catalogues,
+    XLIFF, TMX or other parallel sets.
+
+    ``checks``: as ``--checks`` (``"all"``, ``"rules"`` for no model, kinds, ids, ``-id``).
+    ``model``: for the meaning and similar-source checks (default: the embedded model,
+    loaded when those checks are chosen). Returns a :class:`e5desk.core.qa.QAResult`:
+    ``findings`` (each with ``kind``, ``check``, ``severity``, ``entry``, ``reason`` and
+    ``row()``), errors first; ``e5desk.core.qa.write_report``/``write_html`` write them and
+    ``e5desk.core.qa.mark_copies`` writes catalogues with the flagged entries marked."""
+    from e5desk.core.models.families import SYMMETRIC_ROLE
+    from e5desk.core.qa import pick_checks, read_entries, run_checks
+    from e5desk.core.qa.rules import MODEL_CHECKS
+
+    if isinstance(paths, str | PathLike):
+        paths = [paths]
+    chosen = pick_checks(checks)
+    entries = read_entries(list(paths), format, src_lang)
+    encode = None
+    if any(c in MODEL_CHECKS for c in chosen):
+        model = model or load_model()
+
+        def encode(texts: list[str]) -> np.ndarray:
+            return model.encode(texts, SYMMETRIC_ROLE)
+
+    return run_checks(entries, chosen, encode, src_lang, tgt_lang, all_pairs)

@@ -99,14 +99,20 @@ def pick_checks(spec: str | Iterable[str] | None) -> list[str]:
 _PY_FORMAT = re.compile(r"%(?:\((?P<name>[^)]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
                         r"[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])")
 _C_FORMAT = re.compile(r"%(?:(?P<pos>\d+)\$)?[-#0 +']*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
-                       r"(?:hh|h|ll|l|L|q|j|z|Z|t|I64|I32)?(?P<conv>[diouxXeEfFgGaAcCsSpn%])")
+                       r"(?P<len>hh|h|ll|l|L|q|j|z|Z|t|I64|I32)?"
+                       r"(?P<conv>[diouxXeEfFgGaAcCsSpn%])")
 # Without a flag only the unambiguous printf shapes count ("100 % sure" is no placeholder).
 _AUTO_PRINTF = re.compile(r"%(?:\((?P<name>[A-Za-z_]\w*)\)|(?P<pos>\d+)\$)?[-#0+]?\d*"
-                          r"(?:\.\d+)?(?:l|ll|z)?(?P<conv>[sdifuxXc])(?![A-Za-z])")
+                          r"(?:\.\d+)?(?P<len>l|ll|z)?(?P<conv>[sdifuxXc])(?![A-Za-z])")
+
+
+def _stray(pattern: re.Pattern, text: str) -> list[str]:
+    """A ``%`` that starts no valid directive ("100 %" in a python-format string)."""
+    return ["% (not a valid directive)"] * pattern.sub("", text).count("%")
 
 
 def python_format(text: str) -> list[str]:
-    out = []
+    out = _stray(_PY_FORMAT, text)
     for m in _PY_FORMAT.finditer(text):
         if m.group("conv") == "%":
             continue
@@ -116,13 +122,13 @@ def python_format(text: str) -> list[str]:
 
 
 def c_format(text: str, pattern: re.Pattern = _C_FORMAT) -> list[str]:
-    out = []
+    out = _stray(pattern, text) if pattern is _C_FORMAT else []
     for m in pattern.finditer(text):
         if m.group("conv") == "%":
             continue
         name = m.groupdict().get("name")
         pos = m.group("pos")
-        conv = m.group("conv").replace("i", "d")
+        conv = (m.group("len") or "") + m.group("conv").replace("i", "d")
         out.append(f"%({name}){conv}" if name else f"%{pos}${conv}" if pos else f"%{conv}")
     return out
 
@@ -143,7 +149,8 @@ def brace_fields(text: str, python: bool = True) -> list[str]:
                 name = m.group(1) if m else ""
                 rest = text[i + (m.end() if m else 1):]
                 kind = re.match(r"\s*,\s*(\w+)", rest)
-                out.append(name + (f",{kind.group(1)}" if kind and not python else ""))
+                out.append("{" + name + (f", {kind.group(1)}" if kind and not python else "")
+                           + "}")
             depth += 1
         elif ch == "}" and depth:
             depth -= 1
@@ -152,7 +159,7 @@ def brace_fields(text: str, python: bool = True) -> list[str]:
 
 
 def _brace_looks_like_fields(text: str) -> bool:
-    return bool(re.search(r"\{(?:\d+|[A-Za-z_]\w*)(?:[,!:][^{}]*)?\}", text))
+    return bool(re.search(r"\{\s*(?:\d+|[A-Za-z_]\w*)\s*[,!:}]", text))
 
 
 def _compare(src: list[str], tgt: list[str], ordered: bool) -> str | None:
@@ -215,7 +222,7 @@ def check_placeholders(e: Entry) -> list[tuple[str, str]]:
             found, wanted = _placeholders(kind, tgt), _placeholders(kind, src)
             ordered = "format" in kind or "printf" in kind
             if kind in ("python-brace-format", "icu-format"):
-                ordered = all(x.split(",")[0] == "" for x in wanted)
+                ordered = all(x == "{}" for x in wanted)
             problem = _compare(wanted, found, ordered)
             if problem and e.plurals:
                 # a form may follow the singular, and may leave the count out (Python's
@@ -366,7 +373,7 @@ _CLOSERS = "\"'”’»)]）」』›"
 
 def end_class(text: str) -> str | None:
     t = text.rstrip().rstrip(_CLOSERS).rstrip()
-    if re.fullmatch(r"[^\W\d_]{1,5}\.", t):
+    if re.fullmatch(r"[^\W\d_]{1,4}\.", t):
         return None  # one abbreviated word ("Jan.", "Mo.", "abr."): not a sentence end
     if t.endswith("...") or t.endswith("…"):
         return "ellipsis"
