@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["Model", "SentenceMap", "evaluate", "load_model", "map", "mine", "rank",
            "read_sets", "score"]
+__all__ += ["align"]  # word alignment (issue 25)
 __all__ += ["check"]  # translation QA (issue 26)
 
 Texts = Sequence[str]
@@ -94,6 +95,12 @@ class Model:
         """Like :meth:`encode`, also giving token counts per text and which were truncated."""
         return self.encoder.encode_detailed(list(texts), role=role, task=task,
                                             progress=progress, cancelled=cancelled)
+
+    def token_states(self, texts: Texts, layers: Sequence[int] = (8,), role: str = "raw",
+                     task: str | None = None):
+        """Per text, the hidden states of ``layers`` for its subword pieces, with the pieces
+        and their character offsets (:class:`e5desk.core.encoder.TokenStates`)."""
+        return self.encoder.token_states(list(texts), layers=layers, role=role, task=task)
 
     def describe(self) -> dict[str, str]:
         """The model card shown in the window (name, family, languages, dimensions,
@@ -299,3 +306,20 @@ def check(paths: str | PathLike | Sequence[str | PathLike], *, checks: str = "al
             return model.encode(texts, SYMMETRIC_ROLE)
 
     return run_checks(entries, chosen, encode, src_lang, tgt_lang, all_pairs)
+
+
+def align(model: Model, pairs: Sequence[tuple[str | Sequence[str], str | Sequence[str]]], *,
+          method: str | None = None, layer: int | None = None,
+          progress: Progress | None = None, cancelled: CancelCheck | None = None) -> list:
+    """Word alignment of (source, target) pairs, as ``e5desk align``: a list of
+    :class:`e5desk.core.align.WordAlignment` (``src_words``, ``tgt_words``, ``links`` as
+    (i, j, score 0..1), ``unaligned_src``/``unaligned_tgt``, ``.pharaoh()``).
+
+    A side given as a list of words is kept exactly as given; a string is segmented
+    (spaces and punctuation; Han one character a word, kana by runs, Thai and similar
+    scripts by the model's pieces). ``method``/``layer``: None for the measured defaults.
+    """
+    from e5desk.core.align import DEFAULT_METHOD, align_pairs
+
+    return align_pairs(model.encoder, pairs, method=method or DEFAULT_METHOD, layer=layer,
+                       progress=progress, cancelled=cancelled)

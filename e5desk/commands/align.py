@@ -18,7 +18,7 @@ FORMATS = ["pharaoh", "jsonl"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from e5desk.core.align import DEFAULT_LAYER, DEFAULT_METHOD, METHODS
+    from e5desk.core.align import DEFAULT_LAYERS, DEFAULT_METHOD, METHODS
 
     p = sub.add_parser("align", help="word alignment of sentence pairs (Pharaoh output)",
                        description="Link the words of each sentence pair with the model's "
@@ -41,8 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="; ".join(f"{k}: {v}" for k, v in METHODS.items())
                    + f" (default: {DEFAULT_METHOD}, chosen by measured AER)")
     p.add_argument("--layer", type=int, default=None, metavar="N",
-                   help=f"hidden layer whose token vectors are compared (default: "
-                   f"{DEFAULT_LAYER}, chosen by measured AER; 0 = embeddings)")
+                   help="hidden layer whose token vectors are compared (0 = embeddings; "
+                   f"default: the mean of layers {DEFAULT_LAYERS[0]}-{DEFAULT_LAYERS[-1]}, "
+                   "chosen by measured AER)")
     add_model_options(p)
     p.set_defaults(func=run)
 

@@ -57,6 +57,9 @@ def _serve(conn, cancel, spec, family, kwargs) -> None:  # runs in the child
             return
         if kind == "tokenize":
             reply(conn, partial(encoder.tokenize, *args), "tokenizing failed")
+        elif kind == "token_states":  # texts, layers, role, task (word alignment)
+            reply(conn, partial(encoder.token_states, *args, child_progress(conn),
+                                cancel.is_set), "token vectors failed")
         elif kind == "inputs":  # already formatted model inputs, batch size
             reply(conn, partial(encoder.encode_inputs, *args, child_progress(conn),
                                 cancel.is_set), "embedding failed")
@@ -133,6 +136,15 @@ class EncoderProcess:
                       progress: Progress | None = None, cancelled: CancelCheck | None = None):
         """Encode already-formatted model inputs (no prefix is added here)."""
         return self._request(("inputs", list(inputs), batch_size), progress, cancelled)
+
+    def token_states(self, texts: Sequence[str], layers: Sequence[int] = (8,),
+                     role: str = "raw", task: str | None = None,
+                     progress: Progress | None = None, cancelled: CancelCheck | None = None):
+        """Per text, hidden states of ``layers`` for its subword pieces (Encoder's)."""
+        if isinstance(texts, str):
+            raise E5DeskError("token_states expects a list of texts, not a single string")
+        return self._request(("token_states", list(texts), tuple(layers), role, task),
+                             progress, cancelled)
 
     def encode(self, texts: Sequence[str], role: str = "query", task: str | None = None,
                batch_size: int | None = None, progress: Progress | None = None,

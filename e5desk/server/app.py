@@ -127,6 +127,15 @@ class CogRequest(BaseModel):
     input: CogInput
 
 
+class AlignRequest(BaseModel):
+    """Word alignment: pairs of (source, target); a side is a text (segmented as
+    e5desk.align documents) or a list of words (kept as given)."""
+
+    pairs: list[tuple[str | list[str], str | list[str]]]
+    method: str | None = None
+    layer: int | None = None
+
+
 # -- helpers -------------------------------------------------------------------------
 def dialect(path: str) -> str:
     for prefix, name in (("/v1", "openai"), ("/pinecone", "pinecone"),
@@ -475,6 +484,41 @@ def create_app(settings: ServeSettings | None = None, model=None,
         return {"status": "succeeded", "output": {
             "query_embedding": float_row(qv), "passage_embedding": float_row(pv),
             "relevancy_score": float(qv @ pv) * 100}}
+
+    # -- word alignment (issue 25) --------------------------------------------------------
+    @app.post("/v1/align", summary="word alignment of sentence pairs",
+              description="pairs: [[source, target], ...] (a side is a text or a list of "
+              "words, kept as given); method and layer as `e5desk align` (default: the "
+              "measured best). data[i]: src_words, tgt_words, links [[i, j, score]], "
+              "pharaoh, unaligned_src, unaligned_tgt.")
+    async def align(body: AlignRequest):
+        from e5desk.core.align import DEFAULT_LAYERS, DEFAULT_METHOD, METHODS, align_pairs
+
+        if not body.pairs:
+            raise ApiError(400, "pairs is empty: give at least one [source, target]", "pairs")
+        if len(body.pairs) > settings.max_inputs // 2:
+            raise ApiError(400, f"pairs has {len(body.pairs)} pairs; at most "
+                           f"{settings.max_inputs // 2} per request", "pairs")
+        method = body.method or DEFAULT_METHOD
+        if method not in METHODS:
+            raise ApiError(400, f"unknown method {method!r}: expected one of "
+                           f"{', '.join(METHODS)}", "method")
+        for n, pair in enumerate(body.pairs):
+            for k, side in enumerate(pair):
+                for w in [side] if isinstance(side, str) else side:
+                    check_unicode(w, f"pairs[{n}][{k}]", "pairs")
+        try:
+            from e5desk.core.align import prepare
+
+            prepare(body.pairs)  # words and empty sides checked before the model runs
+        except E5DeskError as exc:
+            raise ApiError(400, str(exc), "pairs") from None
+        m = await batcher.model_async()
+        found = await batcher.call(lambda model: align_pairs(
+            model.encoder, body.pairs, method=method, layer=body.layer))
+        layers = list(DEFAULT_LAYERS) if body.layer is None else [body.layer]
+        return {"model": m.name, "method": method, "layers": layers,
+                "data": [{**a.to_dict(), "pharaoh": a.pharaoh()} for a in found]}
 
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     async def docs():

@@ -47,6 +47,7 @@ class _Job:
     inputs: list[str]
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
+    call: Callable[[object], object] | None = None  # other model work (word alignment)
 
 
 class Batcher:
@@ -119,6 +120,26 @@ class Batcher:
             raise Busy("the server is busy (request queue full); retry shortly") from None
         return await future
 
+    async def call(self, fn: Callable[[object], object]):
+        """``fn(model)`` in the encoder thread (the one thread that uses the model), between
+        batches; its result."""
+        self.start()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        try:
+            self._queue.put_nowait(_Job([], future, loop, fn))
+        except queue.Full:
+            raise Busy("the server is busy (request queue full); retry shortly") from None
+        return await future
+
+    def _answer(self, job: _Job) -> None:
+        try:
+            value = job.call(self.model())
+        except BaseException as exc:  # noqa: BLE001 - handed to the request
+            job.loop.call_soon_threadsafe(_set_exception, job.future, exc)
+        else:
+            job.loop.call_soon_threadsafe(_set_result, job.future, value)
+
     def _collect(self, first: _Job) -> list[_Job]:
         jobs = [first]
         texts = len(first.inputs)
@@ -136,6 +157,9 @@ class Batcher:
             if job is None:
                 self._queue.put(None)  # stop after this batch
                 break
+            if job.call is not None:
+                self._answer(job)
+                continue
             jobs.append(job)
             texts += len(job.inputs)
             chars += sum(map(len, job.inputs))
@@ -146,6 +170,9 @@ class Batcher:
             job = self._queue.get()
             if job is None:
                 return
+            if job.call is not None:
+                self._answer(job)
+                continue
             jobs = self._collect(job)
             try:
                 model = self.model()
