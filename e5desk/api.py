@@ -155,7 +155,22 @@ def read_sets(paths: str | PathLike | Sequence[str | PathLike], *, join: bool = 
     for r in results:
         for problem in r.problems():
             warnings.warn(f"{r.path}: {problem}", stacklevel=2)
-    return concat_sets([r.sentence_set for r in results], join=join)
+    combined = concat_sets([r.sentence_set for r in results], join=join)
+    # `e5desk batch` output folders: their stored vectors, used by map/evaluate/score/rank
+    # where this model made them (the provenance is checked; other rows are embedded).
+    combined.stored = [r.stored for r in results if getattr(r, "stored", None) is not None]
+    return combined
+
+
+def _encode(model: Model, sentences):
+    """``model.encode``, or one that takes stored batch vectors of ``sentences`` first."""
+    stored = getattr(sentences, "stored", None)
+    if not stored:
+        return model.encode
+    from e5desk.core.batch import StoredEncoder
+
+    return StoredEncoder(model.encoder, stored,
+                         warn=lambda m: warnings.warn(m, stacklevel=4)).encode
 
 
 def _texts(sentences: Texts | SentenceSet) -> list[str]:
@@ -178,7 +193,7 @@ def score(model: Model, queries: Texts | str, passages: Texts | SentenceSet, *,
 
     q_role, p_role = roles_for(rule)
     q = model.encode(_texts(queries), q_role, task)
-    p = model.encode(_texts(passages), p_role, task)
+    p = _encode(model, passages)(_texts(passages), p_role, task)
     return (q @ p.T) * 100
 
 
@@ -191,7 +206,7 @@ def rank(model: Model, queries: Texts | str, passages: Texts | SentenceSet, *, t
 
     texts = _texts(passages)
     _, p_role = roles_for(rule)
-    vectors = model.encode(texts, p_role, task)
+    vectors = _encode(model, passages)(texts, p_role, task)
     return rank_passages(model.encoder, _texts(queries), vectors, rule, task,
                          min(top, len(texts)))
 
@@ -228,7 +243,7 @@ def map(model: Model, sentences: Texts | SentenceSet, *, method: str = "umap",
     groups = list(getattr(sentences, "group", [None] * len(texts)))
     if center_languages is None:
         center_languages = DEFAULT_PARAMS.center_languages and all(langs)
-    vectors = model.encode(texts, MAP_ROLE, cancelled=cancelled)
+    vectors = _encode(model, sentences)(texts, MAP_ROLE, cancelled=cancelled)
     params = MapParams(method, neighbors, min_dist, seed, center_languages)
     coords = compute_coords(vectors, langs, params, progress=progress, cancelled=cancelled)
     analysis = analyse_map(coords, vectors, texts, langs, groups, center_languages)
@@ -272,7 +287,7 @@ def evaluate(model: Model, sentences: SentenceSet, *, prefixes: bool = False,
 
     data = EvalData.from_set(sentences)
     rules = list(PREFIX_RULES) if prefixes else [data.default_rule]
-    runs = run_evaluation(model.encode, data, rules, progress=progress)
+    runs = run_evaluation(_encode(model, sentences), data, rules, progress=progress)
     return {rule: run.metrics for rule, run in runs.items()}
 
 def check(paths: str | PathLike | Sequence[str | PathLike], *, checks: str = "all",

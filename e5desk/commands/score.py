@@ -30,16 +30,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--passages", type=Path, required=True, metavar="FILE",
                    help="one passage per line, or any sentence-set file (CSV, JSONL such as "
                    "passages.jsonl, TMX, ...)")
-    p.add_argument("--rule", type=_rule_name, default="retrieval", metavar="RULE",
-                   help="prefix rule (default retrieval): " + rules_help() + "; the older "
+    p.add_argument("--rule", type=_rule_name, default=None, metavar="RULE",
+                   help="prefix rule (default retrieval; with --lang symmetric, the rule for "
+                   "finding translations): " + rules_help() + "; the older "
                    "names " + ", ".join(RULE_ALIASES) + " work too")
     p.add_argument("--task", default=None, help="instruction for instruct models")
     p.add_argument("--top", type=positive_int, default=10, metavar="K",
                    help="results per query (default 10)")
     p.add_argument("--lang", default=None, metavar="LANG",
                    help="only passages in this language (e.g. the language you want a "
-                   "translation in); with it, a best result that is not clearly ahead of "
-                   "the others is reported as 'no close match'")
+                   "translation in): the symmetric rule then applies unless --rule says "
+                   "otherwise, and a best result that is not clearly ahead of the others is "
+                   "reported as 'no close match'")
     p.add_argument("--json", action="store_true", help="print results as JSON")
     add_model_options(p)
     p.set_defaults(func=run)
@@ -52,15 +54,27 @@ def _rule_name(name: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def run(args: argparse.Namespace) -> int:
-    from e5desk.core.data import load_sentence_set
+def _in_language(code, wanted: str | None) -> bool:
+    """``code`` is ``wanted`` or a variant of it (pt-BR for pt; zh-Hans for zh)."""
+    if wanted is None:
+        return True
+    return bool(code) and (code == wanted or code.split("-")[0] == wanted)
 
-    loaded = load_sentence_set(args.passages)
-    for message in loaded.problems():
-        print(f"e5desk: {args.passages}: {message}", file=sys.stderr)
-    sentences = loaded.sentence_set
+
+def run(args: argparse.Namespace) -> int:
+    from e5desk.commands._common import load_inputs
+    from e5desk.core.langid import normalize_code
+
+    # Finding a translation is a symmetric task (the model cards; the window's learner view).
+    rule_why = ("given" if args.rule else "for translations in --lang" if args.lang
+                else "the default, for queries against passages")
+    args.rule = args.rule or ("symmetric" if args.lang else "retrieval")
+    args.lang = normalize_code(args.lang) if args.lang else None
+    print(f"e5desk: prefix rule {args.rule} ({rule_why}): {prefix_rule(args.rule).sides}",
+          file=sys.stderr)
+    sentences, (loaded,) = load_inputs([args.passages])
     # Entries without words ("…", "%s", "12") are never results; --lang keeps one language.
-    keep = [is_translatable(t) and (args.lang is None or x == args.lang)
+    keep = [is_translatable(t) and _in_language(x, args.lang)
             for t, x in zip(sentences.text, sentences.lang, strict=True)]
     if not any(keep):
         langs_there = ", ".join(sorted({str(x) for x in sentences.lang if x})) or "none"
@@ -82,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
              zip(ranking.indices, ranking.scores, strict=True)]
     ranking.indices, ranking.scores = ranking.indices[:, : args.top], ranking.scores[:, : args.top]
     results = [
-        {"query": ranking.queries[qi], "rank": rank, "line": lines[pi],
+        {"query": ranking.queries[qi], "rank": rank, "line": lines[pi], "rule": args.rule,
          **({"clearly_best": found[qi]} if rank == 1 and args.lang else {}),
          **({"doc_id": lines[pi] - 1} if doc_ids else {}),
          "lang": langs[pi], "score": round(score, 2), "passage": texts[pi]}
@@ -96,7 +110,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"query: {ranking.queries[qi]}")
             if args.lang and not found[qi]:
                 print(f"  no close match in {args.lang}: nothing below is clearly a translation "
-                      "(too low a score, or no lead over the rest)")
+                      "(too low a score, or no lead over the rest)" + (
+                          "" if args.rule == "symmetric" else
+                          f"; the test is calibrated for the symmetric rule, not "
+                          f"{args.rule}"))
         where = f"doc {r['doc_id']}" if doc_ids else f"line {r['line']}"
         lang = f" [{r['lang']}]" if r["lang"] else ""
         print(f"  {r['rank']:>3}. {r['score']:6.2f}  {where}{lang}: {r['passage']}")
