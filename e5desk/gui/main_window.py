@@ -28,6 +28,7 @@ from e5desk import __version__
 from e5desk.gui.finetune import open_finetune
 from e5desk.gui.map import MapView
 from e5desk.gui.model_panel import ModelPanel
+from e5desk.gui.pair import install_pair_view
 from e5desk.gui.projects import ProjectController
 from e5desk.gui.serve_switch import ServeSwitch
 from e5desk.gui.session import Session
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self._connect()
+        self.pair_dock = install_pair_view(self)  # opened by the views' Why? buttons
         self._restore()
 
     # -- construction -----------------------------------------------------------------

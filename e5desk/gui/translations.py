@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from e5desk.core.data.sentence_set import group_label
 from e5desk.core.errors import E5DeskError
 from e5desk.core.models.families import ROLES, SYMMETRIC_ROLE
+from e5desk.gui.pair import learner_request, suspect_request, why_button
 from e5desk.gui.session import Session
 from e5desk.gui.tables import ResultTable
 
@@ -65,6 +66,7 @@ def _buttons_row(table: ResultTable, note: QWidget | None = None) -> QHBoxLayout
 class TranslationsView(QWidget):
     status = Signal(str)
     show_on_map = Signal(object)  # row indices to highlight
+    pair_requested = Signal(object)  # a pair view request (e5desk.gui.pair.PairRequest)
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,7 +112,10 @@ class TranslationsView(QWidget):
         self.learner_note = QLabel("A translation is marked found when it clearly beats the "
                                    "other candidates; grey rows are weak candidates.")
         self.learner_note.setWordWrap(True)
-        table.addLayout(_buttons_row(self.learner_table, self.learner_note))
+        buttons = _buttons_row(self.learner_table, self.learner_note)
+        buttons.insertWidget(1, self._why(self.learner_table, lambda h, c, r: learner_request(
+            self.sentence.text(), h, c, r)))
+        table.addLayout(buttons)
         body.addLayout(table, 1)
         layout = QVBoxLayout(w)
         layout.addLayout(row)
@@ -243,9 +248,17 @@ class TranslationsView(QWidget):
         self.suspect_note = QLabel("Most doubtful first; “looks fine” rows are the best "
                                    "mutual matches.")
         self.suspect_note.setWordWrap(True)
-        layout.addLayout(_buttons_row(self.suspect_table, self.suspect_note))
+        buttons = _buttons_row(self.suspect_table, self.suspect_note)
+        buttons.insertWidget(1, self._why(self.suspect_table, suspect_request))
+        layout.addLayout(buttons)
         go.clicked.connect(self.check)
         return w
+
+    def _why(self, table: ResultTable, request) -> QPushButton:
+        """A Why? button (and double-click) opening a row in the pair view."""
+        model = table.result_model
+        return why_button(table, lambda row: request(model.headers, model.columns, row),
+                          self.pair_requested.emit)
 
     def check(self) -> None:
         c = self.session.combined

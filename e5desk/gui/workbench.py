@@ -113,6 +113,7 @@ class Workbench(QWidget):
     """Query box, prefix rule, passage source, ranked results, heatmap and pair readout."""
 
     status = Signal(str)
+    pair_requested = Signal(object)  # a pair view request (e5desk.gui.pair.PairRequest)
 
     def __init__(self, session: Session, selected_rows=None, parent=None) -> None:
         super().__init__(parent)
@@ -200,6 +201,10 @@ class Workbench(QWidget):
         pl.addRow("Query:", self.pair_query)
         pl.addRow("Passage:", self.pair_passage)
         pl.addRow(pair_button, self.pair_result)
+        why = QPushButton("Why this score?")
+        why.setToolTip("Open the pair in the pair view: word links and each word's share")
+        why.clicked.connect(self.explain_pair)
+        pl.addRow(why)
 
         self.tabs = QTabWidget()
         self.tabs.addTab(ranked, "Ranked results")
@@ -376,6 +381,16 @@ class Workbench(QWidget):
             "Scoring pair", lambda p, c: pair_score(enc, query, passage, rule, task),
             lambda s: self.pair_result.setText(
                 f"Relevancy score: {s:.2f}  (cosine {s / 100:.4f})"))
+
+    def explain_pair(self) -> None:
+        from e5desk.gui.pair.state import PairRequest
+
+        query, passage = self.pair_query.text().strip(), self.pair_passage.text().strip()
+        if not query or not passage:
+            self.pair_result.setText("Relevancy score: type a query and a passage")
+            return
+        self.pair_requested.emit(PairRequest(query, passage, self.rule_key(), "query",
+                                             self.task_text(), origin="Scores tab"))
 
     # -- output -----------------------------------------------------------------------
     def current_table(self):
