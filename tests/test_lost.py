@@ -70,3 +70,141 @@ def test_wide_table_through_the_api_keeps_every_language(tmp_path):
         by_group.setdefault(group, {})[lang] = text
     assert by_group["save"]["id"] == "Simpan" and by_group["cancel"]["no"] == "Avbryt"
     assert len(by_group["delete_account"]) == len(LANGS)
+
+
+MIXED = ["The cat sleeps on the sofa.", "Die Katze schläft auf dem Sofa.",
+         "Le chat dort sur le canapé.", "Where is the railway station?",
+         "Wo ist der Bahnhof?", "¿Dónde está la estación de tren?",
+         "I would like a cup of coffee.", "Eu gostaria de uma xícara de café.",
+         "Vorrei una tazza di caffè.", "Save the file before closing.",
+         "Speichern Sie die Datei vor dem Schließen.", "Enregistrez le fichier avant de fermer."]
+
+
+def _batch(inputs, out, model):
+    return main(["batch", *map(str, inputs), "--out", str(out), "--model", str(model),
+                 "--precision", "exact", "--shard-rows", "5"])
+
+
+def test_batch_keeps_languages_groups_and_is_read_by_every_command(tmp_path, tiny_model,
+                                                                   capsys):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    text = tmp_path / "mixed.txt"
+    text.write_text("\n".join(MIXED) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert _batch([text], out, tiny_model) == 0
+    table = pa.concat_tables(pq.read_table(f) for f in sorted(out.glob("part-*.parquet")))
+    langs = table.column("lang").to_pylist()
+    assert None not in langs and {"en", "de", "fr", "es", "pt", "it"} <= set(langs)
+    assert set(table.column("line").to_pylist()) == set(range(1, 13))
+    capsys.readouterr()
+
+    # inspect: the folder and a single shard
+    assert main(["inspect", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)[0]
+    assert summary["rows"] == 12 and summary["format"] == "batch"
+    assert "?" not in summary["languages"]
+    assert main(["inspect", str(out / "part-00001.parquet"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["rows"] == 5
+
+    # map reads the stored vectors (same model, same settings: nothing recomputed)
+    model = ["--model", str(tiny_model), "--precision", "exact"]
+    assert main(["map", str(out), "--out", str(tmp_path / "map.csv"), *model]) == 0
+    err = capsys.readouterr().err
+    assert "12 of 12 vectors taken from the batch output" in err
+    with (tmp_path / "map.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 12 and all(r["lang"] for r in rows)
+
+    # score in query form (--lang: the symmetric rule) also reads them
+    assert main(["score", "Wo ist der Bahnhof?", "--passages", str(out), "--lang", "de",
+                 "--json", *model]) == 0
+    cap = capsys.readouterr()
+    results = json.loads(cap.out)
+    assert results[0]["rule"] == "symmetric" and all(r["lang"] == "de" for r in results)
+    assert "3 of 3 vectors taken" in cap.err
+
+    # check / eval on a plain-text batch: no groups, said plainly (exit 2, no traceback)
+    assert main(["eval", str(out), *model]) == 2
+    assert "nothing to evaluate" in capsys.readouterr().err
+
+    # a wide table's batch keeps its groups: check and eval run on it
+    wide = write_wide(tmp_path / "ui.csv")
+    out2 = tmp_path / "out2"
+    assert _batch([wide], out2, tiny_model) == 0
+    table = pq.read_table(out2 / "part-00000.parquet")
+    assert set(table.column("group").to_pylist()) <= {"save", "cancel", "delete_account"}
+    capsys.readouterr()
+    assert main(["check", str(out2), "--out", str(tmp_path / "check.csv"), "--src-lang",
+                 "en", *model]) == 0
+    assert main(["eval", str(out2), "--json", *model]) == 0
+    assert "all pairs (symmetric)" in json.loads(capsys.readouterr().out)
+
+    # another model's settings: the stored vectors are refused with the reason, and
+    # the sentences embedded again (nothing lost, nothing mixed)
+    assert main(["map", str(out), "--out", str(tmp_path / "map2.csv"), "--model",
+                 str(tiny_model), "--precision", "exact", "--long-text", "windows"]) == 0
+    assert "stored vectors not used" in capsys.readouterr().err
+
+
+def test_api_reads_a_batch_folder_with_its_vectors(tmp_path, tiny_model):
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    import e5desk
+
+    text = tmp_path / "mixed.txt"
+    text.write_text("\n".join(MIXED) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert _batch([text], out, tiny_model) == 0
+    s = e5desk.read_sets(out)
+    assert len(s) == 12 and all(s.lang)
+    model = e5desk.load_model(str(tiny_model), precision="exact", cache=False)
+    stored = np.asarray(pq.read_table(out / "part-00000.parquet").column("vector")
+                        .to_pylist(), dtype=np.float32)
+    calls = []
+    real = model.encoder.encode
+    model.encoder.encode = lambda *a, **k: calls.append(a) or real(*a, **k)
+    m = e5desk.map(model, s, method="pca")
+    assert m.coords.shape == (12, 2) and np.isfinite(m.coords).all() and not calls
+    assert np.allclose(stored[0], real([MIXED[0]])[0], atol=1e-5)
+
+
+def test_tiny_maps_fall_back_with_a_note_never_nan(tmp_path, tiny_model, capsys):
+    """Three sentences, one per language: centring by language would erase every point
+    and UMAP/t-SNE need more rows; the map says what it did instead."""
+    three = tmp_path / "three.csv"
+    three.write_text("en,de,fr\nThe cat sleeps.,Die Katze schläft.,Le chat dort.\n",
+                     encoding="utf-8")
+    for method in ("umap", "tsne"):
+        out = tmp_path / f"{method}.csv"
+        assert main(["map", str(three), "--out", str(out), "--method", method, "--model",
+                     str(tiny_model), "--precision", "exact"]) == 0
+        err = capsys.readouterr().err
+        assert f"{method} needs at least" in err and "PCA map of 3" in err
+        assert "not centred by language" in err and "nan" not in err.lower()
+        with out.open(encoding="utf-8") as f:
+            xy = [(float(r["x"]), float(r["y"])) for r in csv.DictReader(f)]
+        assert len(set(xy)) == 3  # three distinct points, none NaN
+        assert all(x == x and y == y for x, y in xy)
+
+
+def test_score_lang_finds_translations_with_the_symmetric_rule(tmp_path, tiny_model, capsys):
+    passages = tmp_path / "memory.tsv"
+    passages.write_text("lang\ttext\nen\tWhere is the station?\npt-BR\tOnde fica a estação?\n"
+                        "pt-BR\tO gato dorme.\nde\tWo ist der Bahnhof?\n", encoding="utf-8")
+    model = ["--model", str(tiny_model), "--precision", "exact"]
+    assert main(["score", "Where is the station?", "--passages", str(passages), "--lang",
+                 "pt", "--json", *model]) == 0
+    cap = capsys.readouterr()
+    results = json.loads(cap.out)
+    assert {r["lang"] for r in results} == {"pt-BR"} and len(results) == 2
+    assert all(r["rule"] == "symmetric" for r in results)
+    assert "prefix rule symmetric (for translations in --lang)" in cap.err
+    assert main(["score", "Where is the station?", "--passages", str(passages), "--lang",
+                 "pt", "--rule", "retrieval", *model]) == 0
+    out = capsys.readouterr()
+    assert "prefix rule retrieval (given)" in out.err
+    if "no close match" in out.out:
+        assert "calibrated for the symmetric rule, not retrieval" in out.out

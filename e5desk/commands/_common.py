@@ -44,15 +44,29 @@ def add_device_option(parser: argparse.ArgumentParser) -> None:
                         help=choices_help(DEVICE_CHOICES, DEFAULT_DEVICE))
 
 
+# Batch outputs among the inputs that load_inputs read last: load_encoder takes their stored
+# vectors where the loaded model made them (one command per call; taken once).
+_stored: list = []
+
+
 def load_encoder(args: argparse.Namespace):
     from e5desk.core.encoder import Encoder
 
     with progress_bar("converting the embedded model (first run only)", unit="step") as bar:
-        return Encoder.load(
+        encoder = Encoder.load(
             args.model, family=args.family, progress=bar, device=args.device,
             precision=args.precision, threads=args.threads, long_text=args.long_text,
             batch_size=args.batch_size, cache=args.cache,
         )
+    if not _stored:
+        return encoder
+    from e5desk.core.batch import StoredEncoder
+
+    stored = list(_stored)
+    _stored.clear()
+    return StoredEncoder(encoder, stored,
+                         warn=lambda m: print(f"e5desk: warning: {m}", file=sys.stderr),
+                         note=lambda m: print(f"e5desk: {m}", file=sys.stderr))
 
 
 class progress_bar:
@@ -104,6 +118,7 @@ def load_inputs(paths, format: str | None = None, join: bool = True):
         for problem in r.problems():
             print(f"e5desk: warning: {r.path}: {problem}", file=sys.stderr)
     combined = concat_sets([r.sentence_set for r in results], join=join)
+    _stored[:] = [r.stored for r in results if getattr(r, "stored", None) is not None]
     return combined, results
 
 

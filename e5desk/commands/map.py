@@ -60,8 +60,11 @@ def run(args: argparse.Namespace) -> int:
         vectors = encoder.encode(texts, role=MAP_ROLE, progress=bar)
     params = MapParams(args.method, args.neighbors, args.min_dist, args.seed,
                        args.center_languages)
+    notes: list[str] = []
     with progress_bar(f"{args.method} map", unit="step") as bar:
-        coords = compute_coords(vectors, langs, params, progress=bar)
+        coords = compute_coords(vectors, langs, params, progress=bar, notes=notes)
+    for note in notes:
+        print(f"e5desk: note: {note}", file=sys.stderr)
     analysis = analyse_map(coords, vectors, texts, langs, groups, args.center_languages)
     labels = analysis.labels
     clusters = {c.id: c for c in analysis.clusters}

@@ -41,14 +41,15 @@ from e5desk.core.batch_inputs import (
     expand_inputs,
     iter_rows,
 )
-from e5desk.core.errors import Cancelled, DataError, E5DeskError
+from e5desk.core.errors import Cancelled, DataError, E5DeskError, cut
 from e5desk.core.jobs import CancelCheck, Progress
 
 # The input streaming lives in batch_inputs; its names stay importable from here.
 __all__ = [
     "FORMAT_VERSION", "MANIFEST", "MAX_CHARS", "SHARD_ROWS", "STREAM_FORMATS", "BatchResult",
-    "BatchRun", "Cursor", "Row", "Shard", "Skipped", "expand_inputs", "is_batch_folder",
-    "iter_rows", "load_batch", "plan_shards", "prepare", "provenance", "provenance_mismatch",
+    "BatchRun", "Cursor", "Row", "Shard", "Skipped", "StoredEncoder", "expand_inputs",
+    "is_batch_folder", "is_batch_output", "iter_rows", "load_batch", "load_output",
+    "load_shard", "plan_shards", "prepare", "provenance", "provenance_mismatch",
     "read_shard", "run_local", "shard_table", "write_shard",
 ]
 
@@ -70,16 +71,25 @@ class Shard:
         return f"part-{self.index:05d}.parquet"
 
 
+PRIOR_SAMPLE = 5000  # rows without a language per file whose detection forms its prior
+
+
 def plan_shards(files: Sequence[Path], shard_rows: int, text_field: str | None = None,
-                progress: Progress | None = None, cancelled: CancelCheck | None = None
-                ) -> tuple[list[Shard], Skipped]:
-    """One streaming pass: where each shard starts and how many rows it holds."""
+                progress: Progress | None = None, cancelled: CancelCheck | None = None,
+                priors: list[list[str]] | None = None) -> tuple[list[Shard], Skipped]:
+    """One streaming pass: where each shard starts and how many rows it holds. ``priors``
+    (a list, filled here): per file, the languages detected confidently in a sample of
+    its rows without one, so each shard decides short rows with the whole file as context,
+    as opening the file does."""
     skipped = Skipped()
     shards: list[Shard] = []
     total_bytes = sum(f.stat().st_size for f in files) or 1
     n = 0
     last_file, done_bytes = 0, 0
+    samples: list[list[str]] = [[] for _ in files]
     for row in iter_rows(files, skipped=skipped, text_field=text_field):
+        if row.lang is None and len(samples[row.cursor.file]) < PRIOR_SAMPLE:
+            samples[row.cursor.file].append(row.text)
         if n % shard_rows == 0:
             shards.append(Shard(len(shards), n, 0, row.cursor))
             if cancelled and cancelled():
@@ -96,11 +106,19 @@ def plan_shards(files: Sequence[Path], shard_rows: int, text_field: str | None =
         first = f" (first problem: {skipped.reasons[0]})" if skipped.reasons else ""
         raise DataError(f"no sentences could be read from {', '.join(map(str, files[:3]))}"
                         f"{first}")
+    if priors is not None:
+        from e5desk.core.langid import detect, language_prior
+
+        for sample in samples:
+            priors.append(language_prior(*detect(sample)) if sample else [])
     return shards, skipped
 
 
-def read_shard(files: Sequence[Path], shard: Shard, text_field: str | None = None) -> dict:
-    """The rows of one shard as columns: id, text, lang, group, source, line."""
+def read_shard(files: Sequence[Path], shard: Shard, text_field: str | None = None,
+               priors: Sequence[Sequence[str]] | None = None) -> dict:
+    """The rows of one shard as columns: id, text, lang, group, source, line. A row without
+    a language gets the detected one (``priors``: each file's languages, the context for
+    short rows; see :func:`plan_shards`); codes are normalised (BCP-47) as on opening."""
     out = {"id": [], "text": [], "lang": [], "group": [], "source": [], "line": []}
     names = [str(f) for f in files]
     for i, row in enumerate(iter_rows(files, shard.cursor, text_field=text_field)):
@@ -115,7 +133,28 @@ def read_shard(files: Sequence[Path], shard: Shard, text_field: str | None = Non
     if len(out["id"]) != shard.rows:
         raise DataError(f"{shard.name}: the inputs changed since the run was planned "
                         f"({len(out['id'])} rows where {shard.rows} were counted)")
+    _languages(out, names, priors)
     return out
+
+
+def _languages(cols: dict, names: list[str], priors) -> None:
+    from types import SimpleNamespace
+
+    from e5desk.core.langid import fill_languages, normalize_code
+
+    codes = {c: normalize_code(c) for c in set(cols["lang"]) if c}
+    cols["lang"] = [codes.get(c) if c else None for c in cols["lang"]]
+    by_file: dict[str, list[int]] = {}
+    for i, (lang, source) in enumerate(zip(cols["lang"], cols["source"], strict=True)):
+        if not lang:
+            by_file.setdefault(source, []).append(i)
+    for source, rows in by_file.items():
+        k = names.index(source)
+        part = SimpleNamespace(text=[cols["text"][i] for i in rows], lang=[None] * len(rows))
+        prior = priors[k] if priors is not None and k < len(priors) and priors[k] else None
+        fill_languages(part, prior=prior)
+        for i, lang in zip(rows, part.lang, strict=True):
+            cols["lang"][i] = lang
 
 
 def _inputs_state(files: Sequence[Path]) -> list[dict]:
@@ -232,6 +271,7 @@ class BatchRun:
     skipped: Skipped
     text_field: str | None = None
     resumed: bool = False
+    priors: list[list[str]] | None = None  # per input file: its languages (see plan_shards)
 
     @property
     def rows(self) -> int:
@@ -273,11 +313,13 @@ def prepare(input_specs: Sequence[str | Path], out_dir: Path, encoder, role: str
         skipped = Skipped(manifest.get("skipped", 0), manifest.get("skipped_reasons", []))
         for tmp in out_dir.glob(".part-*.tmp"):
             tmp.unlink()  # a shard being written when the run stopped: never counts
-        return BatchRun(out_dir, files, shards, prov, skipped, text_field, resumed=True)
+        return BatchRun(out_dir, files, shards, prov, skipped, text_field, resumed=True,
+                        priors=manifest.get("language_priors"))
     if out_dir.is_dir() and any(out_dir.iterdir()):
         raise E5DeskError(f"--out {out_dir}: the folder is not empty and holds no batch run; "
                           "choose a new or empty folder")
-    shards, skipped = plan_shards(files, shard_rows, text_field, progress, cancelled)
+    priors: list[list[str]] = []
+    shards, skipped = plan_shards(files, shard_rows, text_field, progress, cancelled, priors)
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_json(manifest_path, {
         "e5desk_batch": FORMAT_VERSION, "settings": settings, "provenance": prov,
@@ -286,8 +328,9 @@ def prepare(input_specs: Sequence[str | Path], out_dir: Path, encoder, role: str
                     "cursor": [s.cursor.file, s.cursor.offset, s.cursor.line, s.cursor.sub]}
                    for s in shards],
         "skipped": skipped.count, "skipped_reasons": skipped.reasons,
+        "language_priors": priors,
     })
-    return BatchRun(out_dir, files, shards, prov, skipped, text_field)
+    return BatchRun(out_dir, files, shards, prov, skipped, text_field, priors=priors)
 
 
 def _settings_differ(old: dict, new: dict) -> str | None:
@@ -330,7 +373,7 @@ def run_local(run: BatchRun, encoder, progress: Progress | None = None,
     for shard in run.pending():
         if cancelled and cancelled():
             raise Cancelled("Batch cancelled.")
-        cols = read_shard(run.files, shard, run.text_field)
+        cols = read_shard(run.files, shard, run.text_field, run.priors)
         base = done
 
         def shard_progress(d: int, t: int, base=base, n=shard.rows) -> None:
@@ -354,6 +397,125 @@ def run_local(run: BatchRun, encoder, progress: Progress | None = None,
 # -- reading a result ------------------------------------------------------------------
 def is_batch_folder(path: str | Path) -> bool:
     return Path(path).is_dir() and (Path(path) / MANIFEST).is_file()
+
+
+def is_batch_output(path: str | Path) -> bool:
+    """A batch folder, its manifest, or one of its shards (a Parquet file with e5desk's
+    provenance in its metadata)."""
+    path = Path(path)
+    if is_batch_folder(path) or (path.name == MANIFEST and path.is_file()):
+        return True
+    if path.suffix.lower() != ".parquet" or not path.is_file():
+        return False
+    try:
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(path).metadata or {}
+    except Exception:  # noqa: BLE001 - not readable as Parquet: the caller says so
+        return False
+    return b"e5desk.provenance" in meta
+
+
+def load_output(path: str | Path, progress: Progress | None = None,
+                cancelled: CancelCheck | None = None):
+    """:func:`load_batch` for a batch folder or its manifest, :func:`load_shard` for a
+    shard file."""
+    path = Path(path)
+    if path.name == MANIFEST:
+        path = path.parent
+    if path.is_dir():
+        return load_batch(path, progress, cancelled)
+    return load_shard(path)
+
+
+def load_shard(path: str | Path):
+    """One shard of a batch as :class:`ImportedVectors` (its own rows only)."""
+    import pyarrow.parquet as pq
+
+    from e5desk.core.data.sentence_set import SentenceSet
+    from e5desk.core.store.exports import ImportedVectors
+
+    path = Path(path)
+    try:
+        table = pq.read_table(path, columns=["text", "lang", "group", "line", "vector"],
+                              use_threads=False)
+        prov = json.loads((table.schema.metadata or {})[b"e5desk.provenance"])
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a bad file
+        raise DataError(f"{path}: not a readable e5desk batch shard ({cut(exc, 120)})") \
+            from None
+    m, dim = table.num_rows, int(prov["dim"])
+    flat = table.column("vector").combine_chunks().values.to_numpy(zero_copy_only=False)
+    sentences = SentenceSet.build(table.column("text").to_pylist(),
+                                  lang=table.column("lang").to_pylist(),
+                                  group=table.column("group").to_pylist(),
+                                  line=table.column("line").to_numpy(), source=path,
+                                  name=path.name)
+    imported = ImportedVectors(sentences, flat.reshape(m, dim).astype(np.float32, copy=False),
+                               prov.get("model_id"))
+    imported.provenance = prov
+    return imported
+
+
+class StoredEncoder:
+    """An encoder that takes a text's vector from batch outputs where one was stored by the
+    same model (provenance checked as the window does: :func:`provenance_mismatch`) in the
+    role and prefix asked for, and embeds only the rest. Everything else is the wrapped
+    encoder's. ``warn`` is told once why stored vectors were not used, ``note`` how many
+    were."""
+
+    def __init__(self, encoder, stored: Sequence, warn: Callable[[str], None] | None = None,
+                 note: Callable[[str], None] | None = None) -> None:
+        self.encoder, self.warn, self.reused = encoder, warn or (lambda _: None), 0
+        self.note = note or (lambda _: None)
+        self.stored: list = []
+        # The loaded model's identity as a batch states it (the weights' fingerprint even
+        # when the embedding cache is off), so an encoder without a cache matches too.
+        ours = provenance(encoder, "query", None)["model_id"] if stored else ""
+        for imported in stored:
+            name = imported.sentences.name
+            reason = provenance_mismatch(imported.provenance, ours, encoder.dim)
+            if reason:
+                self.warn(f"{name}: stored vectors not used ({reason}); its sentences are "
+                          "embedded again with the loaded model")
+                continue
+            index = {t: i for i, t in enumerate(imported.sentences.text)}
+            self.stored.append((imported, index))
+        self._told: set = set()
+
+    def __getattr__(self, name: str):
+        return getattr(self.encoder, name)
+
+    def encode(self, texts, role: str = "query", task: str | None = None, **kwargs):
+        texts = list(texts)
+        prefix = self.encoder.format([""], role, task)[0]
+        usable = [(imp, index) for imp, index in self.stored
+                  if imp.provenance.get("prefix") == prefix]
+        if self.stored and not usable and role not in self._told:
+            self._told.add(role)
+            prov = self.stored[0][0].provenance
+            self.warn(f"the stored vectors are in {prov.get('role')} form "
+                      f"({prov.get('prefix')!r}); this needs {role} form ({prefix!r}), so "
+                      "those sentences are embedded again")
+        out = np.empty((len(texts), self.encoder.dim), dtype=np.float32)
+        missing = []
+        for i, t in enumerate(texts):
+            for imp, index in usable:
+                row = index.get(t)
+                if row is not None:
+                    out[i] = imp.vectors[row]
+                    break
+            else:
+                missing.append(i)
+        self.reused += len(texts) - len(missing)
+        if len(missing) < len(texts):
+            self.note(f"{len(texts) - len(missing):,} of {len(texts):,} vectors taken from the "
+                      "batch output as stored (not recomputed)")
+        if missing:
+            out[missing] = self.encoder.encode([texts[i] for i in missing], role=role,
+                                               task=task, **kwargs)
+        elif kwargs.get("progress"):
+            kwargs["progress"](len(texts), len(texts))
+        return out
 
 
 def load_batch(folder: str | Path, progress: Progress | None = None,

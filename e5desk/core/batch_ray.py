@@ -48,7 +48,8 @@ def pool_size(resources: dict) -> tuple[int, float, float]:
     return max(1, (cpus - 1) // per_actor), float(per_actor), 0.0
 
 
-def _read_shard_rows(batch: dict, files: list[str], text_field: str | None):
+def _read_shard_rows(batch: dict, files: list[str], text_field: str | None,
+                     priors: list[list[str]] | None = None):
     """Ray task: the rows of the shard(s) in ``batch`` (plans) as an Arrow table."""
     from pathlib import Path
 
@@ -60,7 +61,7 @@ def _read_shard_rows(batch: dict, files: list[str], text_field: str | None):
         shard = Shard(int(batch["index"][i]), int(batch["start"][i]), int(batch["rows"][i]),
                       Cursor(int(batch["file"][i]), int(batch["offset"][i]),
                              int(batch["line"][i]), int(batch["sub"][i])))
-        cols = read_shard(paths, shard, text_field)
+        cols = read_shard(paths, shard, text_field, priors)
         cols["shard"] = [shard.index] * shard.rows
         tables.append(pa.table({
             "shard": pa.array(cols["shard"], pa.int64()), "id": pa.array(cols["id"], pa.int64()),
@@ -147,7 +148,8 @@ def run_ray(run: BatchRun, args, address: str | None = None,
         ds = (ray.data.from_items(items, override_num_blocks=len(items))
               .map_batches(_read_shard_rows, batch_size=1, batch_format="numpy",
                            fn_kwargs={"files": [str(f.resolve()) for f in run.files],
-                                      "text_field": run.text_field})
+                                      "text_field": run.text_field,
+                                      "priors": run.priors})
               .map_batches(EmbedActor, batch_size=None, batch_format="pyarrow",
                            compute=ray.data.ActorPoolStrategy(size=actors),
                            num_cpus=cpus, num_gpus=gpus or None,

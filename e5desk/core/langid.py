@@ -111,14 +111,19 @@ class Filled:
 
 def fill_languages(sentence_set, min_confidence: float = CONFIDENT,
                    progress: Progress | None = None,
-                   cancelled: CancelCheck | None = None) -> Filled:
-    """Detect the language of rows that have none (see the module docstring)."""
+                   cancelled: CancelCheck | None = None,
+                   prior: Sequence[str] | None = None) -> Filled:
+    """Detect the language of rows that have none (see the module docstring). ``prior``:
+    the languages of the whole file when ``sentence_set`` is only a part of it (a batch
+    shard); by default the prior is found in ``sentence_set`` itself."""
     missing = [i for i, x in enumerate(sentence_set.lang) if not x]
     out = Filled(missing=len(missing))
     if not missing:
         return out
     codes, conf = detect([sentence_set.text[i] for i in missing], progress, cancelled)
-    out.prior = prior = language_prior(codes, conf, min_confidence)
+    if prior is None:
+        prior = language_prior(codes, conf, min_confidence)
+    out.prior = prior = list(prior)
     allowed, floor = set(prior), _no_evidence()
     for i, code, p in zip(missing, codes, conf, strict=True):
         if p <= floor:

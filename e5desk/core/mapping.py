@@ -20,7 +20,7 @@ import numpy as np
 
 from e5desk.core.jobs import CancelCheck, Progress
 from e5desk.core.models.families import SYMMETRIC_ROLE
-from e5desk.core.projection import MapParams, center_languages, project
+from e5desk.core.projection import MapParams, center_languages, lone_languages, project
 
 # Clustering and features use the query form (model cards): the symmetric rule.
 MAP_RULE = "symmetric"
@@ -52,8 +52,9 @@ class MapAnalysis:
 
     def summary(self) -> list[str]:
         """Short figures, as `e5desk map` prints them."""
-        out = [f"{len(self.clusters)} clusters ({self.multilingual} across languages)",
-               f"mixing {self.mixing:.3f}"]
+        out = [f"{len(self.clusters)} clusters ({self.multilingual} across languages)"]
+        if np.isfinite(self.mixing):  # one point has no neighbours to mix with
+            out.append(f"mixing {self.mixing:.3f}")
         if self.p_at_1 is not None:
             out.append(f"cross-lingual P@1 {self.p_at_1:.3f}")
         return out
@@ -61,13 +62,18 @@ class MapAnalysis:
 
 def compute_coords(vectors: np.ndarray, langs: Sequence, params: MapParams = DEFAULT_PARAMS,
                    progress: Progress | None = None,
-                   cancelled: CancelCheck | None = None) -> np.ndarray:
-    """(n, 2) map coordinates (see core.projection.project)."""
+                   cancelled: CancelCheck | None = None,
+                   notes: list[str] | None = None) -> np.ndarray:
+    """(n, 2) map coordinates (see core.projection.project). ``notes`` (a list) is told
+    what a small map changed (PCA instead of the method, no centring)."""
     from e5desk.core.errors import E5DeskError
+    from e5desk.core.projection import effective_params
 
     if params.center_languages and any(x is None or x == "" for x in langs):
         raise E5DeskError("separating meaning from language needs a language for every "
                           "sentence; some rows have none")
+    if notes is not None:
+        notes += effective_params(len(vectors), params, list(langs))[1]
     return project(vectors, params, list(langs), progress=progress, cancelled=cancelled)
 
 
@@ -85,8 +91,11 @@ def analyse_map(coords: np.ndarray, vectors: np.ndarray | None, texts: Sequence[
     mixing = mixing_score(coords, list(langs), k=MIXING_K)
     p_at_1 = None
     if vectors is not None and groups is not None and any(g is not None for g in groups):
+        center = center and not lone_languages(langs)  # as the map itself (no erased rows)
         x = center_languages(vectors, list(langs)) if center else vectors
         p_at_1 = cross_lingual_p_at_1(x, list(langs), list(groups))[0]
+        if p_at_1 is not None and not np.isfinite(p_at_1):
+            p_at_1 = None  # no group with two languages: nothing to measure
     return MapAnalysis(np.asarray(labels), clusters, mixing, p_at_1)
 
 

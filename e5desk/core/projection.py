@@ -56,6 +56,40 @@ def center_languages(vectors: np.ndarray, langs: Sequence) -> np.ndarray:
     return out / np.maximum(norms, 1e-12)
 
 
+MIN_TSNE_ROWS = 5  # below this, a "t-SNE" map is the PCA map (its perplexity needs rows)
+
+
+def lone_languages(langs: Sequence | None) -> list[str]:
+    """Languages with a single sentence: centring by language would erase it (its own mean
+    is itself), so a map with any of them is not centred."""
+    if langs is None:
+        return []
+    counts: dict[str, int] = {}
+    for x in langs:
+        counts[str(x or "?")] = counts.get(str(x or "?"), 0) + 1
+    return sorted(k for k, v in counts.items() if v < 2)
+
+
+def effective_params(n: int, params: MapParams, langs: Sequence | None = None
+                     ) -> tuple[MapParams, list[str]]:
+    """The parameters a map of ``n`` rows really runs with, and a note for each change: too
+    few rows for the method fall back to PCA; centring is left out when a language has one
+    sentence. Never a map of NaN or of points all at (0, 0) from that."""
+    from dataclasses import replace
+
+    notes = []
+    lone = lone_languages(langs) if params.center_languages else []
+    if lone and n:
+        params = replace(params, center_languages=False)
+        notes.append("not centred by language: " + ", ".join(lone[:8])
+                     + (" has" if len(lone) == 1 else " have") + " a single sentence")
+    least = {"umap": MIN_UMAP_ROWS, "tsne": MIN_TSNE_ROWS}.get(params.method, 0)
+    if n < least:
+        notes.append(f"{params.method} needs at least {least} sentences: PCA map of {n}")
+        params = replace(params, method="pca")
+    return params, notes
+
+
 def pca_2d(vectors: np.ndarray) -> np.ndarray:
     x = vectors - vectors.mean(axis=0)
     if len(x) < 2:
@@ -338,6 +372,7 @@ def project(vectors: np.ndarray, params: MapParams = MapParams(), langs: Sequenc
     _check_method(params)
     if len(vectors) == 0:
         return np.zeros((0, 2), dtype=np.float32)
+    params = effective_params(len(vectors), params, langs)[0]
     key = _key(vectors, langs, params)
     if key in _CACHE:
         return _CACHE[key]
@@ -361,6 +396,7 @@ def project_in_process(vectors: np.ndarray, params: MapParams = MapParams(),
     from e5desk.core.process_job import ChildProcess
 
     _check_method(params)
+    params = effective_params(len(vectors), params, langs)[0]
     key = _key(vectors, langs, params)
     if key in _CACHE:
         return _CACHE[key]

@@ -67,6 +67,13 @@ def load_sentence_set(path: str | Path, format: str | None = None,
                       progress: Progress | None = None, cancelled: CancelCheck | None = None,
                       **options) -> LoadResult:
     path = Path(path)
+    # A batch folder holds its manifest, never parallel files: whatever format a caller
+    # guessed for a folder, it is read as the batch it is.
+    if format in (None, "batch") or path.is_dir():
+        from e5desk.core.batch import is_batch_output
+
+        if is_batch_output(path):
+            return _load_batch(path, progress, cancelled)
     if path.is_dir():
         files = parallel.siblings(path)
         if len(files) < 2:
@@ -108,6 +115,21 @@ def load_sentence_set(path: str | Path, format: str | None = None,
     result.sentence_set = sentence_set
     if progress:
         progress(2, 2)
+    return result
+
+
+def _load_batch(path: Path, progress: Progress | None = None,
+                cancelled: CancelCheck | None = None) -> LoadResult:
+    """An `e5desk batch` output (its folder, manifest or one shard): the rows as stored,
+    their vectors in ``result.stored`` (used by commands where the loaded model made
+    them). Rows stored without a language (batches written before languages were kept)
+    are detected as on any load."""
+    from e5desk.core.batch import load_output
+
+    imported = load_output(path, progress, cancelled)
+    result = LoadResult(imported.sentences, path, "batch", "utf-8")
+    result.stored = imported
+    _languages(imported.sentences, result)
     return result
 
 

@@ -20,6 +20,7 @@ class LoadResult:
     skipped: int = 0
     reasons: list[str] = field(default_factory=list)  # the first MAX_REASONS, with lines
     columns: str | None = None  # tables: which column was read as what (`inspect` shows it)
+    stored: object | None = None  # a batch output's ImportedVectors (vectors + provenance)
 
     def skip(self, line: int | str, reason: str) -> None:
         self.skipped += 1
