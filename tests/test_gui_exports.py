@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from gui_helpers import start_with_sample, wait_idle  # noqa: E402
-from PySide6.QtCore import QPoint  # noqa: E402
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtGui import QAction  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -51,7 +51,18 @@ def test_scores_heatmap_and_map_selection_export(qtbot, window, tmp_path, monkey
     qtbot.waitUntil(lambda: wb.ranking is not None, timeout=60_000)
     wait_idle(qtbot, window)
     table = _read(_ctrl_e(window, monkeypatch, tmp_path / "scores.csv"))
-    assert table[0] == ["query", "rank", "score", "cosine", "lang", "set", "passage"]
+    assert table[0] == ["query", "rank", "score", "cosine", "lang", "set", "passage",
+                        "vs unrelated"]
+    # issue 25: each score's percentile among the sample's unrelated pairs, explained
+    shares = [float(r[7]) for r in table[1:]]  # the share (0..1) shown as a percentage
+    assert shares[0] > 0.95 and shares == sorted(shares, reverse=True)
+    assert wb.results.data(wb.results.index(0, 7)).endswith("%")
+    tip = wb.results.headerData(7, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert "unrelated pairs" in tip and "rule retrieval" in tip
+    wb.pair_query.setText("Where is the train station?")
+    wb.pair_passage.setText("Wo ist der Bahnhof?")
+    wb.run_pair()
+    qtbot.waitUntil(lambda: "unrelated pairs" in wb.pair_result.text(), timeout=60_000)
     assert len(table) == 21 and [r[1] for r in table[1:]] == [str(i) for i in range(1, 21)]
     assert all(r[6] in set(combined.text) for r in table[1:])  # the full, untruncated text
     assert "Wrote 20 rows" in _message(window)
@@ -119,7 +130,10 @@ def test_translations_tables_export(qtbot, window, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: view.learner_model.rowCount() > 0, timeout=60_000)
     wait_idle(qtbot, window)
     learner = _read(_ctrl_e(window, monkeypatch, tmp_path / "learner.csv"))
-    assert learner[0] == ["lang", "rank", "score", "sentence", "group", "match"]
+    assert learner[0] == ["lang", "rank", "score", "sentence", "group", "match",
+                          "vs unrelated", "vs translations"]
+    found = [r for r in learner[1:] if r[5] == "found"]
+    assert found and all(float(r[6]) > 0.95 and 0 <= float(r[7]) <= 1 for r in found)
     firsts = {r[0]: r[3] for r in learner[1:] if r[1] == "1"}
     assert firsts["de"] == "Wo ist der Bahnhof?" and firsts["ja"] == "駅はどこですか？"
     assert "found" in {r[5] for r in learner[1:]}

@@ -305,3 +305,28 @@ def calibrate(encoder, texts: Sequence[str], rule: str = "retrieval",
     if cache is None:
         return build()
     return cache.get_or_build(key, build)
+
+
+def calibrate_set(encoder, sentences, rule: str, vectors: np.ndarray,
+                  task: str | None = None, cancelled: CancelCheck | None = None
+                  ) -> Calibration | None:
+    """The calibration of a loaded :class:`SentenceSet` whose rows are already embedded in
+    the rule's passage role (``vectors``); None for fewer than two rows."""
+    if sentences is None or vectors is None or len(sentences) < 2 \
+            or len(vectors) != len(sentences):
+        return None
+    return calibrate(encoder, list(sentences.text), rule, list(sentences.lang),
+                     list(sentences.group), passage_vectors=vectors, task=task,
+                     cancelled=cancelled)
+
+
+def share_below(calibration: Calibration | None, scores, translations: bool = False
+                ) -> np.ndarray:
+    """A table column: the share (0..1, NaN without a calibration) of unrelated pairs, or of
+    known translations, that score below each score."""
+    scores = np.asarray(scores, dtype=float)
+    if calibration is None:
+        return np.full(scores.shape, np.nan)
+    unrelated, trans = calibration.percentiles(scores)
+    column = trans if translations else unrelated
+    return np.full(scores.shape, np.nan) if column is None else column / 100

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from e5desk.core.calibration import TOOLTIP_TRANSLATIONS, calibrate_set, share_below
 from e5desk.core.data.sentence_set import group_label
 from e5desk.core.errors import E5DeskError
 from e5desk.core.models.families import ROLES, SYMMETRIC_ROLE
@@ -35,6 +36,10 @@ from e5desk.gui.tables import ResultTable
 
 _BAR_BRUSH = pg.mkBrush(70, 130, 180)
 _SUMMARY_BRUSH = pg.mkBrush(230, 140, 40)
+
+
+VS_UNRELATED, VS_TRANSLATIONS = "vs unrelated", "vs translations"  # issue 25
+NO_CALIBRATION = "Where the score stands among unrelated pairs of the loaded sentences."
 
 
 def _combo(min_chars: int = 6) -> QComboBox:
@@ -179,14 +184,16 @@ class TranslationsView(QWidget):
 
             def job(progress, cancelled):
                 q = enc.encode([text], role=SYMMETRIC_ROLE)[0]
-                return closest_translations(q, vectors, texts, langs, targets, top=3)
+                found = closest_translations(q, vectors, texts, langs, targets, top=3)
+                # issue 25: percentiles among the set's unrelated pairs / translations (cached)
+                return found, calibrate_set(enc, c, "symmetric", vectors, cancelled=cancelled)
 
             self.session.runner.start("Finding translations", job,
-                                      lambda found: self._show_learner(found, targets))
+                                      lambda out: self._show_learner(out[0], targets, out[1]))
 
         self.session.ensure_vectors(SYMMETRIC_ROLE, None, then=with_vectors)
 
-    def _show_learner(self, candidates, targets=()) -> None:
+    def _show_learner(self, candidates, targets=(), cal=None) -> None:
         """One block per target language: the found translation and the runners-up, or a
         "no close translation" row with the (greyed, weak) candidates below it."""
         c = self.session.combined
@@ -213,11 +220,17 @@ class TranslationsView(QWidget):
                              group_label(c.group[cand.row]), match, not found, False))
         self.learner_rows = [cand.row for cand in candidates if cand.found]
         self.learner_model.set_data(
-            ["lang", "rank", "score", "sentence", "group", "match"],
+            ["lang", "rank", "score", "sentence", "group", "match", VS_UNRELATED,
+             VS_TRANSLATIONS],
             [[r[0] for r in rows], np.array([r[1] for r in rows], dtype=object),
              np.array([r[2] for r in rows], dtype=float), [r[3] for r in rows],
-             [r[4] for r in rows], [r[5] for r in rows]],
-            [None, "d", ".2f", None, None, None])
+             [r[4] for r in rows], [r[5] for r in rows],
+             share_below(cal, [r[2] for r in rows]),
+             share_below(cal, [r[2] for r in rows], translations=True)],
+            [None, "d", ".2f", None, None, None, ".1%", ".1%"])
+        self.learner_model.header_tips = {
+            VS_UNRELATED: cal.tooltip() if cal else NO_CALIBRATION,
+            VS_TRANSLATIONS: TOOLTIP_TRANSLATIONS}
         self.learner_model.set_styles(muted=[r[6] for r in rows], notes=[r[7] for r in rows])
         self.show_on_map.emit(np.array(self.learner_rows, dtype=np.int64))
         shown = list(targets) or list(by_lang)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from e5desk.core.calibration import calibrate_set, share_below
 from e5desk.core.models.families import TASK_PRESETS
 from e5desk.core.scoring import NARROW_BAND_NOTE, PREFIX_RULES, pair_score, rank_passages, roles_for
 from e5desk.gui.session import Session
@@ -29,6 +30,9 @@ from e5desk.gui.tables import ColumnTableModel, ResultTable, TableExport, table_
 PASSAGE_SOURCES = {"all": "All loaded sentences", "selection": "Selected sentences",
                    "typed": "Passages typed below"}
 MAX_HEATMAP = 300
+VS_UNRELATED = "vs unrelated"  # issue 25: the score's percentile among unrelated pairs
+NO_CALIBRATION = ("Where the score stands among unrelated pairs of the loaded sentences: "
+                  "load a sentence set (and score against it once) to see it.")
 
 
 def elide(text: str, n: int = 28) -> str:
@@ -120,6 +124,7 @@ class Workbench(QWidget):
         self.session = session
         self.selected_rows = selected_rows or (lambda: np.zeros(0, dtype=np.int64))
         self.ranking = None
+        self.calibration = None  # the loaded set's reference scores (issue 25)
         self._passage_texts: list[str] = []
         self._passage_meta: list[tuple[str, str]] = []
 
@@ -301,10 +306,16 @@ class Workbench(QWidget):
             self._passage_texts = texts
             self._passage_meta = [("", "typed")] * len(texts)
 
+            loaded = self.session.combined
+            loaded_vectors = (self.session.workspace.vectors(passage_role, task)
+                              if loaded is not None else None)
+
             def job(progress, cancelled):
                 p = enc.encode(texts, role=passage_role, task=task, progress=progress,
                                cancelled=cancelled)
-                return rank_passages(enc, queries, p, rule, task, k), p
+                # typed passages: percentiles against the loaded set's pairs, when embedded
+                cal = calibrate_set(enc, loaded, rule, loaded_vectors, task, cancelled)
+                return rank_passages(enc, queries, p, rule, task, k), p, cal
 
             self.session.runner.start("Scoring", job, self._show)
             return
@@ -327,19 +338,22 @@ class Workbench(QWidget):
             p = all_vectors[rows]
 
             def job(progress, cancelled):
-                return rank_passages(enc, queries, p, rule, task, k, progress, cancelled), p
+                ranking = rank_passages(enc, queries, p, rule, task, k, progress, cancelled)
+                return ranking, p, calibrate_set(enc, combined, rule, all_vectors, task,
+                                                 cancelled)  # once per set and rule (cached)
 
             self.session.runner.start("Scoring", job, self._show)
 
         self.session.ensure_vectors(passage_role, task, then=with_vectors)
 
     def _show(self, result) -> None:
-        ranking, passage_vectors = result
+        ranking, passage_vectors, *calibration = result
         self.ranking = ranking
+        self.calibration = calibration[0] if calibration else None
         rows = ranking.rows()
         texts, meta = self._passage_texts, self._passage_meta
         self.results.set_data(
-            ["query", "rank", "score", "cosine", "lang", "set", "passage"],
+            ["query", "rank", "score", "cosine", "lang", "set", "passage", VS_UNRELATED],
             [
                 [ranking.queries[r[0]] for r in rows],
                 np.array([r[1] for r in rows]),
@@ -348,9 +362,12 @@ class Workbench(QWidget):
                 [meta[r[2]][0] for r in rows],
                 [meta[r[2]][1] for r in rows],
                 [texts[r[2]] for r in rows],
+                share_below(self.calibration, [r[3] for r in rows]),
             ],
-            [None, "d", ".2f", ".4f", None, None, None],
+            [None, "d", ".2f", ".4f", None, None, None, ".1%"],
         )
+        self.results.header_tips = {VS_UNRELATED: self.calibration.tooltip()
+                                    if self.calibration else NO_CALIBRATION}
         self.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.AscendingOrder)
         self.table.setColumnHidden(0, len(ranking.queries) == 1)  # one query: no need to repeat
         self.table.fit_columns()
@@ -380,7 +397,9 @@ class Workbench(QWidget):
         self.session.runner.start(
             "Scoring pair", lambda p, c: pair_score(enc, query, passage, rule, task),
             lambda s: self.pair_result.setText(
-                f"Relevancy score: {s:.2f}  (cosine {s / 100:.4f})"))
+                f"Relevancy score: {s:.2f}  (cosine {s / 100:.4f})" + (
+                    f" — {self.calibration.phrase(s)}" if self.calibration is not None
+                    and self.calibration.rule == rule else "")))
 
     def explain_pair(self) -> None:
         from e5desk.gui.pair.state import PairRequest
