@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["Model", "SentenceMap", "evaluate", "load_model", "map", "mine", "rank",
            "read_sets", "score"]
 __all__ += ["align"]  # word alignment (issue 25)
+__all__ += ["explain"]  # score explanations (issue 25)
 __all__ += ["check"]  # translation QA (issue 26)
 
 Texts = Sequence[str]
@@ -338,3 +339,16 @@ def align(model: Model, pairs: Sequence[tuple[str | Sequence[str], str | Sequenc
 
     return align_pairs(model.encoder, pairs, method=method or DEFAULT_METHOD, layer=layer,
                        progress=progress, cancelled=cancelled)
+
+
+def explain(model: Model, query: str, passage: str, *, rule: str = "retrieval",
+            task: str | None = None, normalise: bool = False):
+    """Why this score, as ``e5desk explain``: a
+    :class:`e5desk.core.explain.ScoreExplanation` with the score (cosine x 100) and each
+    word's share of it (``query_words``/``query_shares``, ``passage_words``/
+    ``passage_shares``): the score minus the score with that word deleted, + pushes it up.
+    Chinese and Japanese count one character as a word. ``normalise``: rescale each side's
+    shares to add up to the score minus the score with that side empty."""
+    from e5desk.core.explain import explain_pair
+
+    return explain_pair(model.encoder, query, passage, rule, task, normalise=normalise)

@@ -102,6 +102,15 @@ def run(args: argparse.Namespace) -> int:
          "lang": langs[pi], "score": round(score, 2), "passage": texts[pi]}
         for qi, rank, pi, score in ranking.rows()
     ]
+    calibration = None
+    if len(texts) > 1:  # issue 25: where each score stands among these passages' own pairs
+        from e5desk.core.calibration import calibrate
+
+        calibration = calibrate(encoder, texts, args.rule, langs, list(sentences.group),
+                                passage_vectors=vectors, task=args.task)
+        for r, pct in zip(results, calibration.percentiles(ranking.scores)[0].ravel(),
+                          strict=True):
+            r["vs_unrelated"] = round(float(pct), 1)  # % of unrelated pairs scoring lower
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return 0
@@ -116,6 +125,10 @@ def run(args: argparse.Namespace) -> int:
                           f"{args.rule}"))
         where = f"doc {r['doc_id']}" if doc_ids else f"line {r['line']}"
         lang = f" [{r['lang']}]" if r["lang"] else ""
-        print(f"  {r['rank']:>3}. {r['score']:6.2f}  {where}{lang}: {r['passage']}")
+        vs = f"{r['vs_unrelated']:5.1f}%  " if "vs_unrelated" in r else ""
+        print(f"  {r['rank']:>3}. {r['score']:6.2f}  {vs}{where}{lang}: {r['passage']}")
+    if calibration is not None:
+        print(f"(% = share of {len(calibration.unrelated):,} unrelated pairs of these passages "
+              "that score lower)", file=sys.stderr)
     print(f"({encoder.describe()}; scores are cosine x 100)", file=sys.stderr)
     return 0

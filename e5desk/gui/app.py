@@ -170,7 +170,13 @@ def run(argv: list[str]) -> int:
 
     from e5desk.gui.main_window import MainWindow
 
+    # Qt's font database warns for every font that lacks OpenType tables for a script the
+    # bundled fallback font covers; the text still renders (tests/test_fonts.py)
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.text.font.db.warning=false")
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    from e5desk.gui.fonts import install_fallback_fonts
+
+    install_fallback_fonts(app)  # CJK, Hindi, any script: never boxes (resources/fonts)
     app.setApplicationName("e5desk")
     app.setOrganizationName("e5desk")
     from PySide6.QtGui import QIcon
