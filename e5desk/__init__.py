@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _API = ("Model", "SentenceMap", "evaluate", "load_model", "map", "mine", "rank", "read_sets",
         "score")
 _API += ("align",)  # word alignment (issue 25)
+_API += ("explain",)  # score explanations (issue 25)
 _API += ("check",)  # translation QA (issue 26)
 __all__ = ["__version__", *_API]
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         align,
         check,
         evaluate,
+        explain,
         load_model,
         map,
         mine,

@@ -161,3 +161,27 @@ def test_cli_explain_json_and_text(capsys, embedded_folder):
     assert out.startswith("score ") and "passage:" in out and "  駅" in out
     assert main(["explain", "", "x", *args]) == 2
     assert "error: explain needs a query and a passage" in capsys.readouterr().err
+
+
+def test_python_api_and_service_explain(real_encoder):
+    import e5desk
+    from e5desk.api import Model
+
+    model = Model(real_encoder)
+    e = e5desk.explain(model, "weather tomorrow", "Mañana lloverá.", rule="symmetric")
+    assert e.rule == "symmetric" and e.passage_words == ["Mañana", "lloverá."]
+    from fastapi.testclient import TestClient
+
+    from e5desk.server.app import create_app
+
+    with TestClient(create_app(model=model)) as client:
+        r = client.post("/v1/explain", json={"query": "weather tomorrow",
+                                             "passage": "Mañana lloverá.", "rule": "symmetric"})
+        assert r.status_code == 200, r.text
+        d = r.json()
+        assert d["passage_words"] == e.passage_words
+        assert d["score"] == pytest.approx(e.score, abs=0.01)
+        bad = client.post("/v1/explain", json={"query": " ", "passage": "x"})
+        assert bad.status_code == 400 and "query is empty" in bad.text
+        assert client.post("/v1/explain", json={"query": "a", "passage": "b",
+                                                "rule": "bogus"}).status_code == 400

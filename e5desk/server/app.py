@@ -136,6 +136,16 @@ class AlignRequest(BaseModel):
     layer: int | None = None
 
 
+class ExplainRequest(BaseModel):
+    """Score explanation: one query, one passage, a prefix rule (issue 25)."""
+
+    query: str
+    passage: str
+    rule: str = "retrieval"
+    task: str | None = None
+    normalise: bool = False
+
+
 # -- helpers -------------------------------------------------------------------------
 def dialect(path: str) -> str:
     for prefix, name in (("/v1", "openai"), ("/pinecone", "pinecone"),
@@ -519,6 +529,32 @@ def create_app(settings: ServeSettings | None = None, model=None,
         layers = list(DEFAULT_LAYERS) if body.layer is None else [body.layer]
         return {"model": m.name, "method": method, "layers": layers,
                 "data": [{**a.to_dict(), "pharaoh": a.pharaoh()} for a in found]}
+
+    # -- score explanation (issue 25) ------------------------------------------------------
+    @app.post("/v1/explain", summary="each word's share of a query–passage score",
+              description="query, passage, rule (retrieval|symmetric|none, default "
+              "retrieval), normalise: the score (cosine x 100) and per word its share = "
+              "score minus the score with that word deleted (+ pushes up), as `e5desk "
+              "explain`.")
+    async def explain(body: ExplainRequest):
+        from e5desk.core.explain import MAX_WORDS, explain_pair, segment
+        from e5desk.core.prefix_rules import prefix_rule
+
+        for name in ("query", "passage"):
+            text = getattr(body, name)
+            check_unicode(text, name, name)
+            if not text.strip():
+                raise ApiError(400, f"{name} is empty", name)
+            if len(segment(text)) > MAX_WORDS:
+                raise ApiError(400, f"{name} has more than {MAX_WORDS} words", name)
+        try:
+            rule = prefix_rule(body.rule).name
+        except E5DeskError as exc:
+            raise ApiError(400, str(exc), "rule") from None
+        m = await batcher.model_async()
+        e = await batcher.call(lambda model: explain_pair(
+            model.encoder, body.query, body.passage, rule, body.task, normalise=body.normalise))
+        return {"model": m.name, **e.to_dict()}
 
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
     async def docs():
