@@ -208,3 +208,84 @@ def test_score_lang_finds_translations_with_the_symmetric_rule(tmp_path, tiny_mo
     assert "prefix rule retrieval (given)" in out.err
     if "no close match" in out.out:
         assert "calibrated for the symmetric rule, not retrieval" in out.out
+
+
+def test_json_arrays_and_pair_files_keep_every_field(tmp_path, capsys):
+    import e5desk
+
+    strings = tmp_path / "sentences.json"
+    strings.write_text(json.dumps(["Where is the station?", "Wo ist der Bahnhof?",
+                                   "Où est la gare ?"], ensure_ascii=False, indent=2),
+                       encoding="utf-8")
+    objects = tmp_path / "labelled.json"
+    objects.write_text(json.dumps([{"text": "Good morning", "lang": "en", "id": "m1"},
+                                   {"text": "Guten Morgen", "lang": "de", "id": "m1"}]),
+                       encoding="utf-8")
+    assert main(["inspect", str(strings), str(objects), "--json"]) == 0
+    a, b = json.loads(capsys.readouterr().out)
+    assert a["rows"] == 3 and b["rows"] == 2 and b["groups"] == 1
+    assert set(b["languages"]) == {"en", "de"}
+
+    pairs = {
+        "qp.jsonl": [{"query": "how tall is the eiffel tower",
+                      "positive": "The Eiffel Tower is 330 metres tall.",
+                      "negative": "Paris is the capital of France."},
+                     {"query": "when was the eiffel tower built",
+                      "positive": "It was built from 1887 to 1889.",
+                      "negative": ["The Louvre is a museum.", "Paris is the capital of France."]}],
+        "ap.jsonl": [{"anchor": "A man is playing a guitar.",
+                      "positive": "Someone plays an instrument."},
+                     {"anchor": "A woman slices an onion.", "positive": "Food is prepared."}],
+        "sts.jsonl": [{"sentence1": "A cat sits on the mat.", "sentence2": "A cat is sitting.",
+                       "score": 4.2}],
+        "mt.jsonl": [{"text": "Save the file", "translation": "Datei speichern"}],
+    }
+    for name, records in pairs.items():
+        (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in records),
+                                     encoding="utf-8")
+    s = e5desk.read_sets(tmp_path / "qp.jsonl")
+    texts = list(s.text)
+    assert "The Eiffel Tower is 330 metres tall." in texts  # positives kept (were dropped)
+    assert texts.count("Paris is the capital of France.") == 1  # one row per passage
+    assert len(s.relevance) == 2 and list(s.role).count("passage") == 4
+    for name, records in pairs.items():
+        s = e5desk.read_sets(tmp_path / name)
+        first = records[0]
+        fields = [k for k in first if isinstance(first[k], str)]
+        assert all(first[k] in set(s.text) for k in fields), name
+        assert len({g for g in s.group if g is not None}) == len(records), name
+
+
+def test_train_reads_query_positive_pairs(tmp_path, tiny_model, monkeypatch, capsys):
+    monkeypatch.setenv("E5DESK_CONFIG_DIR", str(tmp_path / "config"))
+    pairs = tmp_path / "pairs.jsonl"
+    facts = [("capital of france", "Paris is the capital of France."),
+             ("capital of germany", "Berlin is the capital of Germany."),
+             ("capital of italy", "Rome is the capital of Italy."),
+             ("capital of spain", "Madrid is the capital of Spain."),
+             ("largest ocean", "The Pacific is the largest ocean."),
+             ("highest mountain", "Everest is the highest mountain."),
+             ("longest river", "The Nile is the longest river."),
+             ("speed of light", "Light travels at about 300,000 km per second."),
+             ("boiling point of water", "Water boils at 100 degrees Celsius."),
+             ("author of hamlet", "Hamlet was written by Shakespeare.")]
+    pairs.write_text("".join(json.dumps({"query": q, "positive": p}) + "\n" for q, p in facts),
+                     encoding="utf-8")
+    out = tmp_path / "tuned"
+    assert main(["train", str(pairs), "--out", str(out), "--model", str(tiny_model),
+                 "--batch-size", "4", "--held-out", "0.3", "--no-register",
+                 "--precision", "exact"]) == 0
+    printed = capsys.readouterr().out
+    assert "| MRR@10 |" in printed
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "query/positive pairs (JSONL)" in card
+
+
+def test_po_syntax_error_names_file_line_and_expectation(tmp_path, capsys):
+    po = tmp_path / "de.po"
+    po.write_text('msgid ""\nmsgstr ""\n"Language: de\\n"\n\nmsgid "Save"\nmsgstr "Speichern\n\n'
+                  'msgid "Cancel"\nmsgstr "Abbrechen"\n', encoding="utf-8")
+    assert main(["inspect", str(po)]) == 2
+    err = capsys.readouterr().err
+    assert "de.po, line 6: msgstr: expected a string in double quotes" in err
+    assert "Traceback" not in err

@@ -187,6 +187,7 @@ class EvalData:
     texts: list[str] = field(default_factory=list)
     langs: list = field(default_factory=list)
     groups: list = field(default_factory=list)
+    rule: str | None = None  # the prefix rule to evaluate with (default: by kind)
 
     @classmethod
     def from_set(cls, s) -> EvalData:
@@ -211,6 +212,8 @@ class EvalData:
     @property
     def default_rule(self) -> str:
         """The model cards' rule: retrieval for retrieval data, symmetric for translations."""
+        if self.rule:
+            return self.rule
         return TASK_RULES["retrieval" if self.kind == "retrieval" else "translation"]
 
     def sides(self) -> tuple[list[str], list[str]]:

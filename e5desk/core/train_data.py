@@ -53,6 +53,10 @@ class TrainData:
     queries: list[TrainQuery] = field(default_factory=list)
     sentence_set: object | None = None  # SentenceSet for parallel data
     warnings: list[str] = field(default_factory=list)
+    # Pair files of a symmetric task (sentence1/sentence2, text/translation): the query
+    # role on both sides, as for parallel sets; retrieval pairs use query/passage.
+    symmetric: bool = False
+    format: str = ""  # what the data was read as (the model card's data section)
 
     def units(self) -> list[list[int]]:
         """Split units: lists of query indices (retrieval) or of row indices (parallel) that
@@ -184,6 +188,54 @@ def read_reference(folder: Path, hard_negatives: int | None) -> tuple[TrainData,
     return data, hard_negatives
 
 
+def read_pairs(path: Path, hard_negatives: int | None) -> tuple[TrainData, int] | None:
+    """A JSONL file (or JSON array) of pairs as people write them: query/positive[/negative],
+    anchor/positive[/negative], sentence1/sentence2, text/translation -> (data, hard
+    negatives used); None when the file is not one of those."""
+    from e5desk.core.data.encoding import decode, read_input
+    from e5desk.core.data.jsonl import _records, pair_format, pair_negatives
+    from e5desk.core.data.result import LoadResult
+    from e5desk.core.data.sentence_set import SentenceSet
+
+    report = LoadResult(SentenceSet.build([]), path, "jsonl")
+    records = list(_records(path, decode(read_input(path), path)[0], report))
+    fmt = pair_format(records[0][1]) if records else None
+    if fmt is None:
+        return None
+    a_field, p_field, _, symmetric = fmt
+    passages: list[str] = []
+    row: dict[str, int] = {}
+
+    def passage(text: str) -> int:
+        if text not in row:
+            row[text] = len(passages)
+            passages.append(text)
+        return row[text]
+
+    queries, problems, bad = [], list(report.reasons), report.skipped
+    for n, rec in records:
+        a, b = rec.get(a_field), rec.get(p_field)
+        if not all(isinstance(v, str) and v.strip() for v in (a, b)):
+            bad += 1
+            if len(problems) < MAX_PROBLEMS:
+                problems.append(f"line {n}: expected two texts in {a_field!r} and {p_field!r}")
+            continue
+        pos = passage(b)
+        negs = [passage(x) for x in pair_negatives(rec)]
+        queries.append(TrainQuery(a, [pos], [d for d in negs if d != pos], n))
+    _raise_problems(path, problems, bad)
+    if hard_negatives is None:
+        hard_negatives = 1 if queries and all(q.negatives for q in queries) else 0
+    short = [q for q in queries if len(q.negatives) < hard_negatives]
+    if short:
+        raise DataError(f"{path}: {len(short)} pair(s) have fewer negatives than "
+                        f"--hard-negatives {hard_negatives} (line {short[0].line} first); add "
+                        "negatives or lower --hard-negatives")
+    data = TrainData("retrieval", [str(path)], passages=passages, queries=queries,
+                     symmetric=symmetric, format=f"{a_field}/{p_field} pairs (JSONL)")
+    return data, hard_negatives
+
+
 def load_train_data(inputs: Sequence[Path], hard_negatives: int | None = None,
                     format: str | None = None, join: bool = True) -> tuple[TrainData, int]:
     """Read and check the training data before any model loads -> (data, hard negatives)."""
@@ -194,6 +246,11 @@ def load_train_data(inputs: Sequence[Path], hard_negatives: int | None = None,
             return read_reference(p, hard_negatives)
         if p.is_file() and p.name == "train.jsonl":
             return read_reference(p.parent, hard_negatives)
+        if p.is_file() and p.suffix.lower() in (".jsonl", ".json", ".ndjson") \
+                and format in (None, "jsonl"):
+            pairs = read_pairs(p, hard_negatives)
+            if pairs is not None:
+                return pairs
     if hard_negatives:
         raise DataError("--hard-negatives needs train.jsonl with negatives.doc_id; a "
                         "parallel set has no negatives (other translations in the batch "
@@ -296,7 +353,8 @@ def build_rows(data: TrainData, train_idx: Sequence[int], family, hard_negatives
         out = {"anchor": family.format(cols["anchor"], "query", task)}
         for name, texts in cols.items():
             if name != "anchor":
-                out[name] = family.format(texts, "passage")
+                out[name] = (family.format(texts, SYMMETRIC_ROLE, task) if data.symmetric
+                             else family.format(texts, "passage"))
         return out
     pairs = _parallel_pairs(data.sentence_set, train_idx)
     return {"anchor": family.format([a for a, _ in pairs], SYMMETRIC_ROLE, task),
@@ -309,7 +367,8 @@ def eval_data(data: TrainData, held_idx: Sequence[int]) -> EvalData | None:
     if data.kind == "retrieval":
         qs = [data.queries[i] for i in held_idx]
         return EvalData("retrieval", queries=[q.text for q in qs], passages=data.passages,
-                        relevant=[set(q.positives) for q in qs])
+                        relevant=[set(q.positives) for q in qs],
+                        rule="symmetric" if data.symmetric else None)
     held = data.sentence_set.take(np.asarray(held_idx))
     try:
         return EvalData.from_set(held)

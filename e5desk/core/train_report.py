@@ -55,8 +55,9 @@ class TrainResult:
 
 def data_summary(data: TrainData, train_idx, held_idx, rows, n_neg: int, evaluation) -> dict:
     """The data part of the model card and of the command's report."""
-    out = {"format": "train.jsonl + passages.jsonl" if data.kind == "retrieval"
-           else "parallel set (translation groups)",
+    out = {"format": getattr(data, "format", "") or (
+               "train.jsonl + passages.jsonl" if data.kind == "retrieval"
+               else "parallel set (translation groups)"),
            "files": [Path(f).name for f in data.files], "training rows": len(rows["anchor"])}
     if data.kind == "retrieval":
         out.update({"queries (train / held out)": f"{len(train_idx)} / {len(held_idx)}",

@@ -56,8 +56,8 @@ def detect_format(path: Path, head: str) -> str:
         return "tmx"
     if start.startswith("<") and "<xliff" in head[:2000]:
         return "xliff"
-    if start.startswith("{"):
-        return "jsonl"
+    if start.startswith(("{", "[")):
+        return "jsonl"  # one object per line, or one JSON array
     if 'msgid "' in head[:5000]:
         return "po"
     return "text"

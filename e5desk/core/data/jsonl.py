@@ -27,7 +27,56 @@ def _scalar(value) -> str | None:
     return None
 
 
+# Pair formats people train and evaluate with (sentence-transformers, MTEB, ...): (anchor
+# field, positive field, negatives field or None, symmetric). First match wins; the
+# reference train.jsonl (query + positives.doc_id) is read before these.
+PAIR_FORMATS = (("query", "positive", "negative", False), ("anchor", "positive", "negative",
+                                                            False),
+                ("sentence1", "sentence2", None, True), ("text", "translation", None, True))
+NEGATIVE_KEYS = ("negative", "negatives", "hard_negative", "hard_negatives")
+
+
+def pair_format(record: dict) -> tuple | None:
+    """The :data:`PAIR_FORMATS` entry ``record`` follows, or None."""
+    return next((f for f in PAIR_FORMATS if f[0] in record and f[1] in record), None)
+
+
+def pair_negatives(record: dict) -> list[str]:
+    """Negative texts: one string or a list of strings under any of NEGATIVE_KEYS."""
+    out: list[str] = []
+    for key in NEGATIVE_KEYS:
+        value = record.get(key)
+        values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        out += [v for v in values if isinstance(v, str) and v.strip()]
+    return out
+
+
+def _array(path: Path, text: str, report: LoadResult):
+    """A JSON file holding one array: strings (each a text) or objects (records, read with
+    the JSONL field rules); record numbers stand for line numbers."""
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg} at column "
+                        f"{exc.colno}); expected an array of strings or objects, or one "
+                        "object per line") from None
+    if not isinstance(items, list):
+        raise DataError(f"{path}: expected a JSON array of strings or objects, or one object "
+                        f"per line (found a {type(items).__name__})")
+    report.notes.append("a JSON array: row numbers are record numbers (1 = first item)")
+    for n, item in enumerate(items, 1):
+        if isinstance(item, str):
+            yield n, {"text": item}
+        elif isinstance(item, dict):
+            yield n, item
+        else:
+            report.skip(n, f"expected a string or an object, found {type(item).__name__}")
+
+
 def _records(path: Path, text: str, report: LoadResult):
+    if text.lstrip("\ufeff \t\r\n").startswith("["):
+        yield from _array(path, text, report)
+        return
     for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
@@ -68,6 +117,8 @@ def read(path: Path, text: str, report: LoadResult, text_field: str | None = Non
     first = records[0][1]
     if text_field is None and is_train_record(first):
         return _read_train(path, records, report)
+    if text_field is None and pair_format(first):
+        return _read_pairs(path, records, report, pair_format(first))
     guessed = guess_fields(first)
     field = text_field or guessed[0]
     if field is None:
@@ -172,3 +223,50 @@ def _read_train(path: Path, records, report: LoadResult) -> SentenceSet:
     result = SentenceSet.build(texts, lang=langs, role=roles, line=lines, source=path)
     result.relevance = relevance
     return result
+
+
+def _read_pairs(path: Path, records, report: LoadResult, fmt: tuple) -> SentenceSet:
+    """Pair records: each record's two texts form a group (a translation or paraphrase
+    pair); retrieval pairs (query/anchor + positive) also state relevance, so `eval` ranks
+    the positives, and their negatives are passages. A passage text repeated across
+    records is one row."""
+    a_field, p_field, _, symmetric = fmt
+    texts, langs, groups, roles, lines = [], [], [], [], []
+    passage_row: dict[str, int] = {}
+    relevance: dict[int, list[int]] = {}
+
+    def add(text, lang, group, role, n) -> int:
+        texts.append(text)
+        langs.append(lang)
+        groups.append(group)
+        roles.append(role)
+        lines.append(n)
+        return len(texts) - 1
+
+    def passage(text, lang, group, n) -> int:
+        if text not in passage_row:
+            passage_row[text] = add(text, lang, group, "passage", n)
+        return passage_row[text]
+
+    for n, rec in records:
+        anchor, positive = rec.get(a_field), rec.get(p_field)
+        if not all(isinstance(v, str) and v.strip() for v in (anchor, positive)):
+            report.skip(n, f"expected two texts in {a_field!r} and {p_field!r}")
+            continue
+        lang = _lang(rec)
+        group = f"{path.name}#{n}"
+        if symmetric:
+            add(anchor, lang, group, None, n)
+            add(positive, None, group, None, n)
+            continue
+        q = add(anchor, lang, group, "query", n)
+        relevance[q] = [passage(positive, lang, group, n)]
+        for negative in pair_negatives(rec):
+            passage(negative, lang, None, n)
+    kept = len({ln for ln in lines})
+    report.notes.append(f"{kept:,} {a_field}/{p_field} pairs"
+                        + ("" if symmetric else " (positives are relevant passages)"))
+    out = SentenceSet.build(texts, lang=langs, group=groups, line=lines, role=roles,
+                            source=path)
+    out.relevance = relevance
+    return out

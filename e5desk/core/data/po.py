@@ -7,16 +7,40 @@ out: the program no longer uses them)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polib
 
 from e5desk.core.data.result import LoadResult
 from e5desk.core.data.sentence_set import SentenceSet
-from e5desk.core.errors import DataError
+from e5desk.core.errors import DataError, cut
+
+_KEYWORD = re.compile(r"(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s*(.*)")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _check_syntax(path: Path, text: str) -> None:
+    """What polib lets through: a string that does not end on its own line (an
+    unterminated msgstr would swallow or lose the entry). Raises a DataError naming the
+    line and what was expected."""
+    for n, line in enumerate(text.split("\n"), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = _KEYWORD.fullmatch(line)
+        what, value = (m.group(1), m.group(2).strip()) if m else ("continuation", line)
+        if not m and not line.startswith('"'):
+            raise DataError(f"{path}, line {n}: expected a keyword (msgid, msgstr, msgctxt, "
+                            f"...), a quoted string or a # comment, found {cut(line, 60)!r}")
+        if not _QUOTED.fullmatch(value):
+            raise DataError(f"{path}, line {n}: {what}: expected a string in double quotes "
+                            "that ends on the same line (an unterminated string?), found "
+                            f"{cut(value, 60)}")
 
 
 def _parse(path: Path, text: str) -> polib.POFile:
+    _check_syntax(path, text)
     try:
         return polib.pofile(text)
     except (OSError, ValueError) as exc:
