@@ -169,8 +169,11 @@ def _jsonl_rows(path: Path, k: int, start: Cursor, skipped: Skipped,
             break
     if first is None:
         raise DataError(f"{path}: no JSON object in its first lines")
+    from e5desk.core.data.jsonl import pair_format, pair_negatives
+
     t_f, l_f, g_f = guess_fields(first)
-    t_f = text_field or t_f
+    pairs = None if text_field else pair_format(first)  # every text of a pair record
+    t_f = text_field or t_f or (pairs[0] if pairs else None)
     if t_f is None:
         raise DataError(f"{path}: which field holds the text? (fields: {', '.join(first)}); "
                         "name it with --text-field")
@@ -188,6 +191,18 @@ def _jsonl_rows(path: Path, k: int, start: Cursor, skipped: Skipped,
             continue
         if not isinstance(rec, dict):
             skipped.add(path, here.line, "expected a JSON object")
+            continue
+        if pairs:
+            group = f"{path.name}#{here.line}"
+            cells = [(rec.get(pairs[0]), group), (rec.get(pairs[1]), group),
+                     *((x, None) for x in pair_negatives(rec))]
+            lang = rec.get(l_f) if l_f else None
+            sub = 0
+            for text, g in cells:
+                if _ok(text, path, here.line, skipped):
+                    yield Row(text, str(lang) if lang else None, g, here.line,
+                              Cursor(k, here.offset, here.line, sub))
+                    sub += 1
             continue
         text = rec.get(t_f)
         if not _ok(text, path, here.line, skipped):
