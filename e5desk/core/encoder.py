@@ -22,7 +22,14 @@ import e5desk.core  # noqa: F401  (sets offline mode before transformers is impo
 from e5desk.core.errors import Cancelled, E5DeskError, ModelError
 from e5desk.core.jobs import CancelCheck, Progress
 from e5desk.core.models.discovery import ModelSource, model_load_error, resolve_model
-from e5desk.core.options import DEFAULT_PRECISION, DEVICES, LONG_TEXT_MODES, PRECISIONS
+from e5desk.core.options import (
+    DEFAULT_ENGINE,
+    DEFAULT_PRECISION,
+    DEVICES,
+    ENGINES,
+    LONG_TEXT_MODES,
+    PRECISIONS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +105,10 @@ class TokenStates:
     offsets: np.ndarray  # int (n, 2): each piece's [start, end) characters in ``text``
     states: np.ndarray  # float32 (n_layers, n, dim): hidden states of the layers asked for
     layers: tuple[int, ...] = ()  # 0 = embeddings, i = output of transformer layer i
+
+
+class _StopForward(Exception):
+    """Raised by a forward hook once the highest layer asked for has run."""
 
 
 def physical_cores() -> int:
@@ -197,7 +208,10 @@ class Encoder:
         long_text: str = "truncate",
         batch_size: int | None = None,
         cache=None,
+        engine: str = DEFAULT_ENGINE,
     ) -> None:
+        if engine not in ENGINES:
+            raise E5DeskError(f"unknown engine {engine!r}: expected {', '.join(ENGINES)}")
         if precision not in PRECISIONS:
             raise E5DeskError(f"unknown precision {precision!r}: expected "
                               f"{', '.join(PRECISIONS)}")
@@ -228,6 +242,14 @@ class Encoder:
         # content fingerprint when the cache is on, else its folder) and the settings that
         # change vectors: number format and long-text mode.
         numbers = self.dtype if self.dtype == "int8" else f"torch.{self.dtype}"  # as before
+        # The engine (e5desk.core.engines): torch keeps the name above; a fused runtime or
+        # auto's mix names its own number format, so engines' vectors never share a key.
+        from e5desk.core.engines import plan_engine
+
+        self.engine = engine
+        self.engine_plan = plan_engine(engine, self.device, self.dtype, numbers)
+        self._engine_runner = None
+        numbers = self.engine_plan.numbers
         self.model_id = f"{model}:{numbers}:{long_text}:{self.max_tokens}"
 
     # -- loading -----------------------------------------------------------------------
@@ -435,8 +457,6 @@ class Encoder:
         The text is formatted for ``role`` (prefix / instruction) but only the pieces of the
         text itself are returned, with character offsets into it. Texts longer than the
         model's limit keep their first pieces. Batched by the same token budget as encode."""
-        import torch
-
         if isinstance(texts, str):
             raise E5DeskError("token_states expects a list of texts, not a single string")
         layers = tuple(int(x) for x in layers)
@@ -459,9 +479,16 @@ class Encoder:
         order = sorted(range(len(rows)), key=lambda r: len(rows[r][0]), reverse=True)
         pad = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else 0
         device = self.device if self.dtype != "int8" else "cpu"
-        pos = 0
         if progress:
             progress(0, len(rows))
+        self._token_batches(texts, rows, order, layers, pad, device, out, progress, cancelled)
+        return out
+
+    def _token_batches(self, texts, rows, order, layers, pad, device, out, progress,
+                       cancelled) -> None:
+        import torch
+
+        pos = 0
         with torch.inference_mode():
             while pos < len(order):
                 if cancelled and cancelled():
@@ -475,8 +502,7 @@ class Encoder:
                 for j, r in enumerate(batch):
                     ids[j, : len(rows[r][0])] = torch.tensor(rows[r][0])
                     mask[j, : len(rows[r][0])] = 1
-                hidden = self._model(input_ids=ids.to(device), attention_mask=mask.to(device),
-                                     output_hidden_states=True).hidden_states
+                hidden = self._hidden(ids.to(device), mask.to(device), layers)
                 stacked = torch.stack([hidden[x] for x in layers], 1).to(torch.float32).cpu()
                 for j, r in enumerate(batch):
                     seq, keep, offsets = rows[r]
@@ -485,7 +511,36 @@ class Encoder:
                                          stacked[j][:, keep].numpy(), layers)
                 if progress:
                     progress(pos, len(rows))
-        return out
+
+    def _hidden(self, ids, mask, layers) -> dict:
+        """{layer: hidden states}; layers above the highest asked for are not run (forward
+        hooks catch the outputs and stop the pass: half the work for layer 6 of 12)."""
+        model = self._model
+        stack = getattr(getattr(model, "encoder", None), "layer", None)
+        if stack is None or not hasattr(model, "embeddings"):
+            hidden = model(input_ids=ids, attention_mask=mask,
+                           output_hidden_states=True).hidden_states
+            return {x: hidden[x] for x in layers}
+        got: dict = {}
+        top = max(layers)
+
+        def grab(x: int):
+            def hook(module, args, output):
+                got[x] = output[0] if isinstance(output, tuple) else output
+                if x == top:
+                    raise _StopForward
+            return hook
+
+        handles = [(model.embeddings if x == 0 else stack[x - 1]).register_forward_hook(grab(x))
+                   for x in set(layers)]
+        try:
+            model(input_ids=ids, attention_mask=mask)
+        except _StopForward:
+            pass
+        finally:
+            for h in handles:
+                h.remove()
+        return got
 
     # -- internals ---------------------------------------------------------------------
     def _rows(self, ids: dict[int, list[int]]) -> list[tuple[int, list[int], float]]:
@@ -508,6 +563,10 @@ class Encoder:
 
     def _run(self, rows, n_texts: int, batch_size: int | None, progress: Progress | None,
              cancelled: CancelCheck | None) -> tuple[np.ndarray, np.ndarray, float]:
+        if self.engine_plan.fused is not None:  # batches to a fused runtime (or torch)
+            from e5desk.core.engines import runner
+
+            return runner(self).run(rows, n_texts, batch_size, progress, cancelled)
         import torch
 
         order = sorted(range(len(rows)), key=lambda r: len(rows[r][1]), reverse=True)
@@ -556,4 +615,10 @@ class Encoder:
 
     def describe(self) -> str:
         how = f"{self.dtype_name}, precision {self.precision}"
+        if self.engine_plan.fused is not None:
+            from e5desk.core.engines import runner
+
+            how += f"; engine {runner(self).describe()}"
+        elif self.engine != "torch":
+            how += f"; engine {self.engine_plan.why}"
         return f"{self.source.name} on {self.device} ({how}, {os.cpu_count()} CPUs)"
