@@ -275,8 +275,13 @@ def test_train_reads_query_positive_pairs(tmp_path, tiny_model, monkeypatch, cap
     assert main(["train", str(pairs), "--out", str(out), "--model", str(tiny_model),
                  "--batch-size", "4", "--held-out", "0.3", "--no-register",
                  "--precision", "exact"]) == 0
-    printed = capsys.readouterr().out
+    cap = capsys.readouterr()
+    printed = cap.out
     assert "| MRR@10 |" in printed
+    # the verdict carries its uncertainty; 3 held-out queries cannot show a clear gain
+    assert "95 % interval" in printed and "on 3 held-out queries" in printed
+    assert "Better on held-out data" not in printed
+    assert "Computing widget examples" not in cap.err and "FutureWarning" not in cap.err
     card = (out / "README.md").read_text(encoding="utf-8")
     assert "query/positive pairs (JSONL)" in card
 
@@ -289,3 +294,24 @@ def test_po_syntax_error_names_file_line_and_expectation(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "de.po, line 6: msgstr: expected a string in double quotes" in err
     assert "Traceback" not in err
+
+
+def test_train_verdict_needs_the_interval_above_zero():
+    """+0.2 points on 15 queries is no clear difference; a consistent gain is better."""
+    from pathlib import Path
+
+    from e5desk.core.train_report import TrainResult
+
+    def result(before, after):
+        m = lambda r: {"MRR@10": sum(r) / len(r), "P@1": 0.5, "queries": len(r)}  # noqa: E731
+        return TrainResult(Path("m"), m(before), m(after), [], [], {}, 1.0, 1, 1, False,
+                           before, after)
+
+    noisy_b = [1, 0.5, 1, 0.33, 1, 1, 0.5, 1, 0.25, 1, 1, 0.5, 1, 1, 0.2]
+    noisy_a = [1, 1, 0.5, 0.33, 1, 1, 0.5, 1, 0.25, 1, 1, 0.5, 1, 1, 0.2]
+    verdict = result(noisy_b, noisy_a).verdict()
+    assert verdict.startswith("No clear difference") and "95 % interval" in verdict
+    clear = result([0.5] * 40, [1.0] * 30 + [0.5] * 10).verdict()
+    assert clear.startswith("Better on held-out data") and "+37.5 points" in clear
+    worse = result([1.0] * 40, [0.5] * 40).verdict()
+    assert worse.startswith("NOT better")

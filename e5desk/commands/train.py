@@ -75,6 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="reader for parallel set files (default: detected)")
     p.add_argument("--join", action=argparse.BooleanOptionalAction, default=True,
                    help="join translations across files by their source text (default: on)")
+    p.add_argument("--verbose", action="store_true",
+                   help="show the training libraries' own logs and warnings (hidden by "
+                   "default)")
     p.add_argument("--register", action=argparse.BooleanOptionalAction, default=True,
                    help="add the new model to e5desk's model list (default: on)")
     p.set_defaults(func=run)
@@ -121,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
                       learning_rate=args.learning_rate, seed=args.seed,
                       freeze_embeddings=not args.train_embeddings, precision=args.precision,
                       mini_batch=args.mini_batch, task=args.task, device=args.device,
-                      threads=args.threads)
+                      threads=args.threads, verbose=args.verbose)
     out = args.out.expanduser()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         from e5desk.core.errors import E5DeskError

@@ -280,6 +280,29 @@ def run_evaluation(encode: Callable[..., np.ndarray], data: EvalData,
     return out
 
 
+def reciprocal_ranks(run: EvalRun, data: EvalData) -> np.ndarray:
+    """Per query (parallel: per query of every language pair, in a fixed order): the
+    reciprocal rank of the first relevant passage in the top 10 (0 when none), the values
+    MRR@10 averages. Two runs on the same data give paired values (a paired bootstrap)."""
+    def rr(q: np.ndarray, p: np.ndarray, relevant) -> list[float]:
+        if len(q) == 0 or len(p) == 0:
+            return []
+        rankings, _ = knn(q, p, min(10, len(p)))
+        out = []
+        for ranked, rel in zip(rankings, relevant, strict=True):
+            if rel:
+                first = next((i for i, x in enumerate(ranked[:10]) if int(x) in rel), None)
+                out.append(0.0 if first is None else 1.0 / (first + 1))
+        return out
+
+    if data.kind != "parallel":
+        return np.asarray(rr(run.q_vectors, run.p_vectors, data.relevant))
+    values: list[float] = []
+    for _, _, qa, pb, rel in parallel_tasks(data.langs, data.groups, data.texts):
+        values += rr(run.q_vectors[qa], run.p_vectors[pb], rel)
+    return np.asarray(values)
+
+
 def compare_runs(a: EvalRun, b: EvalRun, data: EvalData) -> dict:
     """Rank agreement of two runs on the same data (see ``ranking_agreement``):
     {"all": ..., "pairs": {(lang_a, lang_b): ...}}; parallel: "all" is the mean over

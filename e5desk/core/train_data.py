@@ -393,3 +393,4 @@ class TrainConfig:
     task: str | None = None  # instruct models: the query instruction
     device: str = "auto"
     threads: int | None = None
+    verbose: bool = False  # the libraries' own logs and warnings (silenced by default)

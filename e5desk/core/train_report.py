@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from e5desk.core.evaluate import METRICS
 from e5desk.core.train_data import TrainData, language_order
 
@@ -31,11 +33,28 @@ class TrainResult:
     steps: int
     best_epoch: int | None
     stopped_early: bool
+    # Per held-out query, reciprocal rank before and after (paired; see evaluate.py).
+    ranks_before: Sequence[float] | None = None
+    ranks_after: Sequence[float] | None = None
+
+    @property
+    def interval(self) -> tuple[float, float, float] | None:
+        """(mean change, 2.5 %, 97.5 %) of MRR@10 in points from a paired bootstrap over
+        the held-out queries; None without paired values."""
+        b, a = self.ranks_before, self.ranks_after
+        if b is None or a is None or len(b) != len(a) or len(b) < 2:
+            return None
+        return paired_bootstrap(np.asarray(b), np.asarray(a))
 
     @property
     def improved(self) -> bool | None:
+        """True only when the whole 95 % interval lies above 0 (without paired values: any
+        gain); False otherwise."""
         if not self.before or not self.after:
             return None
+        ci = self.interval
+        if ci is not None:
+            return ci[1] > 0
         return self.after[DECIDING_METRIC] > self.before[DECIDING_METRIC]
 
     def verdict(self) -> str:
@@ -44,13 +63,37 @@ class TrainResult:
                     "better than the base model.")
         b, a = self.before[DECIDING_METRIC], self.after[DECIDING_METRIC]
         n = self.before.get("queries")
+        on = f" on {int(n)} held-out queries" if n else ""
+        ci = self.interval
+        if ci is None:
+            change = f"{(a - b) * 100:+.1f} points"
+        else:
+            change = (f"{ci[0]:+.1f} points, 95 % interval {ci[1]:+.1f} to {ci[2]:+.1f} "
+                      "(paired bootstrap over the queries)")
         if self.improved:
-            return (f"Better on held-out data: {DECIDING_METRIC} {b:.3f} -> {a:.3f} "
-                    f"({(a - b) * 100:+.1f} points; P@1 {self.before['P@1']:.3f} -> "
-                    f"{self.after['P@1']:.3f}).")
-        return (f"NOT better on held-out data: {DECIDING_METRIC} {b:.3f} -> {a:.3f}"
-                f"{f' on {n} queries' if n else ''}. Keep using the base model, or try more "
-                "data, another --learning-rate or --epochs.")
+            return (f"Better on held-out data: {DECIDING_METRIC} {b:.3f} -> {a:.3f}{on} "
+                    f"({change}; P@1 {self.before['P@1']:.3f} -> {self.after['P@1']:.3f}).")
+        if ci is not None and ci[2] >= 0:
+            return (f"No clear difference on held-out data: {DECIDING_METRIC} {b:.3f} -> "
+                    f"{a:.3f}{on} ({change}): too close to call; more held-out data would "
+                    "tell. Keep using the base model unless another measure says otherwise.")
+        return (f"NOT better on held-out data: {DECIDING_METRIC} {b:.3f} -> {a:.3f}{on}"
+                f" ({change}). Keep using the base model, or try more data, another "
+                "--learning-rate or --epochs.")
+
+
+BOOTSTRAP_SAMPLES = 2000
+
+
+def paired_bootstrap(before: np.ndarray, after: np.ndarray, samples: int = BOOTSTRAP_SAMPLES,
+                     seed: int = 0) -> tuple[float, float, float]:
+    """Mean of ``after - before`` in points (x 100) and its 95 % percentile interval,
+    resampling the queries with replacement (the same queries for both: paired)."""
+    diff = (np.asarray(after, dtype=np.float64) - np.asarray(before, dtype=np.float64)) * 100
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(samples, len(diff)))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return float(diff.mean()), float(lo), float(hi)
 
 
 def data_summary(data: TrainData, train_idx, held_idx, rows, n_neg: int, evaluation) -> dict:

@@ -31,7 +31,7 @@ import numpy as np
 
 import e5desk.core  # noqa: F401  (offline mode before transformers is imported)
 from e5desk.core.errors import Cancelled, DataError, E5DeskError
-from e5desk.core.evaluate import run_evaluation
+from e5desk.core.evaluate import reciprocal_ranks, run_evaluation
 from e5desk.core.jobs import CancelCheck, Progress
 from e5desk.core.train_data import (
     MAX_PROBLEMS,
@@ -122,17 +122,40 @@ def _st_encoder(model, family, max_tokens: int, task: str | None, batch_size: in
 
 
 class _quiet_hf:
-    """transformers' weight loading/saving bars and chatter off the user's terminal."""
+    """transformers' weight loading/saving bars and chatter, sentence-transformers' and
+    datasets' notices and library warnings off the user's terminal (``verbose``: left on)."""
+
+    def __init__(self, verbose: bool = False) -> None:
+        self.verbose = verbose
 
     def __enter__(self):
+        if self.verbose:
+            return
+        import logging
+        import warnings
+
         from transformers.utils import logging as hf_logging
 
         self.hf = hf_logging
         self.verbosity, self.bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
+        self.loggers = {name: logging.getLogger(name).level
+                        for name in ("sentence_transformers", "datasets", "accelerate")}
+        for name in self.loggers:
+            logging.getLogger(name).setLevel(logging.ERROR)
+        self.warnings = warnings.catch_warnings()
+        self.warnings.__enter__()
+        warnings.simplefilter("ignore")
 
     def __exit__(self, *exc) -> None:
+        if self.verbose:
+            return
+        import logging
+
+        self.warnings.__exit__(*exc)
+        for name, level in self.loggers.items():
+            logging.getLogger(name).setLevel(level)
         self.hf.set_verbosity(self.verbosity)
         if self.bars:
             self.hf.enable_progress_bar()
@@ -193,7 +216,7 @@ def train(inputs: Sequence[Path], out: Path, base: str | Path | None = None,
         torch.set_num_threads(int(cfg.threads))
     torch.manual_seed(cfg.seed)
     say(f"loading {source.name}")
-    with _quiet_hf():
+    with _quiet_hf(cfg.verbose):
         model = SentenceTransformer(str(source.path), device=device, trust_remote_code=False,
                                     local_files_only=True)
     if not any(type(m).__name__ == "Normalize" for m in model):
@@ -206,12 +229,15 @@ def train(inputs: Sequence[Path], out: Path, base: str | Path | None = None,
         encoder.get_input_embeddings().weight.requires_grad_(False)
     encode = _st_encoder(model, fam, source.max_tokens, cfg.task)
 
+    ranks: dict[str, np.ndarray] = {}  # per held-out query: reciprocal rank, by label
+
     def evaluate(label: str) -> dict[str, float]:
         if evaluation is None:
             return {}
         say(f"evaluating on held-out data ({label})")
-        run = run_evaluation(encode, evaluation, cancelled=cancelled)
-        return run[evaluation.default_rule].metrics
+        run = run_evaluation(encode, evaluation, cancelled=cancelled)[evaluation.default_rule]
+        ranks[label] = reciprocal_ranks(run, evaluation)
+        return run.metrics
 
     before = evaluate("base model")
     losses_seen: list[tuple[int, float]] = []
@@ -250,6 +276,15 @@ def train(inputs: Sequence[Path], out: Path, base: str | Path | None = None,
             return control
 
     bf16 = _use_bf16(device, cfg.precision)
+    # e5desk writes its own model card: no widget examples (their progress bar), and no
+    # fork warning from the tokenizers' thread pool.
+    model.model_card_data.generate_widget_examples = False
+    model.model_card_data.widget = [{"text": "see README.md"}]  # skips computing examples
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if not cfg.verbose:
+        import datasets
+
+        datasets.disable_progress_bars()
     dataset = Dataset.from_dict(rows)
     model.max_seq_length = cfg.max_tokens
     if cfg.mini_batch:
@@ -269,14 +304,15 @@ def train(inputs: Sequence[Path], out: Path, base: str | Path | None = None,
             logging_steps=max(1, steps_per_epoch * cfg.epochs // 50), logging_first_step=True,
             bf16=bf16, use_cpu=device == "cpu", dataloader_num_workers=0,
         )
-        with _quiet_hf():
+        with _quiet_hf(cfg.verbose):
             trainer = Trainer(model=model, args=args, train_dataset=dataset, loss=loss,
                               callbacks=[Watch()])
         from transformers.trainer_callback import PrinterCallback
 
         trainer.remove_callback(PrinterCallback)  # logs go to on_log, not print()
         say(f"training: {len(dataset)} rows, {cfg.epochs} epoch(s)")
-        result = trainer.train()
+        with _quiet_hf(cfg.verbose):
+            result = trainer.train()
         if state["snapshot"] is not None and state["best_epoch"] != len(epochs):
             with torch.no_grad():  # back to the best epoch's weights
                 params = dict(model.named_parameters())
@@ -289,11 +325,12 @@ def train(inputs: Sequence[Path], out: Path, base: str | Path | None = None,
         summary = data_summary(train_data, train_idx, held_idx, rows, n_neg, evaluation)
         out_result = TrainResult(out, before, after, epochs, losses_seen, summary, seconds,
                                  int(result.global_step), state["best_epoch"],
-                                 state["stopped"])
+                                 state["stopped"], ranks.get("base model"),
+                                 ranks.get(f"epoch {state['best_epoch']}"))
         say(f"writing {out}")
         if partial.exists():
             shutil.rmtree(partial)
-        with _quiet_hf():
+        with _quiet_hf(cfg.verbose):
             model.save(str(partial), create_model_card=False, safe_serialization=True)
         write_marker(partial, out, source, fam)
         (partial / "README.md").write_text(
