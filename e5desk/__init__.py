@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from e5desk.core.about import VERSION as __version__
 
 _API = ("Model", "SentenceMap", "evaluate", "load_model", "map", "mine", "rank", "read_sets",
         "score")

@@ -80,9 +80,12 @@ def run(args: argparse.Namespace) -> int:
     tmp.replace(args.out)
     summary = [f"{len(texts)} sentences", *analysis.summary()]
     if args.plot:
-        from e5desk.commands.map_png import render_map
+        from e5desk.core.process_job import run_named_in_process
 
-        render_map(coords, langs, analysis.clusters, labels, args.plot)
+        # Drawn by the window's painter code (Qt) in a child process: commands never load
+        # Qt (the layers contract keeps Qt under gui/).
+        run_named_in_process("e5desk.gui.map_png:render_map", coords, langs,
+                             analysis.clusters, labels, args.plot)
     print(f"e5desk: wrote {args.out}" + (f" and {args.plot}" if args.plot else "") +
           f" ({', '.join(summary)})", file=sys.stderr)
     return 0

@@ -168,7 +168,7 @@ def _inputs_state(files: Sequence[Path]) -> list[dict]:
 # -- provenance -------------------------------------------------------------------------
 def provenance(encoder, role: str, task: str | None) -> dict:
     """What made the vectors: enough to refuse mixing them with another model's."""
-    from e5desk import __version__
+    from e5desk.core.about import VERSION as __version__
     from e5desk.core.models.families import resolve_task
     from e5desk.core.store.cache import EmbeddingCache
 

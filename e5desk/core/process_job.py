@@ -80,6 +80,18 @@ class ChildProcess:
         self.close()
 
 
+def _call_named(target: str, *args: Any, progress: Progress | None = None,
+                **kwargs: Any) -> Any:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+
+def run_named_in_process(target: str, *args: Any, **kwargs: Any) -> Any:
+    """``module:function`` imported and called in a spawned process: for work a layer above
+    the caller owns (the map PNG is drawn by gui/ code; the `map` command never loads Qt)."""
+    return run_in_process(_call_named, target, *args, **kwargs)
+
+
 def run_in_process(fn: Callable[..., Any], *args: Any, progress: Progress | None = None,
                    cancelled: CancelCheck | None = None, **kwargs: Any) -> Any:
     """``fn(*args, progress=..., **kwargs)`` in a spawned process; its result returned."""

@@ -21,12 +21,11 @@ EXAMPLE_QUERY = "Will it rain tomorrow?"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    from e5desk.commands import COMMANDS
     from e5desk.core.options import DEFAULT_DEVICE, DEFAULT_PRECISION, DEVICES, PRECISIONS
 
     p = argparse.ArgumentParser(prog="e5desk", description="Offline explorer for multilingual "
-                                "E5 embeddings: the desktop app. Commands for the terminal: "
-                                f"{', '.join(COMMANDS)} (see `e5desk --help`).")
+                                "E5 embeddings: the desktop app. The commands for the terminal "
+                                "are listed by `e5desk --help`.")
     p.add_argument("files", nargs="*", help="sentence set files or an .e5desk project to open")
     p.add_argument("--model", default=None, help="model folder or name (default: embedded)")
     p.add_argument("--device", default=DEFAULT_DEVICE, choices=DEVICES)

@@ -1,6 +1,7 @@
 """Render a map to PNG headless: QtGui's painter on an image (offscreen platform), no
-widgets and no e5desk.gui module — colours, labels and their placement come from
-core.mapping, as in the window."""
+widgets; colours, labels and their placement come from core.mapping, as in the window, and
+the bundled fallback fonts draw CJK/Hindi labels. `e5desk map --plot` runs this in a child
+process (core.process_job.run_named_in_process), so the command's process never loads Qt."""
 
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ def render_map(coords: np.ndarray, langs: Sequence, clusters: Sequence, labels: 
     )
 
     _app = QGuiApplication.instance() or QGuiApplication([])
+    from e5desk.gui.fonts import install_fallback_fonts
+
+    install_fallback_fonts(_app)
     width, height = size
     image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(QColor("white"))

@@ -124,7 +124,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _write(db: sqlite3.Connection, p: Project) -> None:
-    from e5desk import __version__
+    from e5desk.core.about import VERSION as __version__
 
     db.executemany("INSERT INTO meta VALUES (?, ?)", [
         ("app_version", __version__), ("settings", json.dumps(p.settings, ensure_ascii=False))])
