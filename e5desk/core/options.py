@@ -40,6 +40,22 @@ LONG_TEXT_CHOICES: tuple[Choice, ...] = (
     Choice("truncate", "truncate", "cut texts over 512 tokens, like the model card"),
     Choice("windows", "windows", "average 510-token windows of texts over 512 tokens"),
 )
+# Which runtime runs the forward passes (e5desk.core.engines): the exported graph in ONNX
+# Runtime / OpenVINO ("fused": no per-operation overhead, the fastest for single texts) or
+# torch (every device and precision; its bf16 GEMMs may win big batches).
+ENGINE_CHOICES: tuple[Choice, ...] = (
+    Choice("auto", "auto (fastest measured)",
+           "on the CPU a fused runtime (OpenVINO, else ONNX Runtime) for single texts and "
+           "small batches and torch for big batches where it is faster, the crossover "
+           "measured once on this machine; torch on GPUs, for int8, or without a runtime"),
+    Choice("torch", "torch", "PyTorch: every device and precision"),
+    Choice("onnxruntime", "ONNX Runtime (CPU)",
+           "the model exported once to ONNX, run by ONNX Runtime on the CPU in float32 "
+           "(pip install onnxruntime)"),
+    Choice("openvino", "OpenVINO (CPU)",
+           "the exported model run by OpenVINO on the CPU: bfloat16 where the precision "
+           "chose it (native bf16 CPUs), else float32 (pip install openvino)"),
+)
 # Fine-tuning: the number format of the training steps (not of the vectors).
 TRAIN_PRECISION_CHOICES: tuple[Choice, ...] = (
     Choice("fast", "fast (bf16 autocast)",
@@ -51,10 +67,12 @@ DEVICES = tuple(c.key for c in DEVICE_CHOICES)
 PRECISIONS = tuple(c.key for c in PRECISION_CHOICES)
 LONG_TEXT_MODES = tuple(c.key for c in LONG_TEXT_CHOICES)
 TRAIN_PRECISIONS = tuple(c.key for c in TRAIN_PRECISION_CHOICES)
+ENGINES = tuple(c.key for c in ENGINE_CHOICES)
 DEFAULT_DEVICE = "auto"
 DEFAULT_PRECISION = "auto"
 DEFAULT_LONG_TEXT = "truncate"
 DEFAULT_TRAIN_PRECISION = "fast"
+DEFAULT_ENGINE = "auto"
 
 
 def choices_help(choices: tuple[Choice, ...], default: str | None = None) -> str:

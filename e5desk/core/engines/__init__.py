@@ -1,0 +1,329 @@
+"""Which engine runs the encoder's forward passes: torch, or the model exported once to ONNX
+and run by ONNX Runtime or OpenVINO (a "fused runtime": whole-graph kernels, no per-op
+Python overhead, which is most of the cost of one short text in torch).
+
+Everything around the forward pass stays the Encoder's: the family's prefixes, the
+tokenizer, truncation and its reporting, long-text windows, the embedding cache, L2
+normalisation. Only ``(ids, mask) -> mean vectors`` changes hands, so the engines cannot
+disagree on what a text means, only (within the parity gate) on its last digits.
+
+- ``torch``: as before, every device and precision.
+- ``onnxruntime``: CPU, float32.
+- ``openvino``: CPU, bfloat16 where the encoder's precision chose bfloat16 (native bf16 CPU),
+  else float32.
+- ``auto``: on the CPU, the fused runtime (OpenVINO if installed, else ONNX Runtime) for
+  forward batches up to a measured size, torch above it; torch alone on GPUs, for int8, or
+  when no runtime is installed (silently) or the export fails its parity check (logged).
+
+Each runtime/number format is checked against exact float32 torch vectors of a probe batch
+(min cosine >= 0.9999 for float32, >= 0.999 for bf16) before it may make vectors; an
+explicit engine that fails refuses with the figure, ``auto`` falls back to torch.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from e5desk.core.engines import crossover
+from e5desk.core.engines.runtimes import INSTALL, installed, require
+from e5desk.core.errors import Cancelled, E5DeskError, ModelError
+
+log = logging.getLogger(__name__)
+
+FUSED_RUNTIMES = ("onnxruntime", "openvino")
+PARITY_MIN = {"f32": 0.9999, "bf16": 0.999}
+RUNTIME_NAMES = {"onnxruntime": "ONNX Runtime", "openvino": "OpenVINO"}
+
+
+@dataclass(frozen=True)
+class Fused:
+    runtime: str  # onnxruntime | openvino
+    fmt: str  # f32 | bf16
+
+    @property
+    def label(self) -> str:
+        return f"{self.runtime}.{self.fmt}"
+
+    @property
+    def display(self) -> str:
+        return f"{RUNTIME_NAMES[self.runtime]} {self.fmt}"
+
+
+@dataclass(frozen=True)
+class EnginePlan:
+    """What the engine choice means for one encoder (decided without loading anything)."""
+
+    engine: str  # as asked: auto | torch | onnxruntime | openvino
+    fused: Fused | None  # the fused runtime that may run batches; None = torch only
+    torch_numbers: str  # the torch number format, e.g. "torch.bfloat16"
+    why: str  # one line for the model card
+
+    @property
+    def numbers(self) -> str:
+        """The number format part of ``Encoder.model_id``: vectors of different engines are
+        never mixed in a cache (torch alone keeps the name it always had)."""
+        if self.fused is None:
+            return self.torch_numbers
+        if self.engine == "auto":
+            return f"auto[{self.fused.label}|{self.torch_numbers}]"
+        return self.fused.label
+
+
+def _fmt_for(runtime: str, dtype: str) -> str:
+    return "bf16" if runtime == "openvino" and dtype == "bfloat16" else "f32"
+
+
+def plan_engine(engine: str, device: str, dtype: str, torch_numbers: str) -> EnginePlan:
+    """The plan for ``engine`` on ``device`` with the encoder's number format ``dtype``.
+    An explicit fused engine that cannot run here raises E5DeskError saying why."""
+    if engine == "torch":
+        return EnginePlan(engine, None, torch_numbers, "torch, as asked")
+    if engine in FUSED_RUNTIMES:
+        require(engine)
+        if device != "cpu":
+            raise E5DeskError(f"--engine {engine} runs on the CPU here: use --device cpu, or "
+                              f"--engine torch for {device}")
+        if dtype == "int8":
+            raise E5DeskError(f"int8 runs on the torch engine only: use --engine torch, or "
+                              f"--precision auto or exact with --engine {engine}")
+        fused = Fused(engine, _fmt_for(engine, dtype))
+        note = (" (ONNX Runtime has no bfloat16 CPU kernels)"
+                if engine == "onnxruntime" and dtype == "bfloat16" else "")
+        return EnginePlan(engine, fused, torch_numbers,
+                          f"{fused.display} for every batch, as asked{note}")
+    if engine != "auto":
+        from e5desk.core.options import ENGINES
+
+        raise E5DeskError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if device != "cpu":
+        return EnginePlan(engine, None, torch_numbers, f"torch: the fused runtimes run on "
+                          f"the CPU here, the model on {device}")
+    if dtype == "int8":
+        return EnginePlan(engine, None, torch_numbers, "torch: int8 runs on torch only")
+    runtime = next((r for r in ("openvino", "onnxruntime") if installed(r)), None)
+    if runtime is None:
+        return EnginePlan(engine, None, torch_numbers, "torch: no fused runtime installed "
+                          f"({INSTALL['openvino']} or {INSTALL['onnxruntime']})")
+    fused = Fused(runtime, _fmt_for(runtime, dtype))
+    return EnginePlan(engine, fused, torch_numbers,
+                      f"{fused.display} for single texts and small batches, "
+                      f"{torch_numbers.replace('torch.', 'torch ')} for big batches where "
+                      "it is faster (measured once on this machine)")
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def torch_means(encoder, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """One forward batch through the encoder's torch model: mean over the mask."""
+    import torch
+
+    device = encoder.device if encoder.dtype != "int8" else "cpu"
+    with torch.inference_mode():
+        t_mask = torch.from_numpy(mask).to(device)
+        hidden = encoder._model(input_ids=torch.from_numpy(ids).to(device),
+                                attention_mask=t_mask).last_hidden_state
+        m = t_mask.unsqueeze(-1).to(torch.float32)
+        return ((hidden.to(torch.float32) * m).sum(1) / m.sum(1)).cpu().numpy()
+
+
+class EngineRunner:
+    """The fused session of one encoder, opened on first use (export once, parity, and for
+    ``auto`` the crossover, measured once per machine)."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder = encoder
+        self.plan: EnginePlan = encoder.engine_plan
+        self.session = None
+        self.crossover: crossover.Crossover | None = None
+        self.min_cosine: float | None = None
+        self.graph: Path | None = None
+
+    @property
+    def fused(self) -> Fused | None:
+        return self.plan.fused
+
+    def _threads(self) -> int:
+        from e5desk.core.encoder import physical_cores
+
+        return int(self.encoder.threads or physical_cores())
+
+    def key(self) -> str:
+        assert self.graph is not None
+        digest = self.graph.name.rsplit("-", 1)[-1]
+        return (f"{digest}|{self.fused.label}|{self.plan.torch_numbers}|{cpu_name()}|"
+                f"{self._threads()}")
+
+    def open(self) -> bool:
+        """True when the fused runtime may run batches (False: auto fell back to torch)."""
+        if self.session is not None:
+            return True
+        if self.fused is None:
+            return False
+        try:
+            return self._open()
+        except (Cancelled, KeyboardInterrupt):
+            raise
+        except E5DeskError as exc:
+            if self.plan.engine != "auto":
+                raise
+            self._fall_back(str(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - an export or runtime failure
+            if self.plan.engine != "auto":
+                raise ModelError(f"--engine {self.fused.runtime}: {exc}") from exc
+            self._fall_back(f"{type(exc).__name__}: {exc}")
+            return False
+
+    def _fall_back(self, why: str) -> None:
+        log.warning("engine auto: %s cannot be used (%s): torch runs every batch",
+                    self.fused.display, why)
+        self.plan = EnginePlan("auto", None, self.plan.torch_numbers,
+                               f"torch: {self.fused.display} could not be used ({why})")
+
+    def _open(self) -> bool:
+        from e5desk.core.engines import graph
+        from e5desk.core.engines.runtimes import open_session
+
+        enc = self.encoder
+        self.graph = graph.ensure_graph(enc.source.path, enc._tokenizer, enc.max_tokens)
+        session = open_session(self.fused.runtime, self.graph, self.fused.fmt, self._threads())
+        self.min_cosine = graph.parity(self.graph, self.fused.label, session)
+        want = PARITY_MIN[self.fused.fmt]
+        if self.min_cosine < want:
+            raise E5DeskError(
+                f"{self.fused.display} vectors differ from exact float32 on this model (min "
+                f"cosine {self.min_cosine:.5f} < {want}): use --engine torch")
+        if self.plan.engine == "auto":
+            key = self.key()
+            found = crossover.stored(key)
+            if found is None:
+                pad = enc._tokenizer.pad_token_id or 0
+                seq = enc._tokenizer(graph.PROBE_TEXTS[2])["input_ids"]
+                budget = min(enc.batch_tokens, 16384)
+                found = crossover.measure(session, lambda i, m: torch_means(enc, i, m), seq,
+                                          pad, budget=budget)
+                crossover.store(key, found)
+                log.info("engine auto: %s", found.summary(self.fused.display,
+                                                           self.plan.torch_numbers))
+            self.crossover = found
+        self.session = session
+        return True
+
+    def use_fused(self, rows: int, width: int) -> bool:
+        if self.plan.engine != "auto":
+            return True
+        return self.crossover is None or self.crossover.use_fused(rows, width)
+
+    def describe(self) -> str:
+        """Which engine runs what, and why (the model card, ``e5desk models``)."""
+        if self.fused is None:
+            return self.plan.why
+        if self.plan.engine == "auto" and self.crossover is not None:
+            return "auto: " + self.crossover.summary(
+                self.fused.display, self.plan.torch_numbers.replace("torch.", "torch "))
+        return self.plan.why
+
+    def run(self, rows, n_texts: int, batch_size: int | None, progress, cancelled):
+        """``Encoder._run`` with each forward batch sent to the fused runtime or torch."""
+        from e5desk.core.encoder import MAX_BATCH_TOKENS
+
+        enc = self.encoder
+        fused_ok = self.open()
+        order = sorted(range(len(rows)), key=lambda r: len(rows[r][1]), reverse=True)
+        sums = np.zeros((n_texts, enc.dim), dtype=np.float64)
+        weights = np.zeros(n_texts, dtype=np.float64)
+        pad = enc._tokenizer.pad_token_id if enc._tokenizer.pad_token_id is not None else 0
+        budget = min(enc.batch_tokens, MAX_BATCH_TOKENS)
+        pos = done = positions = real = 0
+        if progress:
+            progress(0, len(rows))
+        while pos < len(order):
+            if cancelled and cancelled():
+                raise Cancelled("Embedding cancelled.")
+            width = len(rows[order[pos]][1])
+            take = max(1, budget // width)
+            if batch_size:
+                take = min(take, batch_size)
+            batch = order[pos : pos + take]
+            pos += take
+            ids, mask = _pad([rows[r][1] for r in batch], width, pad)
+            positions += mask.size
+            real += int(mask.sum())
+            if fused_ok and self.use_fused(len(batch), width):
+                means = np.asarray(self.session(ids, mask), dtype=np.float64)
+            else:
+                means = torch_means(enc, ids, mask).astype(np.float64)
+            for j, r in enumerate(batch):
+                text, _, w = rows[r]
+                sums[text] += w * means[j]
+                weights[text] += w
+            done += len(batch)
+            if progress:
+                progress(done, len(rows))
+        return sums, weights, (1.0 - real / positions) if positions else 0.0
+
+
+def _pad(seqs, width: int, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.full((len(seqs), width), pad, dtype=np.int64)
+    mask = np.zeros((len(seqs), width), dtype=np.int64)
+    for j, s in enumerate(seqs):
+        ids[j, : len(s)] = s
+        mask[j, : len(s)] = 1
+    return ids, mask
+
+
+def runner(encoder) -> EngineRunner:
+    """The encoder's runner (one per encoder, made on first use)."""
+    found = getattr(encoder, "_engine_runner", None)
+    if found is None:
+        found = encoder._engine_runner = EngineRunner(encoder)
+    return found
+
+
+def engines_overview() -> list[str]:
+    """One line per engine: installed or not, and what it runs here (``e5desk models``)."""
+    from e5desk.core.encoder import cpu_has_native_bf16
+
+    bf16 = cpu_has_native_bf16()
+    lines = ["torch: every device and precision (always installed with the pip package)"]
+    for r in FUSED_RUNTIMES:
+        if not installed(r):
+            lines.append(f"{r}: not installed ({INSTALL[r]})")
+        elif r == "openvino":
+            lines.append("openvino: CPU, " + ("bf16 (this CPU has native bf16) or f32"
+                                              if bf16 else "f32 (no native bf16 here)"))
+        else:
+            lines.append("onnxruntime: CPU, f32")
+    return lines
+
+
+def stored_choices(folder: Path) -> list[str]:
+    """What ``auto`` measured for this model folder on this machine, if it has run."""
+    from e5desk.core.engines import graph
+
+    try:
+        gdir = graph.graph_dir(folder)
+    except (OSError, E5DeskError):
+        return []
+    digest = gdir.name.rsplit("-", 1)[-1]
+    out = []
+    for key, found in crossover.stored_for(digest):
+        _, label, torch_numbers, cpu, threads = (key.split("|") + [""] * 5)[:5]
+        runtime, fmt = (label.split(".") + [""])[:2]
+        name = f"{RUNTIME_NAMES.get(runtime, runtime)} {fmt}"
+        out.append(f"auto ({torch_numbers.replace('torch.', 'torch ')}, {threads} threads): "
+                   + found.summary(name, torch_numbers.replace("torch.", "torch ")))
+    return out

@@ -1,0 +1,80 @@
+"""ONNX Runtime and OpenVINO sessions over the exported graph: ``forward(ids, mask) ->
+mean vectors`` (float32, not yet normalised). Imported lazily: neither runtime is a
+dependency of the app (``pip install onnxruntime`` / ``pip install openvino``)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+from e5desk.core.engines.graph import GRAPH_FILE
+from e5desk.core.errors import E5DeskError
+
+INSTALL = {"onnxruntime": "pip install onnxruntime", "openvino": "pip install openvino"}
+
+
+def installed(runtime: str) -> bool:
+    return importlib.util.find_spec(runtime) is not None
+
+
+def require(runtime: str) -> None:
+    if not installed(runtime):
+        raise E5DeskError(f"--engine {runtime} needs: {INSTALL[runtime]}")
+
+
+class OrtSession:
+    """ONNX Runtime, CPU execution provider, one intra-op thread per physical core."""
+
+    def __init__(self, gdir: Path, fmt: str, threads: int) -> None:
+        import onnxruntime as ort
+
+        if fmt != "f32":
+            raise E5DeskError(f"ONNX Runtime runs this graph in float32 only, not {fmt}")
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.log_severity_level = 3
+        self.session = ort.InferenceSession(str(gdir / GRAPH_FILE), so,
+                                            providers=["CPUExecutionProvider"])
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+
+class OvSession:
+    """OpenVINO on the CPU; ``bf16`` runs the matmuls in bfloat16 (AMX / AVX-512 BF16).
+    Compiled blobs are cached beside the graph, so later loads skip compilation."""
+
+    def __init__(self, gdir: Path, fmt: str, threads: int) -> None:
+        import openvino as ov
+
+        core = ov.Core()
+        # One cache folder per number format: OpenVINO 2026.4's cache key leaves the
+        # precision hint out, and a bf16 model loaded from an f32 blob gives NaN or crashes.
+        cache = gdir / f"openvino-cache-{fmt}"
+        cache.mkdir(exist_ok=True)
+        config = {"INFERENCE_PRECISION_HINT": fmt, "INFERENCE_NUM_THREADS": threads,
+                  "PERFORMANCE_HINT": "LATENCY", "CACHE_DIR": str(cache)}
+        self.compiled = core.compile_model(str(gdir / GRAPH_FILE), "CPU", config)
+        self.request = self.compiled.create_infer_request()
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        self.request.infer({"input_ids": ids, "attention_mask": mask})
+        return np.array(self.request.get_output_tensor(0).data, dtype=np.float32)
+
+
+SESSIONS = {"onnxruntime": OrtSession, "openvino": OvSession}
+
+
+def open_session(runtime: str, gdir: Path, fmt: str, threads: int):
+    require(runtime)
+    try:
+        return SESSIONS[runtime](gdir, fmt, threads)
+    except E5DeskError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any runtime failure, said plainly
+        raise E5DeskError(f"{runtime} could not load the exported model {gdir}: {exc}") from exc
