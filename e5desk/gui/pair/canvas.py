@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from e5desk.gui.pair.state import PairState, flow
 
-MARGIN = 10
+MARGIN = 8
 GUTTER = 56  # between the two columns, where the link lines run
 STACK_GAP = 34  # between the two blocks when stacked
 SIDE_BY_SIDE_MIN = 640  # px of width from which the texts sit side by side

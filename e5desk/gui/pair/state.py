@@ -33,9 +33,8 @@ KINDS = {  # kind -> (side labels, what a word with no partner is on each side)
 # Light colours for groups of linked words (dark text stays readable on each), told apart
 # by hue; the unaligned colour is a neutral grey so it never reads as a link.
 LINK_COLOURS = [
-    (166, 206, 227), (178, 223, 138), (253, 191, 111), (202, 178, 214), (255, 237, 160),
-    (141, 211, 199), (251, 180, 174), (204, 235, 197), (190, 186, 218), (253, 218, 236),
-    (179, 205, 227), (229, 216, 189),
+    (166, 206, 227), (178, 223, 138), (253, 191, 111), (202, 178, 214), (255, 237, 111),
+    (141, 211, 199), (251, 154, 153), (222, 203, 164), (246, 170, 220),
 ]
 UNALIGNED_COLOUR = (236, 236, 236)
 NEUTRAL = (250, 250, 250)
@@ -302,12 +301,10 @@ class PairState:
 
     def legend(self) -> str:
         if self.mode == "shares":
-            return ("Warm = the word pushes the score up, cool = it pulls it down (leave-one-"
-                    "word-out: the score minus the score without the word). Hover for the "
-                    "share in score points.")
-        return ("Linked words share a colour; hover a word to light up its partner(s) and see "
-                "the link score. Grey = no partner; red dashed = a content word with no "
-                "partner.")
+            return ("Warm: the word pushes the score up; cool: it pulls it down (the score "
+                    "minus the score without the word; hover for the points).")
+        return ("Linked words share a colour (hover: partners and link score); grey: no "
+                "partner; red dashed: a content word with no partner.")
 
 
 # -- requests from result tables (Qt-free: headers and columns only) ------------------------

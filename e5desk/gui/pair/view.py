@@ -61,13 +61,16 @@ class PairView(QWidget):
         self.legend = QLabel()
         self.legend.setObjectName("note")
         self.legend.setWordWrap(True)
+        # Two lines of text around the words (the dock is short on a 1024 x 700 screen):
+        # where it came from and the score above, what has no partner and the legend below.
         top = QHBoxLayout()
-        top.addWidget(self.title, 1)
+        top.addWidget(self.title)
+        top.addWidget(self.headline, 1)
         top.addLayout(modes)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.setSpacing(2)
         layout.addLayout(top)
-        layout.addWidget(self.headline)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.summary)
         layout.addWidget(self.legend)
@@ -137,8 +140,11 @@ class PairView(QWidget):
     def refresh(self) -> None:
         s = self.state
         r = s.request
-        self.title.setText("<b>Pair view</b>" + (f" — from the {r.origin}" if r and r.origin
-                                                  else ""))
+        langs = " → ".join(x for x in (r.left_lang, r.right_lang) if x) if r else ""
+        self.title.setText(" · ".join(t for t in (f"<b>{langs}</b>" if langs else "",
+                                                   f"from the {r.origin}:" if r and r.origin
+                                                   else "") if t))
+        self.title.setVisible(bool(self.title.text()))
         self.headline.setText(s.headline())
         self.headline.setStyleSheet("color: #b00020" if s.error else "")
         self.headline.setToolTip(s.result.band_tip if s.result else "")
