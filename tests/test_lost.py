@@ -315,3 +315,41 @@ def test_train_verdict_needs_the_interval_above_zero():
     assert clear.startswith("Better on held-out data") and "+37.5 points" in clear
     worse = result([1.0] * 40, [0.5] * 40).verdict()
     assert worse.startswith("NOT better")
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path, tiny_model, monkeypatch,
+                                                      capsys):
+    """A log or a pipe gets a line every few seconds (here 0.01 s): stage, done/total, rate."""
+    import re
+
+    monkeypatch.setenv("E5DESK_PROGRESS_SECONDS", "0.01")
+    text = tmp_path / "mixed.txt"
+    text.write_text("\n".join(MIXED * 4) + "\n", encoding="utf-8")
+    assert main(["embed", str(text), "--out", str(tmp_path / "v.npy"), "--model",
+                 str(tiny_model), "--precision", "exact", "--batch-size", "4"]) == 0
+    err = capsys.readouterr().err
+    lines = re.findall(r"e5desk: (.+?): ([\d,]+)/([\d,]+) (\w+)s \(\d+ %\), ([\d.,]+) \w+s/s",
+                       err)
+    assert lines and any(d == t == "12" for _, d, t, _, _ in lines), err  # 12 distinct
+
+
+def test_first_run_conversion_reports_progress_without_a_terminal(tmp_path, monkeypatch,
+                                                                  capsys):
+    import time
+
+    from e5desk.core.models import embedded
+
+    monkeypatch.setenv("E5DESK_PROGRESS_SECONDS", "0.01")
+    monkeypatch.setattr(embedded, "embedded_model_dir", lambda variant=None: tmp_path / "m")
+    monkeypatch.setattr(embedded, "is_converted", lambda folder: False)
+
+    def slow_convert(source, dest, progress, model=None):  # a step that reports nothing
+        progress(0, 5)
+        time.sleep(0.2)
+        progress(5, 5)
+
+    monkeypatch.setattr(embedded, "convert_packed_model", slow_convert)
+    embedded.ensure_embedded_model()
+    err = capsys.readouterr().err
+    assert "e5desk: converting the embedded model (first run only): 0/5 steps" in err
+    assert "5/5 steps (100 %)" in err and "(done)" in err

@@ -19,6 +19,7 @@ from e5desk.core.options import (
     PRECISIONS,
     choices_help,
 )
+from e5desk.core.progress import ProgressLine
 
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -69,28 +70,9 @@ def load_encoder(args: argparse.Namespace):
                          note=lambda m: print(f"e5desk: {m}", file=sys.stderr))
 
 
-class progress_bar:
-    """A tqdm bar on stderr usable as ``progress(done, total)``; silent when not a TTY."""
-
-    def __init__(self, desc: str, unit: str = "text") -> None:
-        self.desc, self.unit, self.bar = desc, unit, None
-
-    def __enter__(self) -> progress_bar:
-        return self
-
-    def __call__(self, done: int, total: int) -> None:
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=total, desc=self.desc, unit=self.unit, file=sys.stderr,
-                            disable=None, leave=False)
-        self.bar.total = total
-        self.bar.n = done
-        self.bar.refresh()
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.close()
+class progress_bar(ProgressLine):
+    """A tqdm bar on stderr usable as ``progress(done, total)``; when stderr is not a
+    terminal, a line every few seconds (e5desk.core.progress)."""
 
 
 # The sentence-set readers (e5desk.core.data.FORMATS), listed here so that `--help` needs

@@ -84,30 +84,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 class _Bar:
-    """tqdm on stderr with the latest loss beside steps and ETA."""
+    """Training progress on stderr (tqdm, or a line every few seconds when stderr is not a
+    terminal) with the latest loss."""
 
     def __init__(self) -> None:
-        self.bar = None
-        self.loss = None
+        from e5desk.core.progress import ProgressLine
+
+        self.line = ProgressLine("training", unit="step")
 
     def progress(self, done: int, total: int) -> None:
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=total, desc="training", unit="step", file=sys.stderr,
-                            disable=None, leave=False)
-        self.bar.total = total
-        self.bar.n = done
-        if self.loss is not None:
-            self.bar.set_postfix(loss=f"{self.loss:.4f}", refresh=False)
-        self.bar.refresh()
+        self.line(done, total)
 
     def log(self, step: int, loss: float) -> None:
-        self.loss = loss
+        self.line.set_postfix(f"loss={loss:.4f}")
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self.line.close()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -135,8 +135,17 @@ def ensure_embedded_model(progress: Progress | None = None, variant: str | None 
     with FileLock(str(folder) + ".lock"):
         if is_converted(folder):  # another process finished while we waited
             return folder
-        convert_packed_model(packed_model_path(model.variant), folder, progress or no_progress,
-                             model=model)
+        if progress is not None:
+            convert_packed_model(packed_model_path(model.variant), folder, progress,
+                                 model=model)
+            return folder
+        # Nobody shows progress (a script, a notebook, a log): the conversion takes about a
+        # minute, so say so on stderr rather than stay silent.
+        from e5desk.core.progress import ProgressLine
+
+        with ProgressLine("converting the embedded model (first run only)",
+                          unit="step") as line:
+            convert_packed_model(packed_model_path(model.variant), folder, line, model=model)
     return folder
 
 
