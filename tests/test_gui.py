@@ -116,7 +116,7 @@ def test_translations_tab_learner_and_suspects(qtbot, window):
     qtbot.waitUntil(lambda: view.suspect_model.rowCount() == 64, timeout=60_000)
     view.evaluate()
     qtbot.waitUntil(lambda: view.eval_model.rowCount() > 0, timeout=60_000)
-    assert view.eval_model.columns[0][0] == "all language pairs"
+    assert view.eval_model.columns[0][0] == "all pairs (symmetric)"
     assert view.eval_model.columns[6][0] > 0.8  # P@1 over all language pairs
 
 

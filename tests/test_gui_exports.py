@@ -186,4 +186,4 @@ def test_translations_tables_export(qtbot, window, tmp_path, monkeypatch):
     qtbot.waitUntil(lambda: view.eval_model.rowCount() > 0, timeout=90_000)
     wait_idle(qtbot, window)
     evaluation = _read(_ctrl_e(window, monkeypatch, tmp_path / "evaluation.csv"))
-    assert evaluation[1][0] == "all language pairs" and len(evaluation) == 1 + 73
+    assert evaluation[1][0] == "all pairs (symmetric)" and len(evaluation) == 1 + 73

@@ -55,7 +55,8 @@ def test_prefix_ab_gives_three_rules_side_by_side(qtbot, window):
     qtbot.waitUntil(lambda: view.eval_model.rowCount() > 0, timeout=90_000)
     wait_idle(qtbot, window)
     names = list(view.eval_model.columns[0])
-    assert names == ["retrieval", "symmetric", "none"]  # as the Scores tab names them
+    # as the Scores tab names the rules, in the rows of `e5desk eval --prefixes`
+    assert names == ["all pairs (retrieval)", "all pairs (symmetric)", "all pairs (none)"]
     p1 = _table_column(view.eval_model, "P@1")
     assert np.allclose(view.eval_bars.opts["height"], p1)
     assert (p1 > 0.8).all()

@@ -19,10 +19,8 @@ from e5desk.commands._common import (
     load_inputs,
     progress_bar,
 )
-from e5desk.core.evaluate import METRICS
 from e5desk.core.prefix_rules import PREFIX_RULES
-
-AGREEMENT = ["overlap@10", "top-1", "Spearman"]
+from e5desk.workflows.evaluate import AGREEMENT, METRICS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,58 +58,29 @@ def _table(results: dict[str, dict], columns: list[str] = METRICS, width: int = 
     return "\n".join(lines)
 
 
-def _results(runs: dict, data) -> dict[str, dict]:
-    """Rows as shown: retrieval by rule; parallel: mean over pairs per rule, then each
-    language pair with the default rule."""
-    if data.kind == "retrieval":
-        return {rule: run.metrics for rule, run in runs.items()}
-    out = {f"all pairs ({rule})": run.metrics for rule, run in runs.items()}
-    default = runs.get(data.default_rule)
-    if default is not None:
-        out.update({f"{a}->{b}": r for (a, b), r in default.pairs.items()})
-    return out
-
-
-def _agreement(runs_a: dict, runs_b: dict, data) -> dict[str, dict]:
-    from e5desk.core.evaluate import compare_runs
-
-    out = {}
-    for rule in runs_a:
-        cmp = compare_runs(runs_a[rule], runs_b[rule], data)
-        if data.kind == "retrieval":
-            out[rule] = cmp["all"]
-        else:
-            out[f"all pairs ({rule})"] = cmp["all"]
-            if rule == data.default_rule:
-                out.update({f"{a}->{b}": r for (a, b), r in cmp["pairs"].items()})
-    return out
-
-
-def _evaluate(args: argparse.Namespace, data, rules: list[str]) -> tuple[dict, str]:
-    from e5desk.core.evaluate import run_evaluation
+def _evaluate(args: argparse.Namespace, sentences, prefixes: bool):
+    from e5desk.workflows.evaluate import evaluate
 
     encoder = load_encoder(args)
     with progress_bar("embedding") as bar:
-        runs = run_evaluation(encoder.encode, data, rules, progress=bar)
-    return runs, encoder.describe()
+        result = evaluate(encoder.encode, sentences, prefixes=prefixes, progress=bar)
+    return result, encoder.describe()
 
 
 def run(args: argparse.Namespace) -> int:
-    from e5desk.core.evaluate import EvalData, prefix_finding
+    from e5desk.core.evaluate import EvalData
+    from e5desk.workflows.evaluate import agreement_rows
 
-    s, _ = load_inputs(args.inputs, args.format, args.join)
+    s, _ = load_inputs(args.inputs, args.format, args.join, args.vectors)
     data = EvalData.from_set(s)  # checks the input before loading a model: that takes seconds
     if args.model_b is not None and str(args.model_b).strip() not in ("", "embedded",
                                                                        "default"):
         from e5desk.core.models.discovery import resolve_model
 
         resolve_model(args.model_b, family=args.family_b)  # a wrong name fails before A runs
-    rules = list(PREFIX_RULES) if args.prefixes else [data.default_rule]
-    runs_a, model_a = _evaluate(args, data, rules)
+    result_a, model_a = _evaluate(args, data, args.prefixes)
     gc.collect()  # model A's weights go before model B loads
-    results = _results(runs_a, data)
-    finding = prefix_finding({r: run.metrics for r, run in runs_a.items()}, data.default_rule) \
-        if args.prefixes else None
+    results, finding = result_a.rows, result_a.finding
     if args.model_b is None:
         if args.json:
             print(json.dumps({**results, **({"finding": finding} if finding else {})},
@@ -124,9 +93,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     args_b = copy.copy(args)
     args_b.model, args_b.family = args.model_b, args.family_b
-    runs_b, model_b = _evaluate(args_b, data, rules)
-    results_b = _results(runs_b, data)
-    agreement = _agreement(runs_a, runs_b, data)
+    result_b, model_b = _evaluate(args_b, data, args.prefixes)
+    results_b = result_b.rows
+    agreement = agreement_rows(result_a, result_b)
     if args.json:
         print(json.dumps({"A": {"model": model_a, "results": results},
                           "B": {"model": model_b, "results": results_b},

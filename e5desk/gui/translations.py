@@ -533,8 +533,8 @@ class TranslationsView(QWidget):
                                     f"{values[i]:.3f}")
 
     def evaluate(self) -> None:
-        from e5desk.core.evaluate import EvalData, prefix_finding, run_evaluation
-        from e5desk.core.prefix_rules import PREFIX_RULES
+        from e5desk.core.evaluate import EvalData
+        from e5desk.workflows.evaluate import evaluate
 
         c, enc = self.session.combined, self.session.encoder
         if c is None or enc is None:
@@ -554,18 +554,12 @@ class TranslationsView(QWidget):
             data = EvalData.from_set(c)
             if data.kind != "parallel":
                 known.clear()  # retrieval: queries and passages are subsets of the rows
-            runs = run_evaluation(encode, data, list(PREFIX_RULES) if ab else None,
-                                  progress=progress, cancelled=cancelled)
-            if ab:
-                by_rule = {rule: run.metrics for rule, run in runs.items()}
-                return by_rule, prefix_finding(by_rule, data.default_rule)
-            run = runs[data.default_rule]
-            if data.kind == "retrieval":
-                return {"queries vs passages": run.metrics}, None
-            out = {"all language pairs": run.metrics} if run.pairs else {}
-            out.update({f"{a} → {b}": r for (a, b), r in itertools.islice(run.pairs.items(),
-                                                                           200)})
-            return out, None
+            # the one evaluation and table of `e5desk eval` and e5desk.evaluate
+            result = evaluate(encode, data, prefixes=ab, progress=progress,
+                              cancelled=cancelled)
+            if ab:  # the A/B compares the rules: their rows, without every language pair
+                return result.rule_rows, result.finding
+            return dict(itertools.islice(result.rows.items(), 1 + 200)), None  # readable
 
         if self._eval_job is not None:
             self._eval_job.cancel()  # a newer request replaces a running one
