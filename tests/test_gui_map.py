@@ -314,8 +314,9 @@ def test_stale_marking_and_fixed_language_colours(qtbot, window):
     assert boxes and all(not a.intersects(b) for i, a in enumerate(boxes)
                          for b in boxes[i + 1:])
     # Colours: each language has its fixed colour; the legend text keeps the text colour.
-    names = [view.legend.item(i).text() for i in range(view.legend.count())]
+    names = view.legend_panel.keys()
     assert "en" in names and "de" in names
+    assert "German (de) · 64" in [view.legend.item(i).text() for i in range(len(names))]
     for i, name in enumerate(names):
         assert view.scatter._colours[i].name() == language_colour(name)
         assert view.legend.item(i).foreground().style() == Qt.BrushStyle.NoBrush

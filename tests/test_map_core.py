@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -252,8 +255,13 @@ def test_labels_never_overlap_and_links_and_nearest():
     from e5desk.core.mapping import link_pairs, links_of, nearest_per_language, place_labels
 
     anchors = np.array([[0, 0], [5, 0], [30, 0], [31, 30]], dtype=float)
-    keep = place_labels(anchors, np.full((4, 2), [20.0, 10.0]))
-    assert keep.tolist() == [True, False, True, True]
+    placement = place_labels(anchors, np.full((4, 2), [20.0, 10.0]))
+    # The second label's own place is taken: it moves beside its anchor, none overlap.
+    assert placement.shown.all()
+    assert not placement.leader[0] and placement.centres[0].tolist() == [0, -8]
+    assert placement.centres[1].tolist() != [5, -8]
+    boxes = placement.boxes(np.full((4, 2), [20.0, 10.0]))
+    assert not _overlapping(boxes)
     coords = np.arange(10, dtype=float).reshape(5, 2)
     groups = ["a", "b", "a", None, "a"]
     pairs = link_pairs(coords, groups)
@@ -389,3 +397,91 @@ def test_closest_to_text_best_first():
     v = unit(np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.3], [-1.0, 0.0]]))
     assert closest_to_text(Encoder(), "hello", v, k=2).tolist() == [2, 1]
     assert closest_to_text(Encoder(), "hello", v).tolist() == [2, 1, 0, 3]
+
+
+def _overlapping(boxes: np.ndarray) -> list[tuple[int, int]]:
+    return [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes))
+            if boxes[i, 0] < boxes[j, 2] and boxes[j, 0] < boxes[i, 2]
+            and boxes[i, 1] < boxes[j, 3] and boxes[j, 1] < boxes[i, 3]]
+
+
+def _label_sizes(labels: list[str]) -> np.ndarray:
+    """Pixel sizes of bold 13 px labels, wide for CJK (as the window measures them)."""
+    def width(text: str) -> float:
+        return sum(14 if ord(ch) > 0x2E80 else 8 for ch in text) + 10
+    return np.array([[width(t), 20.0] for t in labels]).reshape(-1, 2)
+
+
+def _real_shaped(texts, langs, groups, topics, seed=0):
+    """Map coordinates shaped like a real map: one blob per topic, translations of one
+    group close together, languages mixed; clusters and labels from the real texts."""
+    from e5desk.core.mapping import analyse_map
+
+    rng = np.random.default_rng(seed)
+    names = sorted(set(topics))
+    centres = {t: rng.normal(size=2) * 6 for t in names}
+    group_at = {g: rng.normal(size=2) * 0.8 for g in set(groups)}
+    coords = np.array([centres[t] + group_at[g] + rng.normal(size=2) * 0.15
+                       for t, g in zip(topics, groups, strict=True)])
+    return coords, analyse_map(coords, None, texts, langs, groups, center=False)
+
+
+def _placed_without_overlap(coords, analysis, scale):
+    from e5desk.core.mapping import cluster_centres, place_labels, top_clusters
+
+    chosen = top_clusters(analysis.clusters)
+    mid = (coords.min(axis=0) + coords.max(axis=0)) / 2
+    anchors = (cluster_centres(coords, analysis.labels, chosen) - mid) * scale + 500
+    sizes = _label_sizes([c.label for c in chosen])
+    placement = place_labels(anchors, sizes, bounds=(0, 0, 1000, 1000))
+    naive = np.hstack([anchors - sizes / 2, anchors + sizes / 2])
+    placement.crowded = bool(_overlapping(naive))  # labels on their anchors would collide
+    assert not _overlapping(placement.boxes(sizes)[placement.shown])
+    # Labels moved aside get a leader line; none is further than a few heights away.
+    far = np.abs(placement.centres - anchors)[placement.shown]
+    assert (far[:, 1] <= 4 * sizes[placement.shown, 1] + 10).all()
+    return placement
+
+
+def test_labels_on_real_shaped_sets_never_overlap_and_more_show_when_zoomed():
+    """The bundled sample (10 languages x 64 groups, 8 topics) and a set shaped like five
+    catalogues (tests/data/real: one source + 5 languages per message, many messages)."""
+    import csv
+
+    from e5desk.core.resources import resource_path
+
+    with open(resource_path("samples", "phrases.csv"), encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    langs_cols = [k for k in rows[0] if k not in ("group", "topic")]
+    texts, langs, groups, topics = [], [], [], []
+    for r in rows:
+        for lang in langs_cols:
+            texts.append(r[lang])
+            langs.append(lang)
+            groups.append(r["group"])
+            topics.append(r["topic"])
+    sets = [(texts, langs, groups, topics)]
+
+    from e5desk.core.data import load_many
+
+    catalogues = sorted((Path(__file__).parent / "data" / "real" / "catalogues").glob("*.po"))
+    po = [r.sentence_set for r in load_many(catalogues[:5])]
+    ptexts = [t for s in po for t in s.text]
+    plangs = [x for s in po for x in s.lang]
+    pgroups = [str(g) for s in po for g in s.group]
+    # 40 "topics": messages sharing a group stay together, groups spread over topics.
+    ptopics = [str(zlib.crc32(g.encode()) % 40) for g in pgroups]
+    sets.append((ptexts, plangs, pgroups, ptopics))
+    crowded = []
+    for texts, langs, groups, topics in sets:
+        coords, analysis = _real_shaped(texts, langs, groups, topics)
+        assert len(analysis.clusters) >= 5
+        span = np.ptp(coords, axis=0).max()
+        wide = _placed_without_overlap(coords, analysis, 600 / span)
+        crowded.append(wide.crowded)
+        # Every cluster gets its label in the whole-map view.
+        assert wide.shown.all(), (wide.shown.sum(), len(wide.shown))
+        # Zoomed in 3x on the middle: what is in view is labelled, still without overlap.
+        zoomed = _placed_without_overlap(coords, analysis, 3 * 600 / span)
+        assert zoomed.shown.sum() >= 1
+    assert any(crowded)  # the placement had work to do: on their anchors they collide

@@ -3,6 +3,7 @@ same input and settings give the same map, clusters, labels and figures everywhe
 
     vectors --project(params)--> coords --analyse_map--> clusters, labels, mixing, P@1
                                         --top_clusters / place_labels--> labels to draw
+    points --draw_order--> a fixed shuffle: no language painted over the others
     row --nearest_per_language--> the closest sentence in every language
     groups --link_pairs--> line segments between translations
     typed text --score_text (core.scoring)--> a score per row --score_scale--> colour levels
@@ -26,7 +27,7 @@ from e5desk.core.projection import MapParams, center_languages, lone_languages, 
 MAP_RULE = "symmetric"
 MAP_ROLE = SYMMETRIC_ROLE
 DEFAULT_PARAMS = MapParams(center_languages=True)  # "Separate meaning from language" on
-LABELLED_CLUSTERS = 25  # more labels would only clutter
+LABELLED_CLUSTERS = 60  # candidates; placement shows those that fit at the zoom
 MIXING_K = 10
 
 
@@ -118,19 +119,82 @@ def cluster_centres(coords: np.ndarray, labels: np.ndarray, clusters: Sequence
     return out
 
 
-def place_labels(anchors: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Which labels to show so that none overlap: ``anchors`` (m, 2) centres and ``sizes``
-    (m, 2) widths/heights, in one coordinate system (pixels), in priority order. Each label
-    is kept when its box overlaps no box kept before it. Returns a bool mask."""
-    keep = np.zeros(len(anchors), dtype=bool)
-    boxes: list[tuple[float, float, float, float]] = []
-    for i, ((x, y), (w, h)) in enumerate(zip(anchors, sizes, strict=True)):
-        box = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
-        if all(box[2] <= b[0] or box[0] >= b[2] or box[3] <= b[1] or box[1] >= b[3]
-               for b in boxes):
-            boxes.append(box)
-            keep[i] = True
-    return keep
+def draw_order(n: int, seed: int = 0) -> np.ndarray:
+    """The order points are drawn in: a fixed shuffle, so no language (or set) is always
+    painted over the others; the same map draws the same way every time."""
+    return np.random.default_rng(seed).permutation(n)
+
+
+@dataclass
+class LabelPlacement:
+    """Where the labels go: ``centres`` (m, 2) of their boxes, ``shown`` (m,) which are
+    drawn, ``leader`` (m,) which sit away from their cluster and get a line to it."""
+
+    centres: np.ndarray
+    shown: np.ndarray
+    leader: np.ndarray
+
+    def boxes(self, sizes: np.ndarray) -> np.ndarray:
+        """(m, 4) x0, y0, x1, y1 of every label box."""
+        half = np.asarray(sizes, dtype=np.float64).reshape(-1, 2) / 2
+        return np.hstack([self.centres - half, self.centres + half])
+
+
+# Where a label may go around its anchor, in label heights (dx in half widths + heights):
+# on the anchor's top first (as the window always did), then the 8 sides, then further out.
+_CANDIDATES = [(0, -1), (0, 1), (1, 0), (-1, 0), (1, -1), (-1, -1), (1, 1), (-1, 1)]
+LEADER_RINGS = 5  # rings of candidate positions tried before a label is left out
+
+
+def _overlaps(box: np.ndarray, boxes: np.ndarray) -> bool:
+    if not len(boxes):
+        return False
+    return bool(np.any((box[0] < boxes[:, 2]) & (box[2] > boxes[:, 0])
+                       & (box[1] < boxes[:, 3]) & (box[3] > boxes[:, 1])))
+
+
+def place_labels(anchors: np.ndarray, sizes: np.ndarray,
+                 bounds: tuple[float, float, float, float] | None = None,
+                 gap: float = 2.0) -> LabelPlacement:
+    """Collision-aware label placement: ``anchors`` (m, 2) points each label belongs to and
+    ``sizes`` (m, 2) widths/heights, in one coordinate system with y down (pixels), in
+    priority order (largest cluster first). Each label takes the first position around its
+    anchor (above it, the sides, then rings further out) whose box, grown by ``gap``,
+    overlaps no label placed before it and stays inside ``bounds`` (x0, y0, x1, y1); one
+    placed away from its anchor is marked for a leader line; one with no free position is
+    not shown (zooming in spreads the anchors apart: more labels fit)."""
+    anchors = np.asarray(anchors, dtype=np.float64).reshape(-1, 2)
+    sizes = np.asarray(sizes, dtype=np.float64).reshape(-1, 2)
+    m = len(anchors)
+    centres = anchors.copy()
+    shown = np.zeros(m, dtype=bool)
+    leader = np.zeros(m, dtype=bool)
+    placed = np.zeros((0, 4))
+    for i in range(m):
+        (x, y), (w, h) = anchors[i], sizes[i]
+        if bounds is not None and not (bounds[0] <= x <= bounds[2]
+                                       and bounds[1] <= y <= bounds[3]):
+            continue  # its cluster is out of view
+        for ring in range(1, LEADER_RINGS + 1):
+            for dx, dy in _CANDIDATES:
+                # Ring 1 touches the anchor; outer rings step out by label heights.
+                cx = x + dx * (w / 2 + (ring - 1) * h + (4 if dx else 0))
+                cy = y + dy * (h / 2 + 3 + (ring - 1) * h * 1.5)
+                box = np.array([cx - w / 2 - gap, cy - h / 2 - gap,
+                                cx + w / 2 + gap, cy + h / 2 + gap])
+                if bounds is not None and (box[0] < bounds[0] or box[1] < bounds[1]
+                                           or box[2] > bounds[2] or box[3] > bounds[3]):
+                    continue
+                if _overlaps(box, placed):
+                    continue
+                placed = np.vstack([placed, box])
+                centres[i] = (cx, cy)
+                shown[i] = True
+                leader[i] = ring > 1
+                break
+            if shown[i]:
+                break
+    return LabelPlacement(centres, shown, leader)
 
 
 def link_pairs(coords: np.ndarray, groups: Sequence, shown: np.ndarray | None = None
@@ -241,6 +305,24 @@ def factorize(values: Sequence) -> tuple[list[str], np.ndarray]:
                         count=len(values))
     names = ["?" if v is None else str(v) for v in index]
     return _sorted_codes(names, codes)
+
+
+def language_label(code: str) -> str:
+    """A legend's name for a language code: "German (de)"; "?" stays "unknown"."""
+    from e5desk.core.langid import display_name
+
+    if code in ("", "?"):
+        return "unknown language"
+    name = display_name(code)
+    return code if name == code else f"{name} ({code})"
+
+
+def legend_entries(langs: Sequence) -> list[tuple[str, str]]:
+    """(code, "German (de) · 64") per language of ``langs``, most sentences first."""
+    names, codes = factorize(list(language_names(langs)))
+    counts = np.bincount(codes, minlength=len(names)) if len(codes) else np.zeros(len(names))
+    order = sorted(range(len(names)), key=lambda i: (-counts[i], names[i]))
+    return [(names[i], f"{language_label(names[i])} · {int(counts[i]):,}") for i in order]
 
 
 def cluster_categories(labels: np.ndarray) -> tuple[list[str], np.ndarray]:

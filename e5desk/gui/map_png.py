@@ -13,7 +13,9 @@ import numpy as np
 
 from e5desk.core.mapping import (
     cluster_centres,
+    draw_order,
     language_colour,
+    legend_entries,
     place_labels,
     top_clusters,
 )
@@ -60,18 +62,19 @@ def render_map(coords: np.ndarray, langs: Sequence, clusters: Sequence, labels: 
 
     px = to_px(coords)
     names = ["?" if x is None or x == "" else str(x) for x in langs]
-    distinct = sorted(set(names))
     radius = 3.5
-    for name in distinct:
-        colour = QColor(language_colour(name))
+    # One shuffled pass (core.mapping.draw_order): no language painted over the others.
+    colours = {name: QColor(language_colour(name)) for name in set(names)}
+    for i in draw_order(len(px)):
+        colour = colours[names[i]]
         edge = QColor(colour).darker(135)
         edge.setAlpha(170)
         painter.setPen(QPen(edge, 0.8))
         painter.setBrush(QBrush(colour))
-        for x, y in px[np.array(names, dtype=object) == name]:
-            painter.drawEllipse(QPointF(x, y), radius, radius)
+        painter.drawEllipse(QPointF(*px[i]), radius, radius)
 
-    # Cluster labels: largest first, none overlapping, on a white halo.
+    # Cluster labels: largest first, none overlapping (moved aside with a leader line when
+    # their own place is taken), on a white halo.
     font = QFont()
     font.setPixelSize(15)
     font.setBold(True)
@@ -81,36 +84,43 @@ def render_map(coords: np.ndarray, langs: Sequence, clusters: Sequence, labels: 
         np.zeros((0, 2))
     sizes = np.array([[metrics.horizontalAdvance(c.label) + 10, metrics.height() + 4]
                       for c in chosen]).reshape(-1, 2)
-    keep = place_labels(anchors, sizes)
+    placement = place_labels(anchors, sizes, bounds=(0, 0, width, height))
     painter.setFont(font)
-    for c, (x, y), (w, h), shown in zip(chosen, anchors, sizes, keep, strict=True):
-        if not shown:
+    for i, c in enumerate(chosen):
+        if not placement.shown[i]:
             continue
+        (x, y), (w, h) = placement.centres[i], sizes[i]
         box = QRectF(x - w / 2, y - h / 2, w, h)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(255, 255, 255, 215))
+        if placement.leader[i]:
+            painter.setPen(QPen(QColor(60, 60, 60, 200), 1.2))
+            painter.drawLine(QPointF(*anchors[i]), box.center())
+            painter.setBrush(QColor(40, 40, 40))
+            painter.drawEllipse(QPointF(*anchors[i]), 2.5, 2.5)
+        painter.setPen(QPen(QColor(180, 180, 180)))
+        painter.setBrush(QColor(255, 255, 255, 225))
         painter.drawRoundedRect(box, 4, 4)
         painter.setPen(QColor(25, 25, 25))
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, c.label)
 
-    # Legend: a swatch and the language code in the text colour.
+    # Legend: a swatch, the language's name and its count.
+    entries = legend_entries(names)
     legend_font = QFont()
     legend_font.setPixelSize(14)
     painter.setFont(legend_font)
     lm = QFontMetricsF(legend_font)
     row_h = lm.height() + 4
-    box_w = max((lm.horizontalAdvance(n) for n in distinct), default=0) + 40
+    box_w = max((lm.horizontalAdvance(text) for _, text in entries), default=0) + 40
     painter.setPen(QPen(QColor(200, 200, 200)))
     painter.setBrush(QColor(255, 255, 255, 230))
-    painter.drawRect(QRectF(10, 10, box_w, row_h * len(distinct) + 8))
-    for i, name in enumerate(distinct):
+    painter.drawRect(QRectF(10, 10, box_w, row_h * len(entries) + 8))
+    for i, (name, text) in enumerate(entries):
         y = 14 + i * row_h
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(language_colour(name)))
         painter.drawEllipse(QPointF(24, y + row_h / 2), 6, 6)
         painter.setPen(QColor(20, 20, 20))
         painter.drawText(QRectF(36, y, box_w - 30, row_h),
-                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
+                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
     painter.end()
     tmp = out.with_name(out.name + ".partial.png")
     if not image.save(str(tmp), "PNG"):

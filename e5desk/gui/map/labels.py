@@ -8,18 +8,27 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QTimer
+from PySide6.QtCore import QPointF, QTimer
 
-from e5desk.core.mapping import MapAnalysis, cluster_centres, top_clusters
+from e5desk.core.figures import map_figures
+from e5desk.core.mapping import MapAnalysis, cluster_centres, place_labels, top_clusters
 
 
 class ClusterLabels:
-    """The labels of the largest clusters on a plot, placed above each cluster's central
-    point; after a pan or zoom the ones that would overlap a larger cluster's label hide."""
+    """The labels of the clusters on a plot, largest first. After a pan or zoom they are
+    placed again (core.mapping.place_labels): none overlapping, moved beside their cluster
+    with a leader line when their own place is taken, the ones that do not fit hidden
+    (zooming in makes room: more labels show)."""
 
     def __init__(self, plot: pg.PlotWidget, view_box: pg.ViewBox) -> None:
         self.plot = plot
+        self.view_box = view_box
         self.items: list[pg.TextItem] = []  # largest cluster first
+        self.anchors = np.zeros((0, 2))  # each label's cluster point (map coordinates)
+        self.leaders = pg.PlotCurveItem(pen=pg.mkPen((60, 60, 60, 200), width=1.2),
+                                        connect="pairs")
+        self.leaders.setZValue(49)
+        plot.addItem(self.leaders)
         self.timer = QTimer(plot, singleShot=True, interval=60)
         self.timer.timeout.connect(self.declutter)
         view_box.sigRangeChanged.connect(self.timer.start)
@@ -29,45 +38,93 @@ class ClusterLabels:
         for t in self.items:
             self.plot.removeItem(t)
         self.items = []
+        self.anchors = np.zeros((0, 2))
+        self.leaders.setData([], [])
 
     def show(self, coords: np.ndarray, labels: np.ndarray, clusters: Sequence) -> None:
         self.clear()
         chosen = top_clusters(clusters)
-        for c, centre in zip(chosen, cluster_centres(coords, labels, chosen), strict=True):
-            # Above the cluster's central point, not on it: the points stay visible.
-            item = pg.TextItem(c.label, color=(25, 25, 25), anchor=(0.5, 1.25),
-                               fill=pg.mkBrush(255, 255, 255, 215),
-                               border=pg.mkPen(200, 200, 200, 160))
+        self.anchors = cluster_centres(coords, labels, chosen).reshape(-1, 2)
+        text, fill, border = label_colours()
+        for c in chosen:
+            item = pg.TextItem(c.label, color=text, anchor=(0.5, 0.5),
+                               fill=pg.mkBrush(fill), border=pg.mkPen(border))
             font = item.textItem.font()
             font.setBold(True)
             item.setFont(font)
             item.setZValue(50)
-            item.setPos(*centre)
+            item.setToolTip(cluster_tip(c))
             self.plot.addItem(item)
             self.items.append(item)
+        self.declutter()
         self.timer.start()
 
     def declutter(self) -> None:
-        """Show cluster labels largest cluster first, hiding any that would overlap one
-        already shown at this zoom (zoom in to see more)."""
-        placed: list[QRectF] = []
-        for item in self.items:
-            item.show()
-            box = item.sceneBoundingRect()
-            visible = not any(box.intersects(other) for other in placed)
-            item.setVisible(visible)
-            if visible:
-                placed.append(box)
+        """Place the labels for the current zoom (in screen pixels)."""
+        if not self.items:
+            self.leaders.setData([], [])
+            return
+        vb = self.view_box
+        to_px = [vb.mapViewToScene(QPointF(float(x), float(y))) for x, y in self.anchors]
+        anchors = np.array([[p.x(), p.y()] for p in to_px])
+        sizes = np.array([[i.textItem.boundingRect().width(),
+                           i.textItem.boundingRect().height()] for i in self.items])
+        area = vb.sceneBoundingRect()
+        placement = place_labels(anchors, sizes, bounds=(area.left(), area.top(),
+                                                         area.right(), area.bottom()))
+        lines = []
+        for i, item in enumerate(self.items):
+            item.setVisible(bool(placement.shown[i]))
+            if not placement.shown[i]:
+                continue
+            centre = vb.mapSceneToView(QPointF(*placement.centres[i]))
+            item.setPos(centre)
+            if placement.leader[i]:
+                lines += [self.anchors[i], (centre.x(), centre.y())]
+        pts = np.array(lines, dtype=np.float64).reshape(-1, 2)
+        self.leaders.setData(pts[:, 0], pts[:, 1], connect="pairs")
+
+    def shown_count(self) -> int:
+        return sum(1 for i in self.items if i.isVisible())
 
 
-def figures_text(analysis: MapAnalysis) -> str:
-    """The map's figures, one short line each (the clusters first: a narrow side panel
-    shows them without scrolling); what they mean is in ``FIGURES_HELP``."""
-    lines = [f"{len(analysis.clusters)} clusters ({analysis.multilingual} multilingual)",
-             f"language mixing: {analysis.mixing:.2f}"]
-    if analysis.p_at_1 is not None:
-        lines.append(f"cross-lingual P@1: {analysis.p_at_1:.3f}")
-    return "\n".join(lines)
+def label_colours() -> tuple:
+    """Text, fill and border of the map labels in the current theme."""
+    from e5desk.gui.theme import map_colours
+
+    colours = map_colours()
+    return colours["label_text"], colours["label_fill"], colours["label_border"]
+
+
+def cluster_tip(cluster) -> str:
+    """What a cluster label stands for: its size, words and languages."""
+    langs = ", ".join(f"{lang} {share:.0%}" for lang, share in
+                      sorted(cluster.languages.items(), key=lambda kv: -kv[1])[:6])
+    words = ", ".join(cluster.keywords[:6])
+    return (f"Cluster {cluster.id}: {cluster.size:,} sentences\n"
+            f"Typical words: {words}\nLanguages: {langs}\n"
+            "(HDBSCAN on the map; the label is the cluster's most typical words)")
+
+
+def figures_text(analysis: MapAnalysis, n_points: int = 0) -> str:
+    """The map's figures as rich text: each figure in bold with a plain-language line
+    under it (the clusters first: a narrow side panel shows them without scrolling)."""
+    from e5desk.gui.theme import muted_css
+
+    muted = muted_css()
+    parts = []
+    for f in map_figures(analysis, n_points or len(analysis.labels)):
+        parts.append(f"<b>{html.escape(f.headline)}</b><br>"
+                     f"<span style='color:{muted}'>{html.escape(f.plain)}</span>")
+    return "<br>".join(parts)
+
+
+def figures_tooltip(analysis: MapAnalysis | None) -> str:
+    """How each of the map's figures is computed."""
+    if analysis is None:
+        return FIGURES_HELP
+    return "\n\n".join(f"{f.headline}: {f.how}"
+                        for f in map_figures(analysis, len(analysis.labels)))
 
 
 FIGURES_HELP = ("multilingual: clusters holding sentences in several languages.\n"
@@ -77,15 +134,18 @@ FIGURES_HELP = ("multilingual: clusters holding sentences in several languages.\
 
 
 def figures_html(text: str, stale: bool, computing: str | None) -> str:
-    """The figures, saying so first when the settings changed since they were computed
-    (``computing``: the name of the map being computed, if one is)."""
-    figures = html.escape(text).replace("\n", "<br>")
+    """The figures (rich text), saying so first when the settings changed since they were
+    computed (``computing``: the name of the map being computed, if one is)."""
+    from e5desk.gui.theme import warning_css
+
+    colour = warning_css()
+    figures = text
     if stale and computing:
-        return ("<span style='color:#b35900'><b>Computing the "
+        return (f"<span style='color:{colour}'><b>Computing the "
                 f"{html.escape(computing)} map…</b> (shown meanwhile: a quick preview; "
                 "cancel from the status bar)</span><br>" + figures)
     if stale:
-        return ("<span style='color:#b35900'><b>Out of date:</b> the settings changed since "
-                "this map and these figures were computed: press Recompute map.</span><br>"
-                + figures)
+        return (f"<span style='color:{colour}'><b>Out of date:</b> the settings changed "
+                "since this map and these figures were computed: press Recompute "
+                "map.</span><br>" + figures)
     return figures

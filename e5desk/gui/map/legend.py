@@ -13,7 +13,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QLinearGradient, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from e5desk.core.mapping import ScoreScale, category_colours, language_colour
+from e5desk.core.mapping import ScoreScale, category_colours, language_colour, language_label
 
 SCORE_LEVELS = 64  # colours along the score colour map
 SCORE_BANDS = 5  # legend entries (toggle a band of scores on and off)
@@ -72,14 +72,20 @@ class Colouring:
     legend_of_code: np.ndarray  # legend entry of each code
     entries: list[tuple[str, QColor]]  # legend text and swatch, top to bottom
     on_top: bool = False  # higher codes drawn over lower ones
+    keys: list[str] | None = None  # what each entry stands for (language code, ...)
 
 
 def category_colouring(names: Sequence[str], codes: np.ndarray,
                        languages: bool) -> Colouring:
-    """One colour and legend entry per category; languages keep their fixed colours."""
+    """One colour and legend entry per category, with its count; languages keep their
+    fixed colours and are listed by name ("German (de) · 64")."""
     colours = [QColor(language_colour(n)) for n in names] if languages else palette(len(names))
+    counts = np.bincount(np.asarray(codes, dtype=np.int64), minlength=len(names)) \
+        if len(codes) else np.zeros(len(names), dtype=np.int64)
+    texts = [f"{language_label(n) if languages else n} · {int(k):,}"
+             for n, k in zip(names, counts, strict=True)]
     return Colouring(codes, colours, np.arange(len(names)),
-                     list(zip(names, colours, strict=True)))
+                     list(zip(texts, colours, strict=True)), keys=list(names))
 
 
 def score_colouring(scale: ScoreScale) -> Colouring:
@@ -121,6 +127,9 @@ class LegendPanel(QWidget):
         self.caption.hide()
         self.bar.hide()
         self.entries = QListWidget()
+        self.entries.setToolTip("Tick a box to show or hide its points; double-click an "
+                                "entry to show only it (again: show all)")
+        self.entries.itemDoubleClicked.connect(self.isolate)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.note)
@@ -140,14 +149,34 @@ class LegendPanel(QWidget):
         self.legend_of_code = colouring.legend_of_code
         self.entries.blockSignals(True)
         self.entries.clear()
-        for text, colour in colouring.entries:
+        keys = colouring.keys or [text for text, _ in colouring.entries]
+        for (text, colour), key in zip(colouring.entries, keys, strict=True):
             # A swatch beside the name; the text keeps the normal text colour.
             item = QListWidgetItem(swatch_icon(colour), text)
+            item.setData(Qt.ItemDataRole.UserRole, key)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)
             self.entries.addItem(item)
         self.entries.blockSignals(False)
         self.shown_codes = np.ones(len(self.legend_of_code), dtype=bool)
+
+    def isolate(self, item: QListWidgetItem) -> None:
+        """Show only ``item``'s points; when it is already the only one shown, show all."""
+        only = all((self.entries.item(i) is item) == (self.entries.item(i).checkState()
+                                                      == Qt.CheckState.Checked)
+                   for i in range(self.entries.count()))
+        self.entries.blockSignals(True)
+        for i in range(self.entries.count()):
+            other = self.entries.item(i)
+            on = only or other is item
+            other.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+        self.entries.blockSignals(False)
+        self._toggled(item)
+
+    def keys(self) -> list[str]:
+        """What each entry stands for (language codes when colouring by language)."""
+        return [self.entries.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(self.entries.count())]
 
     def _toggled(self, _item) -> None:
         shown = np.array([self.entries.item(i).checkState() == Qt.CheckState.Checked

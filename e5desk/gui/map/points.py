@@ -18,6 +18,8 @@ from pyqtgraph.Qt import internals
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap
 
+from e5desk.core.mapping import draw_order
+
 
 class MapPoints(pg.GraphicsObject):
     """Every point of a map in one item, drawn as pixmap fragments with level of detail.
@@ -61,7 +63,7 @@ class MapPoints(pg.GraphicsObject):
     def set_points(self, coords: np.ndarray, seed: int = 0) -> None:
         coords = np.asarray(coords, dtype=np.float32).reshape(-1, 2)
         self.prepareGeometryChange()
-        self._rows = np.random.default_rng(seed).permutation(len(coords))
+        self._rows = draw_order(len(coords), seed)
         self._xy = np.ascontiguousarray(coords[self._rows])
         self._codes = np.zeros(len(coords), dtype=np.int32)
         self._shown = np.ones(len(self._colours), dtype=bool)

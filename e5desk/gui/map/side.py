@@ -28,11 +28,24 @@ class SidePanel(QSplitter):
         figures_box.setWidgetResizable(True)
         figures_box.setFrameShape(QFrame.Shape.NoFrame)
         figures_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        # Its three lines (clusters, mixing, P@1) show whole; longer text scrolls.
-        figures_box.setMinimumHeight(self.figures.fontMetrics().lineSpacing() * 3 + 8)
+        # Its figures and their plain-language lines show whole (fit_figures); longer
+        # text (a warning on top) scrolls.
+        self.figures_box = figures_box
+        figures_box.setMinimumHeight(self.figures.fontMetrics().lineSpacing() * 6 + 8)
         for w in (figures_box, self.legend, self.neighbours, self.selection):
             self.addWidget(w)
         self.setStretchFactor(1, 1)
         self.setStretchFactor(2, 1)
         self.setStretchFactor(3, 2)
         self.setMinimumWidth(220)
+
+    def fit_figures(self) -> None:
+        """Room for the figures as wrapped at the panel's width (at most 12 lines)."""
+        width = max(self.figures_box.viewport().width(), 200)
+        lines = self.figures.fontMetrics().lineSpacing()
+        need = self.figures.heightForWidth(width) + 6
+        self.figures_box.setMinimumHeight(max(lines * 3, min(need, lines * 12)))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.fit_figures()

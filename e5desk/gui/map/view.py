@@ -28,7 +28,7 @@ from e5desk.core.mapping import (
     score_scale,
 )
 from e5desk.gui.map.controls import MapControls
-from e5desk.gui.map.labels import ClusterLabels, figures_html, figures_text
+from e5desk.gui.map.labels import ClusterLabels, figures_html, figures_text, figures_tooltip
 from e5desk.gui.map.legend import (
     SCORE_BANDS,
     SCORE_LEVELS,
@@ -45,6 +45,7 @@ from e5desk.gui.map.tools import MapViewBox
 from e5desk.gui.map.window import OwnsWindow
 from e5desk.gui.session import Session
 from e5desk.gui.tables import ResultTable
+from e5desk.gui.theme import map_colours
 
 ALL_LINKS_MAX = 20_000  # points; more links than that only hide the map
 
@@ -92,7 +93,7 @@ class MapView(OwnsWindow, QWidget):
 
         self.view_box = MapViewBox()
         self.plot = pg.PlotWidget(viewBox=self.view_box)
-        self.plot.setBackground("w")
+        self.plot.setBackground(map_colours()["background"])
         self.plot.hideAxis("left")
         self.plot.hideAxis("bottom")
         self.plot.setAspectLocked(True)
@@ -235,6 +236,7 @@ class MapView(OwnsWindow, QWidget):
         running = [j for j in self._map_jobs if j in self.session.runner.running]
         computing = METHODS[self.wanted_params().method] if running else None
         self.figures.setText(figures_html(self._figures_text, stale, computing))
+        self.side.fit_figures()
         self.compute.setText("Recompute map" if stale else "Compute map")
         self.compute.setStyleSheet("font-weight: bold" if stale else "")
 
@@ -297,6 +299,7 @@ class MapView(OwnsWindow, QWidget):
         self.coords = coords
         self.map_params = params or {}
         self._figures_text = "Clusters and figures: computing…"
+        self.figures.setToolTip(figures_tooltip(None))
         self._show_figures()
         self.selected = None
         self.links.setData([], [])
@@ -336,7 +339,8 @@ class MapView(OwnsWindow, QWidget):
         labels, clusters = analysis.labels, analysis.clusters
         self.labels, self.clusters, self.analysis = labels, clusters, analysis
         self.cluster_labels.show(coords, labels, clusters)
-        self._figures_text = figures_text(analysis)
+        self._figures_text = figures_text(analysis, len(coords))
+        self.figures.setToolTip(figures_tooltip(analysis))
         self._show_figures()
         if self.colour.currentData() == "cluster":
             self.recolour()
