@@ -326,7 +326,7 @@ def test_progress_lines_when_stderr_is_not_a_terminal(tmp_path, tiny_model, monk
     text = tmp_path / "mixed.txt"
     text.write_text("\n".join(MIXED * 4) + "\n", encoding="utf-8")
     assert main(["embed", str(text), "--out", str(tmp_path / "v.npy"), "--model",
-                 str(tiny_model), "--precision", "exact", "--batch-size", "4"]) == 0
+                 str(tiny_model), "--precision", "exact", "--batch-size", "4", "--no-cache"]) == 0
     err = capsys.readouterr().err
     lines = re.findall(r"e5desk: (.+?): ([\d,]+)/([\d,]+) (\w+)s \(\d+ %\), ([\d.,]+) \w+s/s",
                        err)

@@ -9,10 +9,13 @@ from pathlib import Path
 from e5desk.core.errors import DataError
 from e5desk.core.options import (
     DEFAULT_DEVICE,
+    DEFAULT_ENGINE,
     DEFAULT_LONG_TEXT,
     DEFAULT_PRECISION,
     DEVICE_CHOICES,
     DEVICES,
+    ENGINE_CHOICES,
+    ENGINES,
     LONG_TEXT_CHOICES,
     LONG_TEXT_MODES,
     PRECISION_CHOICES,
@@ -30,6 +33,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     add_device_option(parser)
     parser.add_argument("--precision", default=DEFAULT_PRECISION, choices=PRECISIONS,
                         help=choices_help(PRECISION_CHOICES, DEFAULT_PRECISION))
+    add_engine_option(parser)
     parser.add_argument("--batch-size", type=int, default=None, metavar="N")
     parser.add_argument("--threads", type=int, default=None, metavar="N")
     parser.add_argument("--long-text", default=DEFAULT_LONG_TEXT, choices=LONG_TEXT_MODES,
@@ -38,6 +42,15 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", action=argparse.BooleanOptionalAction, default=True,
                         help="reuse vectors computed before for the same model and input "
                         "(the embedding cache in the user cache folder; default: on)")
+
+
+def add_engine_option(parser: argparse.ArgumentParser) -> None:
+    """``--engine`` (``--model-engine`` where a command has its own ``--engine``, as
+    ``batch --engine ray``): which runtime runs the model's forward passes."""
+    flag = "--model-engine" if "--engine" in parser._option_string_actions else "--engine"
+    parser.add_argument(flag, dest="model_engine", default=DEFAULT_ENGINE, choices=ENGINES,
+                        help="which runtime runs the model: "
+                        + choices_help(ENGINE_CHOICES, DEFAULT_ENGINE))
 
 
 def add_device_option(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +71,7 @@ def load_encoder(args: argparse.Namespace):
             args.model, family=args.family, progress=bar, device=args.device,
             precision=args.precision, threads=args.threads, long_text=args.long_text,
             batch_size=args.batch_size, cache=args.cache,
+            engine=getattr(args, "model_engine", DEFAULT_ENGINE),
         )
     if not _stored:
         return encoder

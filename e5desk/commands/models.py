@@ -29,9 +29,26 @@ def run(args: argparse.Namespace) -> int:
                   f"languages: {m.languages or m.family.languages}\n  {m.origin}: {m.path}")
             for note in m.notes:
                 print(f"  note: {note}")
+            for line in _engine_lines(m):
+                print(f"  engine {line}")
         else:
             print(f"{m[0]}\n  unusable: {m[1]}")
+    from e5desk.core.engines import engines_overview
+
+    print("engines (--engine; auto picks per batch shape, measured on first use):")
+    for line in engines_overview():
+        print(f"  {line}")
     return 0
+
+
+def _engine_lines(m: ModelSource) -> list[str]:
+    """What ``--engine auto`` measured for this model on this machine (if it has run)."""
+    from e5desk.core.engines import stored_choices
+
+    try:
+        return stored_choices(m.path)
+    except OSError:
+        return []
 
 
 def _numbers(card: dict) -> dict:

@@ -56,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
                           "--token (or E5DESK_SERVE_TOKEN), or keep the default 127.0.0.1")
     if not 0 < args.port < 65536:
         raise E5DeskError(f"--port {args.port}: expected 1 to 65535")
+    if args.model_engine in ("onnxruntime", "openvino"):  # say it now, not at the 1st request
+        from e5desk.core.engines.runtimes import require
+
+        require(args.model_engine)
     try:
         import uvicorn
 
@@ -69,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         model = load_model(args.model, family=args.family, device=args.device,
                            precision=args.precision, threads=args.threads,
                            long_text=args.long_text, batch_size=args.batch_size,
-                           cache=args.cache)
+                           cache=args.cache, engine=args.model_engine)
         print(f"e5desk: serving {model.encoder.describe()}", file=sys.stderr)
         return model
 

@@ -43,7 +43,7 @@ def _serve(conn, cancel, spec, family, kwargs) -> None:  # runs in the child
             "dtype": str(encoder.dtype).replace("torch.", ""),
             "max_tokens": encoder.max_tokens, "describe": encoder.describe(),
             "devices": available_devices(), "precision": encoder.precision,
-            "model_id": encoder.model_id,
+            "model_id": encoder.model_id, "engine": encoder.engine,
         }
 
     if not reply(conn, load, "loading failed"):
@@ -99,6 +99,7 @@ class EncoderProcess:
         self.devices = info["devices"]
         self._describe = info["describe"]
         self.model_id = info["model_id"]
+        self.engine = info.get("engine", "torch")
 
     def _request(self, message: tuple, progress: Progress | None = None,
                  cancelled: CancelCheck | None = None) -> Any:

@@ -30,6 +30,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--model", default=None, help="model folder or name (default: embedded)")
     p.add_argument("--device", default=DEFAULT_DEVICE, choices=DEVICES)
     p.add_argument("--precision", default=DEFAULT_PRECISION, choices=PRECISIONS)
+    from e5desk.core.options import DEFAULT_ENGINE, ENGINES
+
+    p.add_argument("--engine", dest="model_engine", default=DEFAULT_ENGINE, choices=ENGINES)
     p.add_argument("--query", default=None, help="query to score once everything is loaded")
     p.add_argument("--no-sample", action="store_true", help="do not open the bundled sample")
     p.add_argument("--tab", choices=["scores", "map", "translations"], default="scores",
@@ -194,7 +197,7 @@ def run(argv: list[str]) -> int:
     logging.getLogger(__name__).info("window shown after %.2f s",
                                      time.perf_counter() - STARTED)
     window.start(args.model, args.files, sample=not args.no_sample,
-                 device=args.device, precision=args.precision)
+                 device=args.device, precision=args.precision, engine=args.model_engine)
     query = args.query
     if query is None and not args.files and not args.no_sample:
         query = EXAMPLE_QUERY

@@ -279,10 +279,10 @@ class MainWindow(QMainWindow):
 
     # -- actions ----------------------------------------------------------------------
     def start(self, model: str | None = None, files=(), sample: bool = True,
-              device: str = "auto", precision: str = "auto") -> None:
+              device: str = "auto", precision: str = "auto", engine: str = "auto") -> None:
         """Begin background work: model load, device list, files or the bundled sample."""
         spec = model or self.settings.value("model/last") or None
-        self.session.load_model(spec, device=device, precision=precision)
+        self.session.load_model(spec, device=device, precision=precision, engine=engine)
         self.model_panel.refresh_models()
         if files:
             self.open_files(files, ask_columns=False)

@@ -20,8 +20,10 @@ from PySide6.QtWidgets import (
 from e5desk.core.errors import E5DeskError
 from e5desk.core.options import (
     DEFAULT_DEVICE,
+    DEFAULT_ENGINE,
     DEFAULT_PRECISION,
     DEVICE_CHOICES,
+    ENGINE_CHOICES,
     PRECISION_CHOICES,
 )
 from e5desk.gui.session import Session
@@ -48,6 +50,8 @@ class ModelPanel(QWidget):
         _fill(self.device, DEVICE_CHOICES)
         self.precision = QComboBox()
         _fill(self.precision, PRECISION_CHOICES)
+        self.engine = QComboBox()
+        _fill(self.engine, ENGINE_CHOICES)
         self.load_button = QPushButton("Load")
         add = QPushButton("Add folder…")
         self.card = QLabel("No model loaded.")
@@ -58,6 +62,7 @@ class ModelPanel(QWidget):
         form.addRow("Model:", self.models)
         form.addRow("Device:", self.device)
         form.addRow("Precision:", self.precision)
+        form.addRow("Engine:", self.engine)
         buttons = QHBoxLayout()
         buttons.addWidget(add)
         buttons.addStretch(1)
@@ -120,7 +125,8 @@ class ModelPanel(QWidget):
             return
         self.session.load_model(None if spec in (None, "embedded") else spec,
                                 device=self.device.currentData() or DEFAULT_DEVICE,
-                                precision=self.precision.currentData() or DEFAULT_PRECISION)
+                                precision=self.precision.currentData() or DEFAULT_PRECISION,
+                                engine=self.engine.currentData() or DEFAULT_ENGINE)
 
     def add_folder(self) -> None:
         from e5desk.core.models.discovery import add_configured_folder
@@ -156,4 +162,12 @@ class ModelPanel(QWidget):
         i = self.precision.findData(precision)
         if i >= 0:
             self.precision.setCurrentIndex(i)
+        engine = getattr(enc, "engine", "")
+        i = self.engine.findData(engine)
+        if i >= 0:
+            self.engine.setCurrentIndex(i)
+        # which engine runs what and why (the model process's own description)
+        how = enc.describe().partition("; engine ")[2].rpartition(",")[0]
+        if engine and how:
+            rows += (f"<tr><td><b>engine</b></td><td>{html.escape(how)}</td></tr>")
         self.card.setText(f"<table cellspacing=4>{rows}</table>")

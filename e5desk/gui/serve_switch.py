@@ -34,7 +34,8 @@ class ServeSwitch(QObject):
             session = self.window.session
             self.server = BackgroundServer(
                 session.model_spec, getattr(session.encoder, "precision", None) or "auto",
-                port=self.port, in_child=True)
+                port=self.port, in_child=True,
+                engine=getattr(session.encoder, "engine", None) or "auto")
             try:
                 self.server.start(timeout=0)  # binding is polled: the GUI never waits
             except E5DeskError as exc:

@@ -50,7 +50,7 @@ class Session(QObject):
 
     # -- model ------------------------------------------------------------------------
     def load_model(self, spec: str | None = None, device: str = "auto",
-                   precision: str = "auto") -> None:
+                   precision: str = "auto", engine: str = "auto") -> None:
         self.model_loading.emit(spec or "embedded")
 
         def job(progress, cancelled):
@@ -59,7 +59,7 @@ class Session(QObject):
             from e5desk.core.encoder_process import EncoderProcess
 
             return EncoderProcess(spec, progress=progress, cancelled=cancelled, device=device,
-                                  precision=precision, cache=True)
+                                  precision=precision, cache=True, engine=engine)
 
         def done(encoder) -> None:
             if self.encoder is not None:

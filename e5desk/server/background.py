@@ -18,8 +18,9 @@ class BackgroundServer:
 
     def __init__(self, model: str | None = None, precision: str = "auto",
                  host: str = "127.0.0.1", port: int = 8080, device: str = "auto",
-                 in_child: bool = False) -> None:
+                 in_child: bool = False, engine: str = "auto") -> None:
         self.model, self.precision, self.device = model, precision, device
+        self.engine = engine
         self.in_child = in_child
         self._child = None  # the EncoderProcess, once the first request loaded it
         self.host, self.port = host, port
@@ -75,11 +76,12 @@ class BackgroundServer:
         from e5desk.api import Model, load_model
 
         if not self.in_child:
-            return load_model(self.model, precision=self.precision, device=self.device)
+            return load_model(self.model, precision=self.precision, device=self.device,
+                              engine=self.engine)
         from e5desk.core.encoder_process import EncoderProcess
 
         self._child = EncoderProcess(self.model, precision=self.precision,
-                                     device=self.device, cache=True)
+                                     device=self.device, cache=True, engine=self.engine)
         return Model(self._child)
 
     def stop(self) -> None:

@@ -222,6 +222,21 @@ class EngineRunner:
         self.session = session
         return True
 
+    def _peek(self) -> None:
+        """The stored crossover, if this model was measured here (opens nothing)."""
+        from e5desk.core.engines import graph
+
+        folder = self.encoder.source.path
+        try:
+            name = graph.graph_dir(folder, "x").name[:-1]
+            if any(p.name.startswith(name) for p in graph.engines_dir().iterdir()):
+                gdir = graph.graph_dir(folder)
+                if gdir.is_dir():
+                    self.graph = gdir
+                    self.crossover = crossover.stored(self.key())
+        except (OSError, E5DeskError):
+            return
+
     def use_fused(self, rows: int, width: int) -> bool:
         if self.plan.engine != "auto":
             return True
@@ -231,6 +246,8 @@ class EngineRunner:
         """Which engine runs what, and why (the model card, ``e5desk models``)."""
         if self.fused is None:
             return self.plan.why
+        if self.plan.engine == "auto" and self.crossover is None:
+            self._peek()
         if self.plan.engine == "auto" and self.crossover is not None:
             return "auto: " + self.crossover.summary(
                 self.fused.display, self.plan.torch_numbers.replace("torch.", "torch "))
@@ -314,6 +331,9 @@ def stored_choices(folder: Path) -> list[str]:
     """What ``auto`` measured for this model folder on this machine, if it has run."""
     from e5desk.core.engines import graph
 
+    name = graph.graph_dir(folder, "x").name[:-1]  # no digest: nothing hashed yet
+    if not any(p.name.startswith(name) for p in graph.engines_dir().iterdir()):
+        return []  # never exported here: nothing was measured
     try:
         gdir = graph.graph_dir(folder)
     except (OSError, E5DeskError):
@@ -322,6 +342,8 @@ def stored_choices(folder: Path) -> list[str]:
     out = []
     for key, found in crossover.stored_for(digest):
         _, label, torch_numbers, cpu, threads = (key.split("|") + [""] * 5)[:5]
+        if cpu != cpu_name():
+            continue
         runtime, fmt = (label.split(".") + [""])[:2]
         name = f"{RUNTIME_NAMES.get(runtime, runtime)} {fmt}"
         out.append(f"auto ({torch_numbers.replace('torch.', 'torch ')}, {threads} threads): "
