@@ -117,7 +117,8 @@ class Model:
 def load_model(model: str | PathLike | None = None, *, family: str | None = None,
                device: str = "auto", precision: str = "auto", threads: int | None = None,
                long_text: str = "truncate", batch_size: int | None = None,
-               cache: bool = True, progress: Progress | None = None) -> Model:
+               cache: bool = True, progress: Progress | None = None,
+               engine: str = "auto") -> Model:
     """Load a model as ``e5desk --model`` names it, offline.
 
     ``model``: None or ``"embedded"`` (the embedded multilingual-e5-small, converted on
@@ -128,13 +129,17 @@ def load_model(model: str | PathLike | None = None, *, family: str | None = None
     gate) or ``int8`` (CPU). ``long_text``: ``truncate`` like the model
     card, or ``windows`` (average 510-token windows). ``cache``: reuse vectors computed
     before for the same model and input (the embedding cache in the user cache folder).
+    ``engine``: ``auto`` (the default: on the CPU the model exported to ONNX and run by
+    OpenVINO or ONNX Runtime for single texts and small batches, torch for big batches
+    where it measured faster), ``torch``, ``onnxruntime`` or ``openvino`` (see
+    ``e5desk.core.engines``; the runtimes are ``pip install openvino onnxruntime``).
     Errors are :class:`e5desk.core.errors.E5DeskError` with a message for the user.
     """
     from e5desk.core.encoder import Encoder
 
     return Model(Encoder.load(model, family=family, progress=progress, device=device,
                               precision=precision, threads=threads, long_text=long_text,
-                              batch_size=batch_size, cache=cache))
+                              batch_size=batch_size, cache=cache, engine=engine))
 
 
 def read_sets(paths: str | PathLike | Sequence[str | PathLike], *, join: bool = True,
