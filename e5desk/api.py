@@ -143,7 +143,9 @@ def load_model(model: str | PathLike | None = None, *, family: str | None = None
 
 
 def read_sets(paths: str | PathLike | Sequence[str | PathLike], *, join: bool = True,
-              format: str | None = None) -> SentenceSet:
+              format: str | None = None,
+              vectors: str | PathLike | Sequence[str | PathLike] | None = None
+              ) -> SentenceSet:
     """Read sentence sets (text, CSV/TSV, JSONL, TMX, XLIFF, PO, parallel files, Tatoeba)
     and combine them into one :class:`SentenceSet` (columns ``text``, ``lang``, ``group``,
     ``role``, ``line``).
@@ -152,12 +154,24 @@ def read_sets(paths: str | PathLike | Sequence[str | PathLike], *, join: bool = 
     msgid, TMX/XLIFF source segment, meaning ids), as ``--join`` on the CLI. ``format``:
     force a reader (default: detected per file). Rows a reader had to skip are reported as
     warnings (``warnings.warn``), the way the CLI prints them.
+
+    ``vectors``: vectors computed elsewhere, one file per path (``.npy`` N x D float32 or
+    float16, or Parquet with a vector column; row i = sentence i), as ``--vectors``: checked
+    (row count, finite, no zero rows) and used instead of embedding those rows by
+    ``map``/``score``/``rank``/``evaluate`` (which then need no ``model``; text they do not
+    cover needs a model of the same dimension).
     """
     from e5desk.core.data import concat_sets, load_sentence_set
+    from e5desk.core.vectors_import import attach_vectors, check_pairing
 
     if isinstance(paths, str | PathLike):
         paths = [paths]
+    if isinstance(vectors, str | PathLike):
+        vectors = [vectors]
+    check_pairing(list(paths), vectors)
     results = [load_sentence_set(p, format=format) for p in paths]
+    for r, v in zip(results, vectors or [], strict=False):
+        attach_vectors(r, v)
     for r in results:
         for problem in r.problems():
             warnings.warn(f"{r.path}: {problem}", stacklevel=2)
@@ -168,15 +182,32 @@ def read_sets(paths: str | PathLike | Sequence[str | PathLike], *, join: bool = 
     return combined
 
 
-def _encode(model: Model, sentences):
+def _encode(model: Model | None, sentences):
     """``model.encode``, or one that takes stored batch vectors of ``sentences`` first."""
     stored = getattr(sentences, "stored", None)
     if not stored:
+        if model is None:
+            from e5desk.core.errors import E5DeskError
+
+            raise E5DeskError("no model given, and no vectors for these sentences "
+                              "(read_sets(..., vectors=...))")
         return model.encode
     from e5desk.core.batch import StoredEncoder
 
-    return StoredEncoder(model.encoder, stored,
+    return StoredEncoder(model.encoder if model is not None else _no_model(), stored,
                          warn=lambda m: warnings.warn(m, stacklevel=4)).encode
+
+
+def _no_model():
+    """Stands for the model where every vector was given: says so if one is needed."""
+    from e5desk.core.errors import E5DeskError
+    from e5desk.core.vectors_import import LazyEncoder
+
+    def refuse():
+        raise E5DeskError("these rows are not covered by the vectors given: pass a model "
+                          "(load_model) with the vectors' number of dimensions")
+
+    return LazyEncoder(refuse)
 
 
 def _texts(sentences: Texts | SentenceSet) -> list[str]:
@@ -232,7 +263,7 @@ class SentenceMap:
     langs: list[Any] = field(default_factory=list)
 
 
-def map(model: Model, sentences: Texts | SentenceSet, *, method: str = "umap",
+def map(model: Model | None, sentences: Texts | SentenceSet, *, method: str = "umap",
         center_languages: bool | None = None, neighbors: int = 15, min_dist: float = 0.1,
         seed: int = 42, progress: Progress | None = None,
         cancelled: CancelCheck | None = None) -> SentenceMap:

@@ -65,14 +65,20 @@ _stored: list = []
 
 def load_encoder(args: argparse.Namespace):
     from e5desk.core.encoder import Encoder
+    from e5desk.core.vectors_import import LazyEncoder, is_imported
 
-    with progress_bar("converting the embedded model (first run only)", unit="step") as bar:
-        encoder = Encoder.load(
-            args.model, family=args.family, progress=bar, device=args.device,
-            precision=args.precision, threads=args.threads, long_text=args.long_text,
-            batch_size=args.batch_size, cache=args.cache,
-            engine=getattr(args, "model_engine", DEFAULT_ENGINE),
-        )
+    def load():
+        with progress_bar("converting the embedded model (first run only)",
+                          unit="step") as bar:
+            return Encoder.load(
+                args.model, family=args.family, progress=bar, device=args.device,
+                precision=args.precision, threads=args.threads, long_text=args.long_text,
+                batch_size=args.batch_size, cache=args.cache,
+                engine=getattr(args, "model_engine", DEFAULT_ENGINE),
+            )
+
+    # --vectors: the model loads only if something they do not cover must be embedded.
+    encoder = LazyEncoder(load) if any(is_imported(s) for s in _stored) else load()
     if not _stored:
         return encoder
     from e5desk.core.batch import StoredEncoder
@@ -103,18 +109,44 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
                         "msgctxt + msgid, TMX/XLIFF source segment, meaning ids); the shared "
                         "source sentence is kept once per group (default: on); --no-join "
                         "keeps every file's groups apart")
+    add_vectors_option(parser)
 
 
-def load_inputs(paths, format: str | None = None, join: bool = True):
-    """Read every input (warnings on stderr) and combine them: (combined set, results)."""
+def add_vectors_option(parser: argparse.ArgumentParser) -> None:
+    """``--vectors V.npy``: vectors computed elsewhere, row i = sentence i of the input."""
+    parser.add_argument("--vectors", type=Path, action="append", default=None,
+                        metavar="V.npy",
+                        help="vectors computed elsewhere for the input (N x D float32/"
+                        "float16 .npy, or Parquet with a vector column; row i = sentence "
+                        "i), used instead of embedding it; once per input, in order. Text "
+                        "they do not cover needs a model of the same dimension")
+
+
+def remember_stored(results) -> None:
+    """The inputs' stored (batch or imported) vectors, for load_encoder to take."""
+    _stored[:] = [r.stored for r in results if getattr(r, "stored", None) is not None]
+
+
+def load_inputs(paths, format: str | None = None, join: bool = True, vectors=None):
+    """Read every input (warnings on stderr) and combine them: (combined set, results).
+    ``vectors``: one vectors file per input (``--vectors``), attached as stored vectors."""
     from e5desk.core.data import concat_sets, load_sentence_set
 
+    if vectors:
+        from e5desk.core.vectors_import import check_pairing
+
+        check_pairing(list(paths), vectors)
     results = [load_sentence_set(p, format=format) for p in paths]
+    if vectors:
+        from e5desk.core.vectors_import import attach_vectors
+
+        for r, v in zip(results, vectors, strict=True):
+            attach_vectors(r, v)
     for r in results:
         for problem in r.problems():
             print(f"e5desk: warning: {r.path}: {problem}", file=sys.stderr)
     combined = concat_sets([r.sentence_set for r in results], join=join)
-    _stored[:] = [r.stored for r in results if getattr(r, "stored", None) is not None]
+    remember_stored(results)
     return combined, results
 
 

@@ -99,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
     if any(c in MODEL_CHECKS for c in checks):
         from e5desk.core.models.families import SYMMETRIC_ROLE
 
+        if args.vectors:  # --vectors: the inputs' sentences as read, row i = sentence i
+            from e5desk.commands._common import load_inputs
+
+            load_inputs(args.inputs, args.format, args.join, args.vectors)
         encoder = load_encoder(args)
 
         def encode(texts: list[str]):

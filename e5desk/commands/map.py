@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     for path in (args.out, args.plot):
         if path is not None and not path.parent.exists():
             raise E5DeskError(f"{path}: folder {path.parent} does not exist")
-    sentences, _ = load_inputs(args.inputs, args.format, args.join)
+    sentences, _ = load_inputs(args.inputs, args.format, args.join, args.vectors)
     texts, langs, groups = list(sentences.text), list(sentences.lang), list(sentences.group)
     unknown = any(x is None or x == "" for x in langs)
     if args.center_languages and unknown:

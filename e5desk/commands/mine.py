@@ -19,9 +19,11 @@ import numpy as np
 from e5desk.commands._common import (
     READERS,
     add_model_options,
+    add_vectors_option,
     load_encoder,
     positive_int,
     progress_bar,
+    remember_stored,
 )
 from e5desk.core.errors import E5DeskError
 from e5desk.core.models.families import SYMMETRIC_ROLE
@@ -53,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="neighbours for the margin (default 4)")
     p.add_argument("--out", type=Path, required=True, metavar="PAIRS.tsv")
     add_model_options(p)
+    add_vectors_option(p)
     p.set_defaults(func=run)
 
 
@@ -74,12 +77,19 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.out.parent.exists():
         raise E5DeskError(f"{args.out}: folder {args.out.parent} does not exist")
-    sets = []
-    for path in (args.src, args.tgt):
+    from e5desk.core.vectors_import import attach_vectors, check_pairing
+
+    check_pairing([args.src, args.tgt], args.vectors)  # --vectors: SRC's, then TGT's
+    sets, results = [], []
+    for i, path in enumerate((args.src, args.tgt)):
         result = load_sentence_set(path, format=args.format)
+        if args.vectors:
+            attach_vectors(result, args.vectors[i])
         for problem in result.problems():
             print(f"e5desk: warning: {path}: {problem}", file=sys.stderr)
         sets.append(result.sentence_set)
+        results.append(result)
+    remember_stored(results)
     src, tgt = sets
     src_lang, tgt_lang = mining_languages(src.lang, tgt.lang, args.src_lang, args.tgt_lang)
     if src_lang is not None:

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from e5desk.commands._common import add_model_options, load_encoder, positive_int, progress_bar
+from e5desk.commands._common import (
+    add_model_options,
+    add_vectors_option,
+    load_encoder,
+    positive_int,
+    progress_bar,
+)
 from e5desk.core.errors import E5DeskError
 from e5desk.core.prefix_rules import RULE_ALIASES, prefix_rule, rules_help
 from e5desk.core.scoring import NARROW_BAND_NOTE, rank_passages, roles_for
@@ -44,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "reported as 'no close match'")
     p.add_argument("--json", action="store_true", help="print results as JSON")
     add_model_options(p)
+    add_vectors_option(p)
     p.set_defaults(func=run)
 
 
@@ -72,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     args.lang = normalize_code(args.lang) if args.lang else None
     print(f"e5desk: prefix rule {args.rule} ({rule_why}): {prefix_rule(args.rule).sides}",
           file=sys.stderr)
-    sentences, (loaded,) = load_inputs([args.passages])
+    sentences, (loaded,) = load_inputs([args.passages], vectors=args.vectors)
     # Entries without words ("…", "%s", "12") are never results; --lang keeps one language.
     keep = [is_translatable(t) and _in_language(x, args.lang)
             for t, x in zip(sentences.text, sentences.lang, strict=True)]

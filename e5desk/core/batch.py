@@ -470,9 +470,17 @@ class StoredEncoder:
         self.stored: list = []
         # The loaded model's identity as a batch states it (the weights' fingerprint even
         # when the embedding cache is off), so an encoder without a cache matches too.
-        ours = provenance(encoder, "query", None)["model_id"] if stored else ""
+        from e5desk.core.vectors_import import is_imported
+
+        # Vectors given with --vectors (imported): no model made them that we know of, so
+        # no provenance to check; the encoder (maybe not loaded yet) is not touched here.
+        ours = provenance(encoder, "query", None)["model_id"] if any(
+            not is_imported(s) for s in stored) else ""
         for imported in stored:
             name = imported.sentences.name
+            if is_imported(imported):
+                self.stored.append((imported, None))
+                continue
             reason = provenance_mismatch(imported.provenance, ours, encoder.dim)
             if reason:
                 self.warn(f"{name}: stored vectors not used ({reason}); its sentences are "
@@ -487,16 +495,21 @@ class StoredEncoder:
 
     def encode(self, texts, role: str = "query", task: str | None = None, **kwargs):
         texts = list(texts)
+        whole = self._whole_import(texts, kwargs.get("progress"))
+        if whole is not None:
+            return whole
         prefix = self.encoder.format([""], role, task)[0]
-        usable = [(imp, index) for imp, index in self.stored
-                  if imp.provenance.get("prefix") == prefix]
+        usable = [(imp, index if index is not None else self._index(imp))
+                  for imp, index in self.stored
+                  if index is None or imp.provenance.get("prefix") == prefix]
         if self.stored and not usable and role not in self._told:
             self._told.add(role)
             prov = self.stored[0][0].provenance
             self.warn(f"the stored vectors are in {prov.get('role')} form "
                       f"({prov.get('prefix')!r}); this needs {role} form ({prefix!r}), so "
                       "those sentences are embedded again")
-        out = np.empty((len(texts), self.encoder.dim), dtype=np.float32)
+        dim = self.stored[0][0].vectors.shape[1] if self.stored else self.encoder.dim
+        out = np.empty((len(texts), dim), dtype=np.float32)
         missing = []
         for i, t in enumerate(texts):
             for imp, index in usable:
@@ -511,11 +524,40 @@ class StoredEncoder:
             self.note(f"{len(texts) - len(missing):,} of {len(texts):,} vectors taken from the "
                       "batch output as stored (not recomputed)")
         if missing:
+            self._check_dimension()
             out[missing] = self.encoder.encode([texts[i] for i in missing], role=role,
                                                task=task, **kwargs)
         elif kwargs.get("progress"):
             kwargs["progress"](len(texts), len(texts))
         return out
+
+
+    # -- vectors given with --vectors (core.vectors_import) ---------------------------
+    def _whole_import(self, texts: list, progress) -> np.ndarray | None:
+        """Imported vectors of exactly these rows, in order (row i = sentence i): returned
+        as they are, whatever the role, without a model."""
+        for imp, index in self.stored:
+            if index is None and len(imp.vectors) == len(texts) and \
+                    list(imp.sentences.text) == texts:
+                self.reused += len(texts)
+                if progress:
+                    progress(len(texts), len(texts))
+                return imp.vectors
+        return None
+
+    def _index(self, imp) -> dict:
+        index = getattr(imp, "_text_index", None)
+        if index is None:
+            index = imp._text_index = {t: i for i, t in enumerate(imp.sentences.text)}
+        return index
+
+    def _check_dimension(self) -> None:
+        from e5desk.core.vectors_import import dimension_refusal, is_imported
+
+        for imp, _ in self.stored:
+            reason = is_imported(imp) and dimension_refusal(imp, self.encoder.dim)
+            if reason:
+                raise E5DeskError(reason)
 
 
 def load_batch(folder: str | Path, progress: Progress | None = None,

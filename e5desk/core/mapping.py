@@ -84,12 +84,18 @@ def analyse_map(coords: np.ndarray, vectors: np.ndarray | None, texts: Sequence[
     """Clusters (HDBSCAN on the map, ``min_cluster_size``), their labels and language mix,
     how much languages mix on the map, and cross-lingual P@1 in embedding space (on the
     language-centred vectors when ``center``)."""
+    from e5desk.core import projection_large as large
     from e5desk.core.alignment import cross_lingual_p_at_1, mixing_score
     from e5desk.core.clusters import describe_clusters, hdbscan_labels
 
-    labels = hdbscan_labels(coords, min_cluster_size=min_cluster_size(len(coords)))
-    clusters = describe_clusters(labels, list(texts), list(langs))
-    mixing = mixing_score(coords, list(langs), k=MIXING_K)
+    if len(coords) > large.SAMPLED_CLUSTERS:  # HDBSCAN on a sample, the rest assigned
+        labels = large.sampled_clusters(coords, min_cluster_size(large.CLUSTER_SAMPLE))
+        clusters = large.describe_sampled(labels, texts, langs)
+        mixing = large.mixing_sampled(coords, language_names(langs), k=MIXING_K)
+    else:
+        labels = hdbscan_labels(coords, min_cluster_size=min_cluster_size(len(coords)))
+        clusters = describe_clusters(labels, list(texts), list(langs))
+        mixing = mixing_score(coords, list(langs), k=MIXING_K)
     p_at_1 = None
     if vectors is not None and groups is not None and any(g is not None for g in groups):
         center = center and not lone_languages(langs)  # as the map itself (no erased rows)

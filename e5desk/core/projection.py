@@ -91,6 +91,10 @@ def effective_params(n: int, params: MapParams, langs: Sequence | None = None
 
 
 def pca_2d(vectors: np.ndarray) -> np.ndarray:
+    from e5desk.core.projection_large import PCA_SAMPLE, pca_large
+
+    if len(vectors) > PCA_SAMPLE:  # components from a sample, no centred copy
+        return pca_large(vectors)
     x = vectors - vectors.mean(axis=0)
     if len(x) < 2:
         return np.zeros((len(x), 2), dtype=np.float32)
@@ -380,8 +384,14 @@ def project(vectors: np.ndarray, params: MapParams = MapParams(), langs: Sequenc
     if params.method == "pca":
         out = pca_2d(x)
     elif params.method == "umap":
-        out = umap_2d(x, params.n_neighbors, params.min_dist, params.seed, progress, cancelled,
-                      params.n_epochs)
+        from e5desk.core import projection_large as large
+
+        if len(x) > large.SAMPLED_MAP:  # a sample laid out, the other rows placed
+            out = large.sampled_umap(x, params.n_neighbors, params.min_dist, params.seed,
+                                     progress, cancelled, params.n_epochs)
+        else:
+            out = umap_2d(x, params.n_neighbors, params.min_dist, params.seed, progress,
+                          cancelled, params.n_epochs)
     else:
         out = tsne_2d(x, params.seed)
     return _remember(key, out)
@@ -401,7 +411,9 @@ def project_in_process(vectors: np.ndarray, params: MapParams = MapParams(),
     if key in _CACHE:
         return _CACHE[key]
     n = len(vectors)
-    if params.method != "umap" or n < MIN_UMAP_ROWS:
+    from e5desk.core.projection_large import SAMPLED_MAP
+
+    if params.method != "umap" or n < MIN_UMAP_ROWS or n > SAMPLED_MAP:
         with ChildProcess() as child:
             out = child.run(project, vectors, params, langs, progress=progress,
                             cancelled=cancelled)

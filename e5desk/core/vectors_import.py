@@ -1,0 +1,185 @@
+"""Vectors computed elsewhere for a sentence file: ``--vectors V.npy`` (row i = sentence i).
+
+``read_vectors`` reads a ``.npy`` (float32/float16/float64, memory-mapped) or a Parquet file
+with a vector column, checks it against the sentences (row count, dimension, finite values,
+no all-zero rows) and returns float32 rows of unit length. ``attach_vectors`` puts them on a
+``LoadResult`` as its ``stored`` vectors, the same path batch folders use
+(``core.batch.StoredEncoder`` takes them instead of embedding), marked as imported: no model
+made them that e5desk knows of, so text typed or read from other files is embedded by the
+loaded model, which must then have the same number of dimensions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from e5desk.core.errors import DataError, E5DeskError
+
+VECTOR_COLUMNS = ("vector", "vectors", "embedding", "embeddings", "emb")
+BLOCK = 65_536  # rows checked and normalised at a time (bounded extra memory)
+IMPORTED_ID = "imported"
+
+
+def read_vectors(path: str | Path, rows: int | None = None, dim: int | None = None
+                 ) -> np.ndarray:
+    """float32 (n, dim) rows of unit length from ``path``; DataError naming the file when
+    it is not a table of vectors, has another row count (``rows``) or dimension
+    (``dim``), a value that is not finite, or a row of zeros."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such vectors file")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        raw = _read_npy(path)
+    elif suffix in (".parquet", ".pq"):
+        raw = _read_parquet(path)
+    else:
+        raise DataError(f"{path}: vectors must be a .npy file (rows x dimensions, float32 "
+                        "or float16) or a Parquet file with a vector column")
+    n, d = raw.shape
+    if rows is not None and n != rows:
+        raise DataError(f"{path}: {n:,} vectors for {rows:,} sentences; row i must be "
+                        "sentence i of the input (blank or skipped lines are not sentences)")
+    if dim is not None and d != dim:
+        raise DataError(f"{path}: vectors of {d} dimensions, expected {dim}")
+    if n == 0 or d == 0:
+        raise DataError(f"{path}: holds no vectors (shape {n} x {d})")
+    return _checked_unit_rows(raw, path)
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    try:
+        raw = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable .npy array ({exc})") from None
+    if raw.ndim != 2:
+        raise DataError(f"{path}: expected a 2-D array (rows x dimensions), got shape "
+                        f"{tuple(raw.shape)}")
+    if raw.dtype.kind != "f":
+        raise DataError(f"{path}: expected float32 or float16 numbers, got {raw.dtype}")
+    return raw
+
+
+def _read_parquet(path: Path) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(f"{path}: not a readable Parquet file ({exc})") from None
+    lists = [f.name for f in schema if pa.types.is_list(f.type)
+             or pa.types.is_fixed_size_list(f.type) or pa.types.is_large_list(f.type)]
+    name = next((c for c in VECTOR_COLUMNS if c in lists), None)
+    if name is None and len(lists) == 1:
+        name = lists[0]
+    if name is None:
+        raise DataError(f"{path}: no vector column (a list of numbers named "
+                        f"{', '.join(VECTOR_COLUMNS[:3])}, ...; columns: "
+                        f"{', '.join(schema.names)})")
+    try:
+        column = pq.read_table(path, columns=[name], use_threads=False).column(name)
+    except (OSError, pa.ArrowException) as exc:
+        raise DataError(f"{path}: column {name!r} could not be read ({exc})") from None
+    arr = column.combine_chunks()
+    n = len(arr)
+    if arr.null_count:
+        raise DataError(f"{path}: column {name!r} has {arr.null_count:,} empty rows")
+    if pa.types.is_fixed_size_list(arr.type):
+        d = arr.type.list_size
+    else:
+        lengths = np.diff(arr.offsets.to_numpy())
+        d = int(lengths[0]) if n else 0
+        bad = np.flatnonzero(lengths != d)
+        if len(bad):
+            raise DataError(f"{path}: column {name!r}, row {bad[0] + 1}: {lengths[bad[0]]} "
+                            f"numbers where row 1 has {d}")
+    values = arr.flatten()
+    if not (pa.types.is_floating(values.type) or pa.types.is_integer(values.type)):
+        raise DataError(f"{path}: column {name!r} holds {values.type}, not numbers")
+    if values.null_count:
+        raise DataError(f"{path}: column {name!r} has missing numbers inside vectors")
+    flat = values.to_numpy(zero_copy_only=False)
+    return flat.reshape(n, d) if n else flat.reshape(0, 0)
+
+
+def _checked_unit_rows(raw: np.ndarray, path: Path) -> np.ndarray:
+    """One pass in blocks: finite, no zero rows, float32, L2-normalised."""
+    n, d = raw.shape
+    out = np.empty((n, d), dtype=np.float32)
+    for start in range(0, n, BLOCK):
+        block = np.asarray(raw[start:start + BLOCK], dtype=np.float32)
+        finite = np.isfinite(block)
+        if not finite.all():
+            row = int(np.flatnonzero(~finite.all(axis=1))[0])
+            raise DataError(f"{path}: row {start + row + 1} holds a value that is not a "
+                            "finite number (NaN or infinity)")
+        norms = np.sqrt(np.einsum("ij,ij->i", block, block))
+        if not (norms > 0).all():
+            row = int(np.flatnonzero(~(norms > 0))[0])
+            raise DataError(f"{path}: row {start + row + 1} is all zeros (no direction to "
+                            "compare)")
+        np.divide(block, norms[:, None], out=out[start:start + len(block)])
+    return out
+
+
+def attach_vectors(result, path: str | Path):
+    """Give a ``LoadResult`` the vectors in ``path`` as its stored vectors (checked against
+    its rows), marked as imported; returns the result."""
+    from e5desk.core.store.exports import ImportedVectors
+
+    path = Path(path)
+    vectors = read_vectors(path, rows=len(result.sentence_set))
+    imported = ImportedVectors(result.sentence_set, vectors, None)
+    imported.provenance = imported_provenance(path, vectors.shape[1])
+    result.stored = imported
+    return result
+
+
+def imported_provenance(path: Path, dim: int) -> dict:
+    return {"imported": str(path), "model": f"vectors from {Path(path).name}",
+            "model_id": IMPORTED_ID, "dim": int(dim)}
+
+
+def is_imported(stored) -> bool:
+    return bool(getattr(stored, "provenance", {}).get("imported"))
+
+
+def dimension_refusal(stored, model_dim: int) -> str | None:
+    """Why text embedded by a model of ``model_dim`` dimensions cannot be compared with
+    imported vectors (None: it can)."""
+    dim = stored.vectors.shape[1]
+    if dim == model_dim:
+        return None
+    return (f"the vectors from {Path(stored.provenance['imported']).name} have {dim} "
+            f"dimensions and the loaded model makes {model_dim}: text not covered by them "
+            f"(typed queries, other files) needs a model with {dim} dimensions (--model)")
+
+
+class LazyEncoder:
+    """An encoder loaded on first use: commands whose every vector was given need no
+    model (``e5desk map texts.txt --vectors v.npy`` never starts one)."""
+
+    def __init__(self, load: Callable[[], object]) -> None:
+        self._load, self._encoder = load, None
+
+    @property
+    def loaded(self) -> bool:
+        return self._encoder is not None
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._encoder is None:
+            self._encoder = self._load()
+        return getattr(self._encoder, name)
+
+
+def check_pairing(inputs: list, vectors: list | None) -> None:
+    """``--vectors`` given once per input, in order (an E5DeskError otherwise)."""
+    if vectors and len(vectors) != len(inputs):
+        raise E5DeskError(f"--vectors was given {len(vectors)} time(s) for {len(inputs)} "
+                          "input(s): give one vectors file per input, in the same order")
