@@ -59,8 +59,9 @@ def compute_pair(encoder, request: PairRequest, reference: Reference | None = No
 def _band(encoder, request: PairRequest, reference: Reference | None, result: PairResult,
           cancelled) -> None:
     if reference is None:
-        result.notes.append("no calibrated band: the loaded sentences are not embedded with "
-                            f"the {request.rule} rule yet")
+        result.notes.append(f"no calibrated band yet: score or check the loaded sentences "
+                            f"once with the {request.rule} rule to see where this score "
+                            "stands among their pairs")
         return
     try:
         from e5desk.core.calibration import calibrate

@@ -68,6 +68,12 @@ class PairResult:
     notes: list[str] = field(default_factory=list)
 
 
+def _iso(word: str) -> str:
+    """``word`` between left-to-right marks: in a left-to-right line, the quotes around an
+    Arabic or Hebrew word stay where they are (Qt's tooltips do not honour bidi isolates)."""
+    return f"\u200e{word}\u200e"
+
+
 def text_direction(text: str) -> str:
     """'rtl' when the first strong character is right-to-left (Arabic, Hebrew), else 'ltr'."""
     for ch in text:
@@ -253,15 +259,19 @@ class PairState:
             share = shares[index]
             verb = "pushes the score up" if share > 0 else "pulls the score down" \
                 if share < 0 else "does not move the score"
-            return (f"“{word}”: share {share:+.2f} points — {verb}\n(score {e.score:.2f}; "
+            return (f"\u200e“{_iso(word)}”: share {share:+.2f} points — {verb}\n(score "
+                    f"{e.score:.2f}; "
                     f"without this word {e.score - share:.2f})")
         partners = self.partners(side, index)
         if not partners:
             what = self.unaligned_phrase(side) if self.marked(side, index) else \
                 "no partner (a function word or punctuation)"
-            return f"“{word}”: {what}"
+            return f"\u200e“{_iso(word)}”: {what}"
         other = self.words(1 - side)
-        lines = [f"“{word}” ↔ “{other[j]}”  link score {s:.2f}" for j, s in partners]
+        # each line left to right, each word marked: an Arabic or Hebrew word never
+        # reorders the line around it
+        lines = [f"\u200e“{_iso(word)}” ↔ “{_iso(other[j])}”  link score {s:.2f}"
+                 for j, s in partners]
         return "\n".join(lines) + "\n(link score 0–1: how clearly the two words pick each other)"
 
     def headline(self) -> str:
