@@ -138,6 +138,9 @@ def test_batch_keeps_languages_groups_and_is_read_by_every_command(tmp_path, tin
     capsys.readouterr()
     assert main(["check", str(out2), "--out", str(tmp_path / "check.csv"), "--src-lang",
                  "en", *model]) == 0
+    shard = str(sorted(out2.glob("part-*.parquet"))[0])  # one shard, read as its batch
+    assert main(["check", shard, "--checks", "rules", "--src-lang", "en"]) == 0
+    assert "translation(s) checked" in capsys.readouterr().err
     assert main(["eval", str(out2), "--json", *model]) == 0
     assert "all pairs (symmetric)" in json.loads(capsys.readouterr().out)
 

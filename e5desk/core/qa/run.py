@@ -39,8 +39,12 @@ def input_format(path: Path, format: str | None = None) -> str:
     from e5desk.core.data import detect_format
     from e5desk.core.data.encoding import decode, read_input
 
+    from e5desk.core.batch import is_batch_output
+
     if format:
         return format
+    if is_batch_output(path):
+        return "batch"  # a folder, manifest or shard of `e5desk batch`: its sentence set
     if Path(path).is_dir():
         return "parallel"
     head, _, _ = decode(read_input(path)[:20000], path)
