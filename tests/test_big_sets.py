@@ -209,3 +209,47 @@ def test_clustered_set_maps_with_the_sampled_layout(monkeypatch):
     assert adjusted_rand_score(label, analysis.labels) > 0.9
     assert sum(c.size for c in analysis.clusters) == int((analysis.labels >= 0).sum())
     assert 0.3 < analysis.mixing < 0.7  # languages alternate: about half the neighbours
+
+
+def test_project_keeps_vectors_given_with_vectors(pair):
+    """Saved and restored: still marked imported (typed text refused only for another
+    dimension, not for an unknown model)."""
+    from e5desk.core.vectors_import import load_with_vectors
+    from e5desk.core.workspace import Workspace
+
+    texts, v, x, _ = pair
+    ws = Workspace()
+    ws.import_vectors(load_with_vectors(texts, v))
+    ws.model_id = "some-model"
+    assert "32 dimensions" in ws.typed_text_refusal(384)
+    assert ws.typed_text_refusal(32) is None
+    restored = Workspace()
+    restored.restore(ws.snapshot({}, {}))
+    restored.model_id = "some-model"
+    assert np.array_equal(restored.vectors("query"), ws.imported.vectors)
+    assert restored.typed_text_refusal(32) is None
+    assert "model makes 384" in restored.typed_text_refusal(384)
+
+
+def test_window_opens_a_file_with_its_vectors(qtbot, window, pair, tmp_path):
+    pytest.importorskip("pytestqt")
+    from PySide6.QtWidgets import QMessageBox
+
+    texts, v, x, _ = pair
+    window.start(sample=False)
+    qtbot.waitUntil(lambda: window.session.encoder is not None, timeout=120_000)
+    bad = tmp_path / "bad.npy"
+    np.save(bad, x[:10])
+    window.open_with_vectors(texts, bad)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "errorDialog") is not None,
+                    timeout=30_000)
+    assert "bad.npy: 10 vectors for 300 sentences" in window.findChild(
+        QMessageBox, "errorDialog").text()
+    window.findChild(QMessageBox, "errorDialog").close()
+    window.findChild(QMessageBox, "errorDialog").setObjectName("seen")
+    window.open_with_vectors(texts, v)
+    qtbot.waitUntil(lambda: window.session.imported is not None, timeout=30_000)
+    assert len(window.session.combined) == 300
+    assert np.allclose(window.session.vectors("query"), x, atol=1e-6)
+    assert "have 32 dimensions and the loaded model makes 384" in \
+        window.session.typed_text_refusal()

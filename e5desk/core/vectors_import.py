@@ -183,3 +183,15 @@ def check_pairing(inputs: list, vectors: list | None) -> None:
     if vectors and len(vectors) != len(inputs):
         raise E5DeskError(f"--vectors was given {len(vectors)} time(s) for {len(inputs)} "
                           "input(s): give one vectors file per input, in the same order")
+
+
+def load_with_vectors(path: str | Path, vectors: str | Path, progress=None, cancelled=None,
+                      format: str | None = None):
+    """A sentence file and its vectors (``e5desk FILE --vectors V.npy``, File ▸ Open with
+    vectors…) as one ImportedVectors marked imported: what the window shows as the set."""
+    from e5desk.core.data import load_sentence_set
+
+    result = load_sentence_set(path, format=format, progress=progress, cancelled=cancelled)
+    attach_vectors(result, vectors)
+    result.stored.notes = result.problems()
+    return result.stored

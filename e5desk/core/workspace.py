@@ -18,6 +18,7 @@ from e5desk.core.errors import E5DeskError
 from e5desk.core.store.project import JOIN_SETTING, Embedding, Project
 
 IMPORTED = "imported"  # the embedding name and model of vectors that came from elsewhere
+IMPORTED_FROM = "imported_from"  # setting: the file vectors given with --vectors came from
 
 
 @dataclass
@@ -144,6 +145,11 @@ class Workspace:
         """Why text typed now cannot be scored against the shown vectors (None: it can)."""
         if self.imported is None or self.model_id is None:
             return None
+        from e5desk.core.vectors_import import dimension_refusal, is_imported
+
+        if is_imported(self.imported):  # --vectors: any model of their dimension
+            reason = dim is not None and dimension_refusal(self.imported, dim)
+            return f"Imported vectors: {reason}" if reason else None
         try:
             self.imported.check_model(self.model_id, dim)
         except E5DeskError as exc:
@@ -157,8 +163,11 @@ class Workspace:
             # Vectors from elsewhere: kept with their origin, reopened as an import.
             e = Embedding(self.imported.model or IMPORTED, IMPORTED, None,
                           self.imported.vectors)
+            prov = getattr(self.imported, "provenance", None) or {}
+            extra = {IMPORTED_FROM: prov["imported"]} if prov.get("imported") else {}
             return Project(sets=list(self.sets), embeddings={IMPORTED: e},
-                           arrays=dict(arrays), settings={**settings, IMPORTED: True})
+                           arrays=dict(arrays),
+                           settings={**settings, IMPORTED: True, **extra})
         embeddings = {f"{role}|{task or ''}": Embedding(model, role, task, v)
                       for (model, role, task), v in self._vectors.items()
                       if model is not None and model == self.model_id}
@@ -175,7 +184,13 @@ class Workspace:
 
             e = project.embeddings[IMPORTED]
             model = None if e.model == IMPORTED else e.model
-            self.import_vectors(ImportedVectors(project.sets[0], e.vectors, model))
+            imported = ImportedVectors(project.sets[0], e.vectors, model)
+            if project.settings.get(IMPORTED_FROM):  # given with --vectors: kept as such
+                from e5desk.core.vectors_import import imported_provenance
+
+                imported.provenance = imported_provenance(project.settings[IMPORTED_FROM],
+                                                          e.vectors.shape[1])
+            self.import_vectors(imported)
             self.project_arrays = dict(project.arrays)
             return True
         self.sets = list(project.sets)

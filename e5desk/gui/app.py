@@ -34,6 +34,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
     p.add_argument("--engine", dest="model_engine", default=DEFAULT_ENGINE, choices=ENGINES)
     p.add_argument("--query", default=None, help="query to score once everything is loaded")
+    p.add_argument("--vectors", type=Path, default=None, metavar="V.npy",
+                   help="vectors computed elsewhere for FILE (.npy N x D float32/float16 or "
+                   "Parquet with a vector column; row i = sentence i): shown without embedding")
     p.add_argument("--no-sample", action="store_true", help="do not open the bundled sample")
     p.add_argument("--tab", choices=["scores", "map", "translations"], default="scores",
                    help="tab to show first; 'map' also computes the map")
@@ -189,15 +192,22 @@ def run(argv: list[str]) -> int:
     settings = QSettings("e5desk", "e5desk")
     window = MainWindow(settings)
     window.log_file = log_file
-    for f in args.files:
+    for f in [*args.files, *([args.vectors] if args.vectors else [])]:
         if not Path(f).exists():
             print(f"e5desk: error: {f}: file not found", file=sys.stderr)
             return 2
+    if args.vectors and len(args.files) != 1:
+        print("e5desk: error: --vectors needs exactly one FILE (the sentences, row i = "
+              "vector i)", file=sys.stderr)
+        return 2
     window.show()
     logging.getLogger(__name__).info("window shown after %.2f s",
                                      time.perf_counter() - STARTED)
-    window.start(args.model, args.files, sample=not args.no_sample,
+    window.start(args.model, [] if args.vectors else args.files,
+                 sample=not args.no_sample and not args.vectors,
                  device=args.device, precision=args.precision, engine=args.model_engine)
+    if args.vectors:
+        window.open_with_vectors(args.files[0], args.vectors)
     query = args.query
     if query is None and not args.files and not args.no_sample:
         query = EXAMPLE_QUERY

@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file.addMenu("Open &recent")
         self._action(file, "Open &sample set", None, self.open_sample)
         self._action(file, "&Import vectors…", None, self.import_dialog)
+        self._action(file, "Open with &vectors…", None, self.open_with_vectors_dialog)
         self.join_action = self._action(file, "&Join translations across files", None,
                                         lambda on: self.session.set_join(bool(on)))
         self.join_action.setCheckable(True)
@@ -379,6 +380,27 @@ class MainWindow(QMainWindow):
 
         self.session.runner.start(f"Importing {Path(path).name}",
                                   lambda p, c: import_vectors(Path(path)),
+                                  self.session.import_vectors, on_error=self.show_error)
+
+    def open_with_vectors_dialog(self) -> None:
+        """A sentence file, then the vectors computed elsewhere for it (row i = sentence i)."""
+        path, _ = QFileDialog.getOpenFileName(self, "Open sentences", "", OPEN_FILTER)
+        if not path:
+            return
+        vectors, _ = QFileDialog.getOpenFileName(
+            self, f"Vectors for {Path(path).name}", str(Path(path).parent),
+            "Vectors (*.npy *.parquet);;All files (*)")
+        if vectors:
+            self.open_with_vectors(path, vectors)
+
+    def open_with_vectors(self, path, vectors) -> None:
+        """``e5desk FILE --vectors V.npy``: the file's sentences with the given vectors (no
+        embedding); checked first (rows, finite, not zero), refused with the reason."""
+        from e5desk.core.vectors_import import load_with_vectors
+
+        self._remember([path])
+        self.session.runner.start(f"Opening {Path(path).name} with {Path(vectors).name}",
+                                  lambda p, c: load_with_vectors(path, vectors, p, c),
                                   self.session.import_vectors, on_error=self.show_error)
 
     # -- projects ---------------------------------------------------------------------
