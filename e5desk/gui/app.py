@@ -43,6 +43,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--screenshot", type=Path, default=None, metavar="OUT.png",
                    help="render the window after loading and scoring, save it, exit "
                    "(works without a display)")
+    p.add_argument("--theme", choices=["system", "light", "dark"], default="system",
+                   help="colours: follow the system (default), or light or dark")
     p.add_argument("--timeout", type=float, default=300, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -189,6 +191,9 @@ def run(argv: list[str]) -> int:
     from e5desk.core.resources import resource_path
 
     app.setWindowIcon(QIcon(str(resource_path("icons", "e5desk.svg"))))
+    from e5desk.gui.theme import apply_theme
+
+    apply_theme(app, args.theme)  # the system's light or dark, or the one asked for
     settings = QSettings("e5desk", "e5desk")
     window = MainWindow(settings)
     window.log_file = log_file
@@ -201,6 +206,9 @@ def run(argv: list[str]) -> int:
               "vector i)", file=sys.stderr)
         return 2
     window.show()
+    from e5desk.gui.first_start import show_first_start
+
+    window.first_start = show_first_start(window, args.model)  # converting: says so
     logging.getLogger(__name__).info("window shown after %.2f s",
                                      time.perf_counter() - STARTED)
     window.start(args.model, [] if args.vectors else args.files,

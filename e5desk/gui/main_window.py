@@ -11,20 +11,19 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
-    QDockWidget,
     QFileDialog,
-    QFrame,
     QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QTabWidget,
 )
 
 from e5desk import __version__
+from e5desk.gui.chrome import Guidance, JobList, add_icons, first_start_layout
+from e5desk.gui.docks import CollapsibleDock
 from e5desk.gui.finetune import open_finetune
 from e5desk.gui.map import MapView
 from e5desk.gui.model_panel import ModelPanel
@@ -94,18 +93,15 @@ class MainWindow(QMainWindow):
         self._connect()
         self.pair_dock = install_pair_view(self)  # opened by the views' Why? buttons
         self._restore()
+        self.jobs = JobList(self)  # the status bar shows the newest job; Jobs menu: all
+        self.guidance = Guidance(self)  # empty tabs say what to do next
+        add_icons(self)
+        first_start_layout(self)
 
     # -- construction -----------------------------------------------------------------
-    def _dock(self, title: str, widget, area) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(title.replace(" ", "_"))
-        # In a scroll area: a dock never keeps the window wider than a small screen.
-        scroll = QScrollArea()
-        scroll.setWidget(widget)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setMinimumWidth(160)
-        dock.setWidget(scroll)
+    def _dock(self, title: str, widget, area) -> CollapsibleDock:
+        # Scrolls vertically only and collapses to a bar: fits a small screen.
+        dock = CollapsibleDock(title, widget, self, self.settings)
         self.addDockWidget(area, dock)
         return dock
 
@@ -157,7 +153,7 @@ class MainWindow(QMainWindow):
         edit = self.menuBar().addMenu("&Edit")
         self._action(edit, "&Find sentences", QKeySequence.StandardKey.Find, self._find)
         self._action(edit, "&Copy table rows", "Ctrl+Shift+C", self.copy_table)
-        jobs = self.menuBar().addMenu("&Jobs")
+        jobs = self.jobs_menu = self.menuBar().addMenu("&Jobs")
         self._action(jobs, "&Cancel running jobs", "Esc", self.runner.cancel_all)
         tools = self.menuBar().addMenu("&Tools")
         self._action(tools, "&Fine-tune…", None, lambda: open_finetune(self))
@@ -511,7 +507,10 @@ class MainWindow(QMainWindow):
 
     # -- feedback ---------------------------------------------------------------------
     def show_status(self, message: str) -> None:
-        self.statusBar().showMessage(message, 8000)
+        if hasattr(self, "jobs"):
+            self.jobs.note(message)  # kept in the job list; the newest shows
+        else:
+            self.statusBar().showMessage(message, 8000)
 
     def show_error(self, message: str) -> None:
         self.show_status(message)

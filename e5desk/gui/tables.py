@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
     QTableView,
     QWidget,
 )
+
+from e5desk.core.figures import column_help
 
 Index = QModelIndex | QPersistentModelIndex
 _MUTED = QBrush(QColor(128, 128, 128))
@@ -126,7 +128,10 @@ class ColumnTableModel(QAbstractTableModel):
                    role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.ToolTipRole and orientation == Qt.Orientation.Horizontal:
             tips = getattr(self, "header_tips", {})  # header -> tooltip, set by a view
-            return tips.get(self.headers[section]) if section < len(self.headers) else None
+            if section >= len(self.headers):
+                return None
+            header = self.headers[section]  # else what the column means (core.figures)
+            return tips.get(header) or column_help(header)
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
@@ -289,6 +294,17 @@ class ResultTable(QTableView):
         self.result_model.modelReset.connect(self.fit_columns)
         copy = QShortcut(QKeySequence.StandardKey.Copy, self, self.copy_rows)
         copy.setContext(Qt.ShortcutContext.WidgetShortcut)
+        self.placeholder = ""  # said in the empty table: what to do to fill it
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        super().paintEvent(event)
+        if self.placeholder and not self.result_model.rowCount():
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.viewport().rect().adjusted(24, 16, -24, -16),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                             self.placeholder)
+            painter.end()
 
     # -- actions ----------------------------------------------------------------------
     def selected_view_rows(self) -> list[int]:

@@ -91,6 +91,8 @@ class JobRunner(QObject):
     progress = Signal(str, int, int)  # job name, done, total
     message = Signal(str)
     failed = Signal(str, str)  # job name, message: every failure, whoever handles it
+    started = Signal(str)  # job name
+    ended = Signal(str, str)  # job name, "done" / "failed" / "cancelled" (the job list)
 
     # Most jobs wait on a child process (model, embedding, map) or on files; with two
     # threads a sample file queued behind the model start and the model list (seen: +2 s
@@ -107,12 +109,14 @@ class JobRunner(QObject):
               on_cancel: Callable[[], None] | None = None) -> Job:
         job = Job(name, fn)
         job.signals.progress.connect(lambda d, t: self.progress.emit(name, d, t))
-        job.signals.finished.connect(lambda r: (self._end(job), on_done and on_done(r)))
-        job.signals.failed.connect(lambda m: (self._end(job), self._error(name, m, on_error)))
+        job.signals.finished.connect(lambda r: (self._end(job, "done"), on_done and on_done(r)))
+        job.signals.failed.connect(
+            lambda m: (self._end(job, "failed"), self._error(name, m, on_error)))
         job.signals.cancelled.connect(
-            lambda: (self._end(job), self.message.emit(f"{name}: cancelled"),
+            lambda: (self._end(job, "cancelled"), self.message.emit(f"{name}: cancelled"),
                      on_cancel and on_cancel()))
         self.running.append(job)
+        self.started.emit(name)
         self.busy_changed.emit(True)
         self.pool.start(job)
         return job
@@ -124,9 +128,10 @@ class JobRunner(QObject):
         else:
             self.message.emit(message)
 
-    def _end(self, job: Job) -> None:
+    def _end(self, job: Job, state: str = "done") -> None:
         if job in self.running:
             self.running.remove(job)
+            self.ended.emit(job.name, state)
         if not self.running:
             self.busy_changed.emit(False)
 
