@@ -164,13 +164,15 @@ def ensure_graph(folder: Path, tokenizer, max_tokens: int, progress=None) -> Pat
 
 
 def _remove_stale(folder: Path, keep: Path) -> None:
-    """Graphs of earlier weights of the same folder (they would never be read again)."""
+    """Graphs of earlier weights of the same folder, and of folders that are gone (temporary
+    models, deleted fine-tunes): they would never be read again."""
     source = str(folder.resolve())
     for other in engines_dir().iterdir():
         if other == keep or not other.is_dir() or other.name.startswith("."):
             continue
         try:
-            if json.loads((other / SOURCE_FILE).read_text()).get("source") == source:
+            made_from = json.loads((other / SOURCE_FILE).read_text()).get("source")
+            if made_from == source or (made_from and not Path(made_from).exists()):
                 shutil.rmtree(other, ignore_errors=True)
         except (OSError, ValueError):
             continue
