@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from e5desk.core.calibration import TOOLTIP_TRANSLATIONS, calibrate_set, share_below
 from e5desk.core.data.sentence_set import group_label
 from e5desk.core.errors import E5DeskError
+from e5desk.core.figures import column_help, doubt_summary
 from e5desk.core.models.families import ROLES, SYMMETRIC_ROLE
 from e5desk.gui.pair import learner_request, suspect_request, why_button
 from e5desk.gui.session import Session
@@ -310,11 +311,10 @@ class TranslationsView(QWidget):
              [s.reason for s in suspects]],
             [".1f", None, None, None, ".1f", None])
         self.suspect_model.set_styles(muted=[s.reason == "looks fine" for s in suspects])
-        if not suspects:
-            self.status.emit(f"No {a}–{b} pairs to check.")
-            return
         flagged = sum(s.reason != "looks fine" for s in suspects)
-        self.status.emit(f"{flagged} of {len(suspects)} {a}–{b} pairs look doubtful")
+        summary = doubt_summary(flagged, len(suspects), a, b)  # the figures in words
+        self.suspect_note.setToolTip(column_help("doubt"))
+        self.status.emit(summary)
 
     # -- mining -----------------------------------------------------------------------
     def _mining(self) -> QWidget:
