@@ -315,17 +315,35 @@ def evaluate(model: Model, sentences: SentenceSet, *, prefixes: bool = False,
 
     ``sentences``: ``read_sets("train.jsonl")`` (with passages.jsonl beside it) or
     parallel sets with translation groups (each language's sentences as queries, the
-    other's as passages; metrics averaged over language pairs). Returns ``{rule:
-    metrics}`` for the data's own prefix rule, or for each rule (``retrieval``,
-    ``symmetric``, ``none``: the names of ``score``'s ``rule``) with ``prefixes=True``.
+    other's as passages; metrics averaged over language pairs). Returns the table
+    ``e5desk eval`` prints: ``{row: metrics}`` with one row per prefix rule
+    (``retrieval``, ``symmetric``, ``none``: the names of ``score``'s ``rule``; only the
+    data's own rule unless ``prefixes=True``),
+    and for parallel sets ``all pairs (RULE)`` rows followed by one ``A->B`` row per
+    language pair (e5desk.workflows.evaluate, shared with the CLI and the window).
     """
-    from e5desk.core.evaluate import EvalData, run_evaluation
-    from e5desk.core.prefix_rules import PREFIX_RULES
+    from e5desk.workflows.evaluate import evaluate as evaluate_workflow
 
-    data = EvalData.from_set(sentences)
-    rules = list(PREFIX_RULES) if prefixes else [data.default_rule]
-    runs = run_evaluation(_encode(model, sentences), data, rules, progress=progress)
-    return {rule: run.metrics for rule, run in runs.items()}
+    return evaluate_workflow(_encode(model, sentences), sentences, prefixes=prefixes,
+                             progress=progress).rows
+
+
+def align(model: Model, pairs: Sequence[tuple[str | Sequence[str], str | Sequence[str]]], *,
+          method: str | None = None, layer: int | None = None,
+          progress: Progress | None = None, cancelled: CancelCheck | None = None) -> list:
+    """Word alignment of (source, target) pairs, as ``e5desk align``: a list of
+    :class:`e5desk.core.align.WordAlignment` (``src_words``, ``tgt_words``, ``links`` as
+    (i, j, score 0..1), ``unaligned_src``/``unaligned_tgt``, ``.pharaoh()``).
+
+    A side given as a list of words is kept exactly as given; a string is segmented
+    (spaces and punctuation; Han one character a word, kana by runs, Thai and similar
+    scripts by the model's pieces). ``method``/``layer``: None for the measured defaults.
+    """
+    from e5desk.core.align import DEFAULT_METHOD, align_pairs
+
+    return align_pairs(model.encoder, pairs, method=method or DEFAULT_METHOD, layer=layer,
+                       progress=progress, cancelled=cancelled)
+
 
 def check(paths: str | PathLike | Sequence[str | PathLike], *, checks: str = "all",
           model: Model | None = None, src_lang: str | None = None,
@@ -357,24 +375,14 @@ def check(paths: str | PathLike | Sequence[str | PathLike], *, checks: str = "al
         def encode(texts: list[str]) -> np.ndarray:
             return model.encode(texts, SYMMETRIC_ROLE)
 
-    return run_checks(entries, chosen, encode, src_lang, tgt_lang, all_pairs)
+    result = run_checks(entries, chosen, encode, src_lang, tgt_lang, all_pairs)
+    if encode is not None:  # each doubtful pair's missing/added words (word alignment)
+        from e5desk.core.qa.words import add_unaligned_words
 
-
-def align(model: Model, pairs: Sequence[tuple[str | Sequence[str], str | Sequence[str]]], *,
-          method: str | None = None, layer: int | None = None,
-          progress: Progress | None = None, cancelled: CancelCheck | None = None) -> list:
-    """Word alignment of (source, target) pairs, as ``e5desk align``: a list of
-    :class:`e5desk.core.align.WordAlignment` (``src_words``, ``tgt_words``, ``links`` as
-    (i, j, score 0..1), ``unaligned_src``/``unaligned_tgt``, ``.pharaoh()``).
-
-    A side given as a list of words is kept exactly as given; a string is segmented
-    (spaces and punctuation; Han one character a word, kana by runs, Thai and similar
-    scripts by the model's pieces). ``method``/``layer``: None for the measured defaults.
-    """
-    from e5desk.core.align import DEFAULT_METHOD, align_pairs
-
-    return align_pairs(model.encoder, pairs, method=method or DEFAULT_METHOD, layer=layer,
-                       progress=progress, cancelled=cancelled)
+        note = add_unaligned_words(model.encoder, result.findings)
+        if note:
+            result.notes.append(note)
+    return result
 
 
 def explain(model: Model, query: str, passage: str, *, rule: str = "retrieval",

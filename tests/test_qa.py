@@ -414,3 +414,23 @@ def test_api_check_without_model(files):
     result = e5desk.check(files["de.po"], checks="rules")
     assert {x.check for x in result.flagged} >= {"python-format", "tags", "untranslated"}
     assert isinstance(result.findings[0], Finding)
+
+
+def test_doubtful_pairs_list_what_the_translation_leaves_out(real_encoder):
+    """A translation that drops half the source: the word alignment names the missing
+    content words in the report row and the text listing (issue 25: check's column)."""
+    from e5desk.core.qa.report import Finding, text_lines
+    from e5desk.core.qa.words import add_unaligned_words
+
+    short = entry("The red car is parked next to the old bakery.", "Das rote Auto.")
+    fine = entry("The cat sleeps on the sofa.", "Die Katze schläft auf dem Sofa.")
+    findings = [Finding("meaning", short, "matches another source better", doubt=2.0),
+                Finding("meaning", fine, "looks fine", flagged=False)]
+    assert add_unaligned_words(real_encoder, findings) is None
+    missing = set(findings[0].missing)
+    assert {"parked", "bakery"} <= missing and not {"red", "car"} & missing
+    assert findings[1].missing == [] and findings[1].added == []  # unflagged: not aligned
+    row = findings[0].row()
+    assert "bakery" in row["missing_in_translation"] and row["added_in_translation"] == ""
+    assert any(line.strip().startswith("missing in translation:") and "bakery" in line
+               for line in text_lines(findings[:1]))

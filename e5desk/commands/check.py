@@ -113,11 +113,17 @@ def run(args: argparse.Namespace) -> int:
     for note in result.notes:
         print(f"e5desk: {note}", file=sys.stderr)
     findings = result.findings
+    if encoder is not None:  # what each doubtful pair leaves out or adds, by word alignment
+        from e5desk.core.qa.words import add_unaligned_words
+
+        note = add_unaligned_words(encoder, findings)
+        if note:
+            print(f"e5desk: note: {note}", file=sys.stderr)
     if args.out is not None:
         write_report(findings, args.out)
         print(f"e5desk: wrote {args.out}", file=sys.stderr)
     if args.html is not None:
-        write_html(findings, args.html, unaligned=_alignment_highlights(encoder, findings))
+        write_html(findings, args.html)
         print(f"e5desk: wrote {args.html}", file=sys.stderr)
     if args.out is None and args.html is None:
         for line in text_lines([x for x in findings if x.flagged or args.all]):
@@ -131,25 +137,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"e5desk: {len(entries)} translation(s) checked: {summary(findings)}{pairs}",
           file=sys.stderr)
     return 0
-
-
-def _alignment_highlights(encoder, findings, limit: int = 200):
-    """Words the word alignment (core.align, where available) leaves unpaired in each
-    flagged meaning finding, for the HTML report; None without it."""
-    if encoder is None or not hasattr(encoder, "token_states"):
-        return None
-    try:
-        from e5desk.core.align import align_pairs, unaligned_content_words
-    except ImportError:  # the word-alignment module is optional
-        return None
-    meaning = [x for x in findings if x.flagged and x.kind == "meaning"][:limit]
-    if not meaning:
-        return None
-    try:
-        alignments = align_pairs(encoder, [(x.entry.source, x.entry.target) for x in meaning])
-    except Exception as exc:  # noqa: BLE001 - highlights are an extra; the report stands
-        print(f"e5desk: warning: no word highlights ({exc})", file=sys.stderr)
-        return None
-    words = {id(x): tuple(set(w) for w in unaligned_content_words(a))
-             for x, a in zip(meaning, alignments, strict=True)}
-    return lambda finding: words.get(id(finding), (set(), set()))

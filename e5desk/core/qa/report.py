@@ -8,7 +8,7 @@ import csv
 import html
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from e5desk.core.qa.entries import Entry
@@ -27,6 +27,9 @@ class Finding:
     doubt: float | None = None  # meaning checks: the larger, the more doubtful
     score: float | None = None  # meaning checks: cosine x 100 of the pair
     src_line: int | None = None
+    # meaning checks: content words the word alignment left unpaired (core/qa/words.py)
+    missing: list[str] = field(default_factory=list)  # source words not in the translation
+    added: list[str] = field(default_factory=list)  # translation words not in the source
 
     @property
     def kind(self) -> str:
@@ -53,12 +56,14 @@ class Finding:
             "doubt": "" if self.doubt is None else round(self.doubt, 2),
             "score": "" if self.score is None else round(self.score, 2),
             "reason": self.reason,
+            "missing_in_translation": " ".join(self.missing),
+            "added_in_translation": " ".join(self.added),
         }
 
 
 COLUMNS = ["kind", "check", "severity", "doubt", "group", "context", "unit", "file", "line",
            "src_lang", "src_line", "src_text", "tgt_lang", "tgt_line", "tgt_text", "score",
-           "fuzzy", "reason"]
+           "fuzzy", "reason", "missing_in_translation", "added_in_translation"]
 
 
 def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
@@ -107,6 +112,10 @@ def text_lines(findings: Sequence[Finding], width: int = 60) -> list[str]:
         out.append(f"{e.file}:{e.line}: {x.severity} [{x.check}] {short(e.identity)}")
         out.append(f"    {e.tgt_lang or '?'}: {short(e.target) or '(untranslated)'}")
         out.append(f"    {x.reason}")
+        if x.missing:
+            out.append(f"    missing in translation: {', '.join(x.missing)}")
+        if x.added:
+            out.append(f"    added in translation: {', '.join(x.added)}")
     return out
 
 
@@ -206,7 +215,8 @@ def write_html(findings: Sequence[Finding], path: Path, title: str = "Translatio
                    "<th>translation</th><th>reason</th></tr>")
         for x in groups[k]:
             e = x.entry
-            src_words = tgt_words = None
+            src_words = set(x.missing) or None
+            tgt_words = set(x.added) or None
             if unaligned is not None:
                 try:
                     src_words, tgt_words = unaligned(x)

@@ -36,10 +36,9 @@ class QAResult:
 
 
 def input_format(path: Path, format: str | None = None) -> str:
+    from e5desk.core.batch import is_batch_output
     from e5desk.core.data import detect_format
     from e5desk.core.data.encoding import decode, read_input
-
-    from e5desk.core.batch import is_batch_output
 
     if format:
         return format
