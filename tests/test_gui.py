@@ -29,7 +29,9 @@ def test_start_sample_query_results_sorted(qtbot, window):
     assert len(langs) >= 4
     assert window.workbench.heatmap.scores.shape[0] == 1
     print(f"longest GUI-thread stall: {watch.worst * 1000:.0f} ms")
-    assert watch.worst < 0.1
+    # Embedding or scoring on the GUI thread stalls it for seconds; the bound leaves room
+    # for a loaded 2-core machine (130 ms seen at load 6 while drawing the results).
+    assert watch.worst < 0.4
 
 
 def test_typed_passages_and_pair_score(qtbot, window):
@@ -44,7 +46,7 @@ def test_typed_passages_and_pair_score(qtbot, window):
     qtbot.waitUntil(lambda: wb.ranking is not None, timeout=60_000)
     assert wb.results.columns[6][wb.results.rows[0]].startswith("The CDC")
     csv_text = wb.results_csv()
-    assert csv_text.splitlines()[0] == "query,rank,score,cosine,lang,set,passage"
+    assert csv_text.splitlines()[0] == "query,rank,score,cosine,lang,set,passage,vs unrelated"
     wb.pair_query.setText("What is the recommended sugar intake for women?")
     wb.pair_passage.setText("The CDC recommends 20 grams of sugar a day for women.")
     wb.run_pair()
