@@ -253,3 +253,26 @@ def test_window_opens_a_file_with_its_vectors(qtbot, window, pair, tmp_path):
     assert np.allclose(window.session.vectors("query"), x, atol=1e-6)
     assert "have 32 dimensions and the loaded model makes 384" in \
         window.session.typed_text_refusal()
+
+
+def test_unit_float32_vectors_stay_memory_mapped(tmp_path):
+    from e5desk.core.vectors_import import read_vectors
+
+    x, _ = clustered(100)
+    np.save(tmp_path / "unit.npy", x)
+    got = read_vectors(tmp_path / "unit.npy", rows=100)
+    assert isinstance(got, np.memmap) and not got.flags.writeable  # no copy
+    y = x.copy()
+    y[70] *= 3  # one row not of unit length: a normalised copy
+    np.save(tmp_path / "scaled.npy", y)
+    got = read_vectors(tmp_path / "scaled.npy", rows=100)
+    assert not isinstance(got, np.memmap) and np.allclose(got, x, atol=1e-6)
+
+
+def test_fingerprint_changes_with_any_row(monkeypatch):
+    monkeypatch.setattr(large, "FINGERPRINT_ALL", 100)
+    x, _ = clustered(500)
+    y = x.copy()
+    y[5, 3] += 1e-3  # not a sampled row (every 97th)
+    assert large.fingerprint(x) != large.fingerprint(y)
+    assert large.fingerprint(x) == large.fingerprint(x.copy())

@@ -343,7 +343,9 @@ def tsne_2d(vectors: np.ndarray, seed: int = 42) -> np.ndarray:
 
 
 def _key(vectors: np.ndarray, langs: Sequence | None, params: MapParams) -> str:
-    h = hashlib.blake2b(np.ascontiguousarray(vectors).tobytes(), digest_size=16)
+    from e5desk.core.projection_large import fingerprint
+
+    h = hashlib.blake2b(fingerprint(vectors), digest_size=16)
     h.update(repr(params).encode())
     if params.center_languages and langs is not None:
         h.update("\x00".join(str(x) for x in langs).encode())
