@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
+from e5desk.core.options import DEFAULT_ENGINE
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import numpy as np
 
@@ -118,7 +120,7 @@ def load_model(model: str | PathLike | None = None, *, family: str | None = None
                device: str = "auto", precision: str = "auto", threads: int | None = None,
                long_text: str = "truncate", batch_size: int | None = None,
                cache: bool = True, progress: Progress | None = None,
-               engine: str = "auto") -> Model:
+               engine: str = DEFAULT_ENGINE) -> Model:
     """Load a model as ``e5desk --model`` names it, offline.
 
     ``model``: None or ``"embedded"`` (the embedded multilingual-e5-small, converted on

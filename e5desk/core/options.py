@@ -72,7 +72,10 @@ DEFAULT_DEVICE = "auto"
 DEFAULT_PRECISION = "auto"
 DEFAULT_LONG_TEXT = "truncate"
 DEFAULT_TRAIN_PRECISION = "fast"
-DEFAULT_ENGINE = "auto"
+# torch until the fused runtime ships with the app: `auto`'s first use exports the model
+# (~24 s) and OpenVINO's compiled cache takes ~1.4 GB; openvino/onnxruntime are in the
+# `bench` extra, not the app's dependencies (README, "Engines").
+DEFAULT_ENGINE = "torch"
 
 
 def choices_help(choices: tuple[Choice, ...], default: str | None = None) -> str:

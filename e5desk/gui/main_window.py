@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from e5desk import __version__
+from e5desk.core.options import DEFAULT_ENGINE
 from e5desk.gui.chrome import Guidance, JobList, add_icons, first_start_layout
 from e5desk.gui.docks import CollapsibleDock
 from e5desk.gui.finetune import open_finetune
@@ -276,7 +277,7 @@ class MainWindow(QMainWindow):
 
     # -- actions ----------------------------------------------------------------------
     def start(self, model: str | None = None, files=(), sample: bool = True,
-              device: str = "auto", precision: str = "auto", engine: str = "auto") -> None:
+              device: str = "auto", precision: str = "auto", engine: str = DEFAULT_ENGINE) -> None:
         """Begin background work: model load, device list, files or the bundled sample."""
         spec = model or self.settings.value("model/last") or None
         self.session.load_model(spec, device=device, precision=precision, engine=engine)

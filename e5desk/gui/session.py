@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from e5desk.core.models.families import SYMMETRIC_ROLE
+from e5desk.core.options import DEFAULT_ENGINE
 from e5desk.core.workspace import Workspace
 from e5desk.gui.workers import JobRunner
 
@@ -50,7 +51,7 @@ class Session(QObject):
 
     # -- model ------------------------------------------------------------------------
     def load_model(self, spec: str | None = None, device: str = "auto",
-                   precision: str = "auto", engine: str = "auto") -> None:
+                   precision: str = "auto", engine: str = DEFAULT_ENGINE) -> None:
         self.model_loading.emit(spec or "embedded")
 
         def job(progress, cancelled):

@@ -11,6 +11,7 @@ import threading
 import time
 
 from e5desk.core.errors import E5DeskError
+from e5desk.core.options import DEFAULT_ENGINE
 
 
 class BackgroundServer:
@@ -18,7 +19,7 @@ class BackgroundServer:
 
     def __init__(self, model: str | None = None, precision: str = "auto",
                  host: str = "127.0.0.1", port: int = 8080, device: str = "auto",
-                 in_child: bool = False, engine: str = "auto") -> None:
+                 in_child: bool = False, engine: str = DEFAULT_ENGINE) -> None:
         self.model, self.precision, self.device = model, precision, device
         self.engine = engine
         self.in_child = in_child
