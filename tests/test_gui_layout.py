@@ -61,6 +61,12 @@ def test_empty_states_then_1024x700_layout(qtbot, window):
         assert isinstance(scroll, QScrollArea)
         assert not scroll.horizontalScrollBar().isVisible()
     assert window.sets_dock.height() <= 40
+    # ... and nothing in them is cut off: the model card (long folder paths, the engine
+    # line) wraps inside the dock instead of running past its right edge
+    model_scroll = window.model_dock.widget()
+    qtbot.waitUntil(lambda: "dimensions" in window.model_panel.card.text(), timeout=60_000)
+    qtbot.wait(50)
+    assert model_scroll.widget().width() <= model_scroll.viewport().width()
     # Expanded again, it is remembered.
     window.sets_dock.set_collapsed(False)
     assert window.settings.value("docks/Sentence_sets/collapsed", type=bool) is False

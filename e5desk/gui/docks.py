@@ -4,7 +4,7 @@ summary and an expand button) that remembers itself in the settings."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -89,6 +89,30 @@ class TitleBar(QWidget):
         self.toggle.setArrowType(arrow[(dock.collapsed, dock.in_side_area())])
 
 
+class FittingScrollArea(QScrollArea):
+    """Scrolls vertically only and is never narrower than what it holds needs: with the
+    horizontal bar off, a narrower dock would cut its contents off on the right (the model
+    card at 1024x700)."""
+
+    def setWidget(self, widget: QWidget) -> None:  # noqa: N802
+        super().setWidget(widget)
+        widget.installEventFilter(self)  # its size needs change when its text does
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.LayoutRequest and watched is self.widget():
+            self.updateGeometry()  # the dock re-reads minimumSizeHint
+        return super().eventFilter(watched, event)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        hint = super().minimumSizeHint()
+        inner = self.widget()
+        if inner is None:
+            return hint
+        bar = self.verticalScrollBar().sizeHint().width()
+        need = inner.minimumSizeHint().width() + bar
+        return QSize(max(hint.width(), 160, need), hint.height())
+
+
 class CollapsibleDock(QDockWidget):
     """A dock whose contents scroll vertically only and that collapses to its title bar."""
 
@@ -98,12 +122,11 @@ class CollapsibleDock(QDockWidget):
         self.setObjectName(title.replace(" ", "_"))
         self.settings = settings
         self.collapsed = False
-        scroll = QScrollArea()
+        scroll = FittingScrollArea()
         scroll.setWidget(widget)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(160)
         shrink_combos(widget)
         self.scroll = scroll
         self.setWidget(scroll)

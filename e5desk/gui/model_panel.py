@@ -38,6 +38,15 @@ def _fill(box: QComboBox, choices) -> None:
         box.setItemData(box.count() - 1, choice.help, TOOLTIP_ROLE)
 
 
+def _breakable(text: str) -> str:
+    """Escaped, with break opportunities after path and name separators: a long folder or
+    model id wraps in a narrow dock instead of widening the card past it (cut at 1024x700)."""
+    out = html.escape(str(text))
+    for sep in ("/", "\\", "_", "-", ".", ":", ","):
+        out = out.replace(sep, sep + "\u200b")
+    return out
+
+
 class ModelPanel(QWidget):
     status = Signal(str)
 
@@ -59,6 +68,7 @@ class ModelPanel(QWidget):
         self.card.setObjectName("modelCard")
         self.card.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow docks
         form.addRow("Model:", self.models)
         form.addRow("Device:", self.device)
         form.addRow("Precision:", self.precision)
@@ -152,7 +162,7 @@ class ModelPanel(QWidget):
             return
         self._mark_devices()
         rows = "".join(
-            f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
+            f"<tr><td><b>{html.escape(k)}</b></td><td>{_breakable(v)}</td></tr>"
             for k, v in enc.source.card().items()
         )
         dtype = str(enc.dtype).replace("torch.", "")
@@ -169,5 +179,5 @@ class ModelPanel(QWidget):
         # which engine runs what and why (the model process's own description)
         how = enc.describe().partition("; engine ")[2].rpartition(",")[0]
         if engine and how:
-            rows += (f"<tr><td><b>engine</b></td><td>{html.escape(how)}</td></tr>")
+            rows += (f"<tr><td><b>engine</b></td><td>{_breakable(how)}</td></tr>")
         self.card.setText(f"<table cellspacing=4>{rows}</table>")
