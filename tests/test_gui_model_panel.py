@@ -55,8 +55,8 @@ def test_devices_the_machine_lacks_are_greyed_not_removed(panel, monkeypatch):
     assert "not available here" in panel.device.itemData(3, 0x0003)
     asked = {}
     monkeypatch.setattr(panel.session, "load_model",
-                        lambda spec, device, precision: asked.update(device=device,
-                                                                     precision=precision))
+                        lambda spec, device, precision, **_: asked.update(
+                            device=device, precision=precision))
     panel.device.setCurrentIndex(2)
     panel.precision.setCurrentIndex(1)
     panel.load_selected()

@@ -157,7 +157,8 @@ class ColumnTableModel(QAbstractTableModel):
 
 # -- result tables: copy, CSV export, readable column widths ------------------------------
 NARROW_HEADERS = {"", "lang", "rank", "group", "set", "id", "line", "doubt", "match", "score",
-                  "cosine", "margin", "kind", "source lang", "target lang"}
+                  "cosine", "margin", "kind", "source lang", "target lang", "vs unrelated",
+                  "vs translations"}
 NARROW_CAP = 220  # px: ids, groups and set names never take a text column's room
 TEXT_MIN = 90
 
