@@ -19,6 +19,7 @@ from e5desk.gui.pair.state import (
     PairState,
     flow,
     learner_request,
+    rows_request,
     share_colour,
     suspect_request,
     text_direction,
@@ -132,6 +133,71 @@ def test_requests_from_table_rows():
     assert learner_request("cat", headers, columns, 0) is None  # a note row
     r = learner_request(" cat ", headers, columns, 1)
     assert (r.left, r.right, r.right_lang) == ("cat", "猫", "ja")
+
+
+def test_request_from_two_rows_of_the_set():
+    texts, langs, groups = ["Good morning", "Guten Morgen", "Hello", "Good night"], \
+        ["en", "de", "en", "en"], ["g1", "g1", None, None]
+    r = rows_request(texts, langs, groups, [1, 0])  # the first clicked on the left
+    assert (r.left, r.right, r.left_lang, r.right_lang, r.kind, r.rule, r.origin) == (
+        "Guten Morgen", "Good morning", "de", "en", "translation", "symmetric", "map")
+    assert rows_request(texts, langs, groups, [2, 3]).kind == "pair"  # no group
+    assert rows_request(texts, langs, groups, [0, 2]).kind == "pair"  # other groups
+    assert rows_request(texts, langs, groups, [0]) is None
+    assert rows_request(texts, langs, groups, [0, 1, 2]) is None
+    assert rows_request(texts, langs, groups, [0, 9]) is None
+
+
+class _Encoder:
+    """Vectors from a seeded hash of each text (translations of a group lie close)."""
+
+    model_id = "fake-encoder-for-the-band"
+
+    def __init__(self, groups: dict[str, object]) -> None:
+        self.groups, self.encoded = groups, []
+
+    def encode(self, texts, role="query", task=None, progress=None, cancelled=None):
+        import zlib
+
+        import numpy as np
+
+        self.encoded.append(len(texts))
+        out = []
+        for t in texts:
+            g = self.groups.get(t)
+            base = np.random.default_rng(zlib.crc32(str(g).encode())).normal(size=16) \
+                if g is not None else 0
+            v = 3 * base + np.random.default_rng(zlib.crc32(t.encode())).normal(size=16)
+            out.append(v / np.linalg.norm(v))
+        return np.array(out, dtype=np.float32)
+
+
+def test_band_is_computed_when_the_set_has_no_vectors_for_the_rule():
+    from e5desk.core.calibration import CALIBRATIONS
+    from e5desk.gui.pair.compute import Reference, _band, _sampled
+
+    texts = [f"sentence {i} in {lang}" for i in range(60) for lang in ("en", "de")]
+    langs = [lang for _ in range(60) for lang in ("en", "de")]
+    groups = [f"g{i}" for i in range(60) for _ in range(2)]
+    encoder = _Encoder(dict(zip(texts, groups, strict=True)))
+    CALIBRATIONS.clear()
+    request = PairRequest(texts[0], texts[1])  # symmetric
+    for _ in range(2):
+        result = PairResult(score=95.0)
+        _band(encoder, request, Reference(texts, langs, groups), result)
+        assert result.band and "unrelated pairs" in result.band, result.notes
+        assert not result.notes
+    assert encoder.encoded == [len(texts)]  # embedded once: the second time from the cache
+    # no set loaded: a note, no band
+    result = PairResult(score=95.0)
+    _band(encoder, request, None, result)
+    assert result.band is None and "load a sentence set" in result.notes[0]
+    # a big set without vectors: a seeded sample of whole groups, the same every time
+    small = _sampled(Reference(texts, langs, groups), limit=31)
+    assert len(small.texts) == 30 and small.passage_vectors is None
+    assert all(small.groups.count(g) == 2 for g in small.groups)
+    assert small.texts == _sampled(Reference(texts, langs, groups), limit=31).texts
+    CALIBRATIONS.clear()
 
 
 # -- the widget (pytest-qt, offscreen) -----------------------------------------------------

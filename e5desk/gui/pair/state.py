@@ -348,3 +348,19 @@ def learner_request(sentence: str, headers: Sequence[str], columns: Sequence[Seq
     return PairRequest(sentence.strip(), str(columns[s][row]), "symmetric", "translation",
                        None, "", str(columns[lang][row]) if lang is not None else "",
                        "learner view")
+
+
+def rows_request(texts: Sequence[str], langs: Sequence[str], groups: Sequence,
+                 rows: Sequence[int]) -> PairRequest | None:
+    """Two sentences of the loaded set (two points selected on the map), the first row
+    first: a translation pair when they share a translation group in two languages, else
+    two texts compared with the symmetric rule. None unless exactly two rows."""
+    if len(rows) != 2:
+        return None
+    a, b = (int(r) for r in rows)
+    if not (0 <= a < len(texts) and 0 <= b < len(texts)) or a == b:
+        return None
+    same = groups[a] is not None and groups[a] == groups[b] and langs[a] != langs[b]
+    return PairRequest(str(texts[a]), str(texts[b]), "symmetric",
+                       "translation" if same else "pair", None, str(langs[a]),
+                       str(langs[b]), "map")

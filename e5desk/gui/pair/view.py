@@ -114,8 +114,9 @@ class PairView(QWidget):
         self.refresh()
 
     def _reference(self, request: PairRequest) -> Reference | None:
-        """The loaded set with its vectors in the rule's passage role (None when not yet
-        embedded: the band is then left out, never computed on the GUI thread)."""
+        """The loaded set with its vectors in the rule's passage role (without vectors when
+        not yet embedded in that role: the job embeds them for the band, off the GUI
+        thread). None without a set."""
         from e5desk.core.prefix_rules import prefix_rule
 
         c = self.session.combined
@@ -127,7 +128,7 @@ class PairView(QWidget):
         except Exception:  # noqa: BLE001 - an unknown rule: no band, the job says why
             return None
         if vectors is None or len(vectors) != len(c):
-            return None
+            vectors = None
         return Reference(list(c.text), list(c.lang), list(c.group), vectors)
 
     def set_mode(self, mode: str) -> None:
