@@ -1,0 +1,252 @@
+"""The Translations tab's rules without Qt: which languages and sets the pickers offer, the
+rows of each sub-tab's table (learner, suspects with rule findings, mined pairs,
+evaluation), the bar under the pointer, and the marked copy. Testable without a window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from e5desk.core.data.sentence_set import group_label
+
+VS_UNRELATED, VS_TRANSLATIONS = "vs unrelated", "vs translations"  # issue 25
+NO_CALIBRATION = "Where the score stands among unrelated pairs of the loaded sentences."
+ALL_KINDS = "all kinds"
+MISSING = "missing in translation"
+MISSING_LIMIT = 50  # most doubtful meaning suspects whose unaligned words are looked up
+# Rule and consistency checks on the loaded texts (meaning is the table's own check).
+WINDOW_CHECKS = ("python-format", "c-format", "python-brace-format", "icu-format", "tags",
+                 "numbers", "urls", "whitespace", "repeated-word", "end-punctuation",
+                 "same-source", "same-translation")
+
+
+def lang_name(lang: str) -> str:
+    from e5desk.core.langid import display_name
+
+    name = display_name(lang)
+    return f"{lang} ({name})" if name and name != lang else lang
+
+
+# -- choices ---------------------------------------------------------------------------------
+def languages(combined) -> list[str]:
+    """Every language of the loaded sentences, sorted (the learner's targets, the suspects'
+    pickers)."""
+    return sorted({str(x) for x in combined.lang if x}) if combined is not None else []
+
+
+def default_suspect_pair(combined) -> tuple[str, str] | None:
+    from e5desk.core.translations import default_pair
+
+    return default_pair(list(combined.lang), list(combined.group)) if combined is not None \
+        else None
+
+
+def set_langs(combined, name: str) -> list:
+    """The language of each row of the loaded set ``name``."""
+    if combined is None:
+        return []
+    names = combined.set_name  # set names are strings: compared without a per-row list
+    return combined.lang[np.equal(names, name)].tolist()
+
+
+def mining_rows(combined, s_name: str, t_name: str, a: str, b: str
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of set ``s_name`` in language ``a`` and of set ``t_name`` in language ``b``."""
+    names = np.array([str(x) for x in combined.set_name])
+    langs = np.array([str(x or "?") for x in combined.lang])
+    return (np.flatnonzero((names == s_name) & (langs == a)),
+            np.flatnonzero((names == t_name) & (langs == b)))
+
+
+# -- tables ----------------------------------------------------------------------------------
+@dataclass
+class Table:
+    headers: list[str]
+    columns: list
+    formats: list
+    muted: list[bool] | None = None
+    notes: list[bool] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def learner_table(candidates, targets: Sequence[str], texts, groups, cal,
+                  share_below: Callable) -> Table:
+    """One block per target language: the found translation and the runners-up, or a
+    "no close translation" row with the (greyed, weak) candidates below it.
+    ``extra``: found (rows of the found translations), missing (languages), shown."""
+    by_lang: dict[str, list] = {}
+    for cand in candidates:
+        by_lang.setdefault(cand.lang, []).append(cand)
+    rows: list[tuple] = []  # lang, rank, score, sentence, group, match, muted, note
+    missing = []
+    for lang in list(targets) or list(by_lang):
+        cands = by_lang.get(lang, [])
+        if not cands:
+            rows.append((lang, None, np.nan, f"no sentences in {lang_name(lang)} to offer",
+                         "", "none", True, True))
+            missing.append(lang)
+            continue
+        found = cands[0].found
+        if not found:
+            rows.append((lang, None, np.nan, f"no close translation in {lang_name(lang)}",
+                         "", "not found", False, True))
+            missing.append(lang)
+        for cand in cands:
+            match = ("found" if cand.found else "runner-up") if found else "weak"
+            rows.append((lang, cand.rank, cand.score, texts[cand.row],
+                         group_label(groups[cand.row]), match, not found, False))
+    scores = [r[2] for r in rows]
+    return Table(
+        ["lang", "rank", "score", "sentence", "group", "match", VS_UNRELATED, VS_TRANSLATIONS],
+        [[r[0] for r in rows], np.array([r[1] for r in rows], dtype=object),
+         np.array(scores, dtype=float), [r[3] for r in rows], [r[4] for r in rows],
+         [r[5] for r in rows], share_below(cal, scores),
+         share_below(cal, scores, translations=True)],
+        [None, "d", ".2f", None, None, None, ".1%", ".1%"],
+        muted=[r[6] for r in rows], notes=[r[7] for r in rows],
+        extra={"found": [c.row for c in candidates if c.found], "missing": missing,
+               "shown": list(targets) or list(by_lang)})
+
+
+def learner_message(missing: Sequence[str], shown: Sequence[str]) -> str:
+    if missing:
+        return (f"No close translation in {', '.join(missing)}; found in "
+                f"{len(shown) - len(missing)} of {len(shown)} languages.")
+    return f"Found a translation in all {len(shown)} languages."
+
+
+def rule_findings(combined, a: str, b: str) -> list:
+    """Rule and consistency findings (core/qa) on the loaded a → b translations: the same
+    checks as `e5desk check --checks rules,consistency`, read from the loaded texts (so
+    without a catalogue's format flags: a marked copy reads the file itself)."""
+    from e5desk.core.qa import run_checks
+    from e5desk.core.qa.entries import from_sentence_set
+
+    if combined is None or not a or not b:
+        return []
+    entries = [e for e in from_sentence_set(Path(str(combined.source or "")), "window",
+                                            combined, a) if e.tgt_lang == b]
+    return [x for x in run_checks(entries, WINDOW_CHECKS).findings if x.flagged]
+
+
+def suspect_table(suspects, findings, texts, groups, a: str = "", b: str = "") -> Table:
+    """Rule findings first (errors before warnings), then the meaning suspects, most
+    doubtful first. ``extra``: kinds (one per row), pairs (meaning rows: (row, source,
+    translation) of the flagged ones, most doubtful first)."""
+    n_rules = len(findings)
+    doubt = [np.nan] * n_rules + [s.doubt for s in suspects]
+    group = [group_label(groups[x.entry.index]) for x in findings] + \
+        [group_label(s.group) for s in suspects]
+    source = [x.entry.source for x in findings] + [texts[s.src] for s in suspects]
+    target = [x.entry.target for x in findings] + [texts[s.tgt] for s in suspects]
+    score = [np.nan] * n_rules + [s.score for s in suspects]
+    kinds = [x.kind for x in findings] + ["meaning"] * len(suspects)
+    reason = [f"{x.severity}: {x.reason}" for x in findings] + [s.reason for s in suspects]
+    fine = [False] * n_rules + [s.reason == "looks fine" for s in suspects]
+    pairs = [(n_rules + i, texts[s.src], texts[s.tgt]) for i, s in enumerate(suspects)
+             if s.reason != "looks fine"]
+    return Table(
+        ["doubt", "group", f"source ({a})" if a else "source",
+         f"translation ({b})" if b else "translation", "score", "kind", MISSING, "reason"],
+        [np.array(doubt, dtype=float), group, source, target, np.array(score, dtype=float),
+         kinds, [""] * len(kinds), reason],
+        [".1f", None, None, None, ".1f", None, None, None], muted=fine,
+        extra={"kinds": kinds, "pairs": pairs[:MISSING_LIMIT], "flagged": fine.count(False),
+               "rules": n_rules})
+
+
+def kind_choices(kinds: Sequence[str]) -> list[str]:
+    """The kind filter's entries: all kinds, then each kind present (meaning last)."""
+    present = sorted(set(kinds) - {"meaning"})
+    return [ALL_KINDS, *present, *(["meaning"] if "meaning" in kinds else [])]
+
+
+def rows_of_kind(kinds: Sequence[str], kind: str) -> np.ndarray:
+    if kind in ("", ALL_KINDS):
+        return np.arange(len(kinds))
+    return np.flatnonzero(np.asarray(kinds, dtype=object) == kind)
+
+
+def missing_words(encoder, pairs: Sequence[tuple[int, str, str]], progress=None,
+                  cancelled=None) -> dict[int, str]:
+    """{table row: the source's content words the alignment could not pair} for the meaning
+    suspects ``pairs`` (the approach of core/qa/words.py: align, then unaligned words)."""
+    from e5desk.core.align import align_pairs, unaligned_content_words
+
+    if not pairs:
+        return {}
+    found = align_pairs(encoder, [(s, t) for _, s, t in pairs], progress=progress,
+                        cancelled=cancelled)
+    return {row: ", ".join(unaligned_content_words(a)[0])
+            for (row, _, _), a in zip(pairs, found, strict=True)}
+
+
+def mined_table(pairs, texts, src_rows, tgt_rows, a: str = "", b: str = "") -> Table:
+    return Table(
+        ["margin", "cosine", "source lang", f"source ({a})", "target lang", f"target ({b})"],
+        [np.array([p.margin for p in pairs], dtype=float),
+         np.array([p.cosine * 100 for p in pairs], dtype=float), [a] * len(pairs),
+         [texts[src_rows[p.src]] for p in pairs], [b] * len(pairs),
+         [texts[tgt_rows[p.tgt]] for p in pairs]],
+        [".4f", ".1f", None, None, None, None])
+
+
+def eval_table(results: dict[str, dict]) -> Table:
+    from e5desk.core.evaluate import METRICS
+
+    names = list(results)
+    return Table(["", *METRICS],
+                 [names, *[np.array([results[n].get(m, np.nan) for n in names])
+                           for m in METRICS]],
+                 [None] + [".3f"] * len(METRICS))
+
+
+def bar_values(results: dict[str, dict], metric: str) -> tuple[list[str], np.ndarray]:
+    """Names and heights of the bars: the chosen metric per row of the table."""
+    names = list(results)
+    return names, np.array([results[n].get(metric, np.nan) for n in names], dtype=float)
+
+
+def bar_at(values: np.ndarray, x: float, y: float) -> int | None:
+    """Index of the bar under plot coordinates (x, y), if any."""
+    i = int(round(x))
+    if 0 <= i < len(values) and abs(x - i) <= 0.35:
+        top = 0.0 if np.isnan(values[i]) else float(values[i])
+        if 0 <= y <= max(top, 0.02):
+            return i
+    return None
+
+
+# -- marked copy -----------------------------------------------------------------------------
+def markable_files(sets) -> list[Path]:
+    """Loaded files that a marked copy can be written for (PO, XLIFF, TMX)."""
+    from e5desk.core.qa.mark import MARKERS
+    from e5desk.core.qa.run import input_format
+
+    out = []
+    for s in sets:
+        p = Path(str(s.source or ""))
+        if str(s.source or "") and p.is_file() and p not in out:
+            try:
+                if input_format(p) in MARKERS:
+                    out.append(p)
+            except Exception:  # noqa: BLE001 - an unreadable file is just not offered
+                continue
+    return out
+
+
+def write_marked_copy(path: Path, out: Path, encode: Callable | None = None
+                      ) -> tuple[Path, int, str]:
+    """`e5desk check INPUT --mark-fuzzy OUT` for one catalogue: every check (meaning and
+    similar sources when ``encode`` is given), then the copy. Returns (written, entries
+    marked, a summary of the findings). Never over the input (refused)."""
+    from e5desk.core.qa import mark_copies, pick_checks, read_entries, run_checks, summary
+    from e5desk.core.qa.mark import check_output
+
+    check_output([path], out)  # before any work
+    result = run_checks(read_entries([path]), pick_checks("all"), encode)
+    [(written, n)] = mark_copies(result.findings, [path], out)
+    return written, n, summary(result.findings)
