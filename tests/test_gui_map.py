@@ -508,3 +508,61 @@ def test_million_point_map_is_all_represented(qtbot):
     QApplication.processEvents()
     assert item.row_at(QPointF(*coords[row].astype(float))) == row
     assert view.view_box.toolTip().startswith(f"sentence {row}\n")
+
+
+def click(plot, pos: QPointF, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+    viewport, left = plot.viewport(), Qt.MouseButton.LeftButton
+    send_mouse(viewport, QEvent.Type.MouseButtonPress, pos, left, left, modifiers)
+    send_mouse(viewport, QEvent.Type.MouseButtonRelease, pos, left, Qt.MouseButton.NoButton,
+               modifiers)
+
+
+def test_two_points_open_the_pair_view(qtbot, window):
+    """Click a point, Ctrl-click its translation: both are selected, Why? opens them (the
+    first clicked on the left) in the pair view, word links and the calibrated band."""
+    view = sample_map(qtbot, window)
+    combined = window.session.combined
+    dock, pair = window.pair_dock, window.pair_dock.pair_view
+    why = view.selection_panel.why_button
+    assert not why.isEnabled()
+    view.plot.autoRange()
+    QApplication.processEvents()
+    pixels = np.array([[p.x(), p.y()] for p in (to_pixels(view, *c) for c in view.coords)])
+    rect = view.plot.viewport().rect()
+
+    def alone(r: int) -> bool:  # no other point within 6 px, and well inside the plot
+        d = np.hypot(*(pixels - pixels[r]).T)
+        x, y = pixels[r]
+        return (np.sort(d)[1] > 6 and 20 < x < rect.width() - 20
+                and 20 < y < rect.height() - 20)
+
+    groups, langs = combined.group, combined.lang
+    a, b = next((a, b) for a in range(len(combined)) if alone(a)
+                for b in range(len(combined)) if b != a and groups[b] == groups[a]
+                and langs[b] != langs[a] and alone(b))
+    click(view.plot, QPointF(*pixels[a]))
+    assert view.selected == a and len(view.selected_rows()) == 0
+    click(view.plot, QPointF(*pixels[b]), Qt.KeyboardModifier.ControlModifier)
+    assert view.selected_rows().tolist() == sorted([a, b])
+    assert why.isEnabled() and "2 selected" in view.selection_count.text()
+    with qtbot.waitSignal(pair.finished, timeout=120_000):
+        why.click()
+        assert dock.isVisible()
+    request = pair.state.request
+    assert (request.left, request.right) == (combined.text[a], combined.text[b])
+    assert request.kind == "translation" and request.origin == "map"
+    assert not pair.state.error and pair.state.alignment.links
+    assert "from the map" in pair.title.text() and "unrelated pairs" in pair.headline.text()
+    # a third point: Why? is off again, and pressing it anyway only says what to do
+    QApplication.processEvents()  # (the pair view's dock took room from the map)
+    pixels = np.array([[p.x(), p.y()] for p in (to_pixels(view, *c) for c in view.coords)])
+    rect = view.plot.viewport().rect()
+    c = next(r for r in range(len(combined)) if r not in (a, b) and alone(r))
+    click(view.plot, QPointF(*pixels[c]), Qt.KeyboardModifier.ShiftModifier)
+    assert len(view.selected_rows()) == 3 and not why.isEnabled()
+    messages = []
+    view.status.connect(messages.append)
+    assert not view.explain_selection() and "exactly two" in messages[-1]
+    # Shift-click it again: it leaves the selection
+    click(view.plot, QPointF(*pixels[c]), Qt.KeyboardModifier.ShiftModifier)
+    assert view.selected_rows().tolist() == sorted([a, b]) and why.isEnabled()

@@ -33,6 +33,7 @@ class MapPoints(pg.GraphicsObject):
     DENSITY_MARGIN = 0.5  # the image covers the view plus this share of it on each side
 
     clicked = Signal(int)  # row
+    extend_clicked = Signal(int)  # row, clicked with Ctrl or Shift held (add to the selection)
 
     def __init__(self, size: float = 8, budget: int = 60_000, ring: bool = False,
                  tip: Callable[[int], str] | None = None) -> None:
@@ -346,5 +347,8 @@ class MapPoints(pg.GraphicsObject):
             ev.ignore()
             return
         ev.accept()
+        mods = ev.modifiers()
+        if mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier):
+            self.extend_clicked.emit(row)
         self.clicked.emit(row)
 

@@ -56,6 +56,11 @@ class SelectionPanel(QWidget):
         self.count = QLabel("")
         self.clear_button = QPushButton("Clear")
         self.export_button = QPushButton("Export CSV…")
+        self.why_button = QPushButton("Why?")
+        self.why_button.setToolTip("Show the two selected sentences word by word in the pair "
+                                   "view: which word is which, what has no partner, and each "
+                                   "word's share of their score (select exactly two: "
+                                   "click one point, then Ctrl- or Shift-click another)")
         self.export_button.setToolTip("Save the selected sentences (text, lang, group, set, "
                                       "line; score when colouring by score) as CSV")
         self.table = ResultTable(
@@ -68,6 +73,7 @@ class SelectionPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        buttons.addWidget(self.why_button)
         buttons.addWidget(self.clear_button)
         buttons.addWidget(self.export_button)
         # The count (or how to select) on its own line, wrapped: read whole in a narrow
@@ -114,11 +120,12 @@ class SelectionPanel(QWidget):
         if n:
             self.count.setText(f"{n:,} selected (click a row to show it)")
         else:
-            self.count.setText("No selection: Shift-drag a rectangle, Ctrl-drag a lasso, or "
-                               "pick a Select tool above.")
+            self.count.setText("No selection: Shift-drag a rectangle, Ctrl-drag a lasso, "
+                               "Ctrl- or Shift-click points, or pick a Select tool above.")
         self.count.setToolTip(self.count.text())
         self.export_button.setEnabled(bool(n))
         self.clear_button.setEnabled(bool(n))
+        self.why_button.setEnabled(n == 2)
         self.table.setVisible(bool(n))
 
     def export(self, path: str | Path | None = None) -> Path | None:

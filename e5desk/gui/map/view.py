@@ -59,6 +59,7 @@ def _kept_in(part: str, name: str) -> property:
 class MapView(OwnsWindow, QWidget):
     status = Signal(str)
     changed = Signal()  # a new map was drawn, or the selection changed (saved in projects)
+    pair_requested = Signal(object)  # two selected sentences for the pair view (PairRequest)
 
     coords = _kept_in("map_state", "coords")
     map_params = _kept_in("map_state", "map_params")
@@ -77,6 +78,7 @@ class MapView(OwnsWindow, QWidget):
         self._figures_text = ""
         self._map_jobs: list = []  # running projection jobs (cancelled by a newer map)
         self.highlight = np.zeros(0, dtype=int)
+        self._order: list[int] = []  # selected rows in the order they were Ctrl/Shift-clicked
         self.query_scores = QueryScores(session, lambda: self.coords is not None, self)
         self._row_codes = np.zeros(0, dtype=np.int64)  # colour code per row
         self._langs_for = None
@@ -149,6 +151,7 @@ class MapView(OwnsWindow, QWidget):
         self.center.toggled.connect(self._settings_changed)
         self.colour.currentIndexChanged.connect(self.recolour)
         self.legend_panel.shown_changed.connect(self._legend_toggled)
+        self.scatter.extend_clicked.connect(self.extend_selection)
         self.scatter.clicked.connect(self.select)
         self.search.returnPressed.connect(self.find)
         self.tools.buttonClicked.connect(lambda b: self.set_tool(b.property("tool")))
@@ -157,6 +160,7 @@ class MapView(OwnsWindow, QWidget):
         self.selection_panel.status.connect(self.status)
         self.selection_panel.clear_button.clicked.connect(self.clear_selection)
         self.selection_panel.export_button.clicked.connect(lambda: self.export_selection())
+        self.selection_panel.why_button.clicked.connect(lambda: self.explain_selection())
         self.selection_panel.row_clicked.connect(self.select)
         self.query_scores.ready.connect(self._scores_ready)
         self.query_scores.failed.connect(self.status)
@@ -504,6 +508,38 @@ class MapView(OwnsWindow, QWidget):
         if notify:
             self.changed.emit()
         return self.selected_rows()
+
+    def extend_selection(self, row: int) -> np.ndarray:
+        """Ctrl- or Shift-click: the clicked point joins the selection (or leaves it); the
+        first such click after a plain click selects both points."""
+        rows = self.selection
+        if not len(rows) and self.selected is not None and self.selected != row:
+            rows = np.array([self.selected], dtype=np.int64)
+        if row in rows:
+            rows = rows[rows != row]
+        else:
+            rows = np.append(rows, row)
+        self._order = [r for r in self._order if r in rows]
+        self._order += [int(r) for r in rows if r not in self._order]
+        return self._set_selection(np.sort(rows))
+
+    def explain_selection(self) -> bool:
+        """Open the two selected sentences in the pair view (the first one clicked on the
+        left); anything but exactly two selected: says so."""
+        from e5desk.gui.pair.state import rows_request
+
+        combined, rows = self.session.combined, self.selected_rows()
+        if combined is None or len(rows) != 2:
+            self.status.emit("Select exactly two sentences on the map, then press Why? "
+                             "(click one point, then Ctrl- or Shift-click another).")
+            return False
+        order = [r for r in self._order if r in rows]
+        rows = order if len(order) == 2 else list(rows)
+        request = rows_request(combined.text, combined.lang, combined.group, rows)
+        if request is None:
+            return False
+        self.pair_requested.emit(request)
+        return True
 
     def export_selection(self, path: str | Path | None = None) -> Path | None:
         """Write the selected sentences (the selection table: text, lang, group, set, line;
