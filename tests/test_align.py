@@ -126,6 +126,11 @@ def test_raw_text_segmentation():
     assert words[:9] == ["私", "は", "毎", "朝", "コーヒー", "を", "飲", "みます", "。"]
     assert words[9:13] == ["Hello", ",", "world", "!"]
     assert segment(text)[1][-1] is True  # Thai: split later by the model's pieces
+    # a Latin word stops where kana or Han begins (it used to swallow "カードで払えます")
+    text = "地下鉄はSuicaカードで払えます。e5-small料理"
+    assert [text[a:b] for a, b in segment(text)[0]] == [
+        "地", "下", "鉄", "は", "Suica", "カード", "で", "払", "えます", "。", "e5-small", "料",
+        "理"]
 
 
 def _aer(found: list[WordAlignment], gold: list[set]) -> float:

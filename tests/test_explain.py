@@ -8,6 +8,7 @@ import random
 import numpy as np
 import pytest
 
+from e5desk.core.align import segment as align_segment
 from e5desk.core.errors import E5DeskError
 from e5desk.core.explain import explain_pair, segment, without
 
@@ -22,9 +23,14 @@ def test_segment_spaced_text_is_split_at_whitespace_exactly():
     assert words("مرحبا بالعالم") == ["مرحبا", "بالعالم"]
 
 
-def test_segment_cjk_per_character_and_punctuation_apart():
-    assert words("駅はどこですか？") == ["駅", "は", "ど", "こ", "で", "す", "か", "？"]
+def test_segment_cjk_as_the_aligner_does_and_punctuation_apart():
+    assert words("駅はどこですか？") == ["駅", "はどこですか", "？"]
+    assert words("東京駅でコーヒーを飲みます。") == ["東", "京", "駅", "で", "コーヒー", "を",
+                                                "飲", "みます", "。"]
     assert words("我用Suica卡、很方便") == ["我", "用", "Suica", "卡", "、", "很", "方", "便"]
+    # the pair view's two modes show the same boxes: the aligner's words of raw text
+    for text in ("東京の地下鉄はSuicaカードで払えます。", "我每天早上喝咖啡。", "料理がおいしい"):
+        assert words(text) == [text[a:b] for a, b in align_segment(text)[0]]
 
 
 def test_segment_thai_by_model_pieces_keeps_combining_marks():
@@ -44,8 +50,9 @@ def test_without_deletes_words_and_collapses_their_gap():
     assert without(text, w, {0}) == "is the\nstation?"
     assert without(text, w, {3}) == "Where  is the"
     assert without(text, w, {1, 2}) == "Where  station?"
-    ja = "駅はどこ"
-    assert without(ja, segment(ja), {1}) == "駅どこ"
+    ja = "東京駅はどこ"
+    assert without(ja, segment(ja), {1}) == "東駅はどこ"
+    assert without(ja, segment(ja), {3}) == "東京駅"
 
 
 class CountingEncoder:

@@ -81,9 +81,10 @@ _KATAKANA = r"\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"
 _PIECED = r"\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u0f00-\u0fff"  # Thai Lao Myanmar Khmer Tibetan
 _UNSPACED = _HAN + _HIRAGANA + _KATAKANA + _PIECED
 _UNSPACED_RE = re.compile(f"[{_UNSPACED}]")
-_RAW_WORD = re.compile(
+_SPACED_LETTER = f"[^\\W_{_UNSPACED}]"  # a letter or digit of a spaced script
+_RAW_WORD = re.compile(  # (a Latin word never runs on into the kana or Han after it)
     f"[{_HAN}]|[{_HIRAGANA}]+|[{_KATAKANA}]+|(?P<pieced>[{_PIECED}]+)"
-    r"|[^\W_]+(?:['’\-.][^\W_]+)*[^\W_]*|\S")
+    f"|{_SPACED_LETTER}+(?:['’\\-.]{_SPACED_LETTER}+)*{_SPACED_LETTER}*|\\S")
 
 
 def _is_unspaced(ch: str) -> bool:

@@ -15,12 +15,12 @@ each side's shares so they sum to ``score - baseline`` (only when the raw sum ha
 sign, so the ranking of words never flips).
 
 Words: the text split at whitespace, exactly as given (punctuation stays on its word), with
-unspaced scripts segmented further: every Han, hiragana and katakana character (and CJK or
-full-width punctuation mark) is a word of its own (Chinese and Japanese have no spaces; one
-character is the smallest unit that is always meaningful to delete), and runs of Thai, Lao,
-Khmer and Myanmar letters are split into the model's own SentencePiece pieces, a combining
-mark kept with its letter (when the encoder can tokenise and the pieces spell the run
-exactly; else the run stays one word).
+unspaced scripts segmented further: Chinese and Japanese exactly as the word aligner
+segments them (:func:`e5desk.core.align.segment`: every Han character a word, kana by runs
+of one script, each CJK or full-width punctuation mark apart), so the pair view's two modes
+show the same word boxes; and runs of Thai, Lao, Khmer and Myanmar letters are split into
+the model's own SentencePiece pieces, a combining mark kept with its letter (when the
+encoder can tokenise and the pieces spell the run exactly; else the run stays one word).
 """
 
 from __future__ import annotations
@@ -89,14 +89,15 @@ def segment(text: str, tokenize: Callable[[str], list[str]] | None = None) -> li
         if kind == "space":
             i += 1
             continue
-        if kind == "cjk":
-            words.append(Word(text[i], i, i + 1))
-            i += 1
-            continue
         j = i + 1
         while j < n and _char_kind(text[j]) == kind:
             j += 1
-        if kind == "sea":
+        if kind == "cjk":  # the aligner's words: one segmentation for both modes
+            from e5desk.core.align import segment as align_segment
+
+            words += [Word(text[i + a:i + b], i + a, i + b)
+                      for a, b in align_segment(text[i:j])[0]]
+        elif kind == "sea":
             # combining marks belong to the run already (same Unicode block)
             pos = i
             for piece in _pieces(text[i:j], tokenize):
