@@ -201,7 +201,8 @@ class SetsPanel(QWidget):
             self.counts.setText("No sentence set loaded.")
             return
         groups = c.group
-        if any(CONTEXT_SEPARATOR in g for g in groups if isinstance(g, str)):
+        grouped = groups[np.not_equal(groups, None)]  # per-row loops only where needed
+        if any(CONTEXT_SEPARATOR in g for g in grouped if isinstance(g, str)):
             groups = np.array([group_label(g) for g in groups], dtype=object)  # msgctxt
         self.model.set_data(["text", "lang", "group", "set"],
                             [c.text, c.lang, groups, c.set_name])
@@ -213,9 +214,11 @@ class SetsPanel(QWidget):
         # The group of a catalogue entry is its msgid: the text column gets the width.
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(2, 200)
-        langs = Counter(str(x or "?") for x in c.lang)
+        langs = Counter()
+        for code, count in Counter(c.lang.tolist()).items():  # counted in C, then named
+            langs[str(code or "?")] += count
         self._fill(self.lang, "All languages", sorted(langs))
-        self._fill(self.set_filter, "All sets", sorted(set(map(str, c.set_name))))
+        self._fill(self.set_filter, "All sets", sorted(set(map(str, set(c.set_name.tolist())))))
         parts = [f"{lang} {n:,}" for lang, n in langs.most_common()]
         self.counts.setText(f"{len(c):,} sentences in {len(self.session.sets)} set(s), "
                             f"{len(langs)} languages: " + ", ".join(parts))
