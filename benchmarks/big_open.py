@@ -4,6 +4,7 @@ read and checked by core (``load_with_vectors``), then the same pair opened in t
 time goes (cProfile, top functions by cumulative time).
 
     .venv/bin/python benchmarks/big_open.py --data /tmp/e5big [--profile 25] [--no-window]
+    .venv/bin/python benchmarks/big_open.py --batch /tmp/e5big/batch   # a batch folder
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def core_open(folder: Path) -> None:
           f"{time.perf_counter() - t:.2f} s ({load()})", flush=True)
 
 
-def window_open(folder: Path, top: int) -> None:
+def window_open(folder: Path, top: int, batch: Path | None = None) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
@@ -48,7 +49,10 @@ def window_open(folder: Path, top: int) -> None:
     profile = cProfile.Profile()
     t = time.perf_counter()
     profile.enable()
-    window.open_with_vectors(folder / "texts.txt", folder / "v.npy")
+    if batch is not None:  # an `e5desk batch` output folder
+        window.open_batch(batch)
+    else:
+        window.open_with_vectors(folder / "texts.txt", folder / "v.npy")
     while window.session.imported is None and time.perf_counter() - t < 600:
         app.processEvents()
         time.sleep(0.005)
@@ -70,10 +74,13 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("/tmp/e5big"))
     ap.add_argument("--profile", type=int, default=25, help="profile rows to print")
     ap.add_argument("--no-window", action="store_true")
+    ap.add_argument("--batch", type=Path, default=None,
+                    help="open this `e5desk batch` output folder in the window instead")
     args = ap.parse_args()
-    core_open(args.data)
+    if args.batch is None:
+        core_open(args.data)
     if not args.no_window:
-        window_open(args.data, args.profile)
+        window_open(args.data, args.profile, args.batch)
 
 
 if __name__ == "__main__":
