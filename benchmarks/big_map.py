@@ -113,13 +113,18 @@ def bench_cli(folder: Path, method: str) -> None:
           f"(after: {load()})", flush=True)
 
 
-def bench_quality(n: int, samples: list[int], full: bool) -> None:
-    from map_umap import map_quality
+def bench_quality(n: int, samples: list[int], full: bool, shape: str = "topics") -> None:
+    from map_umap import make_vectors, map_quality
 
     from e5desk.core import projection_large as large
     from e5desk.core.projection import umap_2d
 
-    x, topic, meaning = make_set(n, seed=1)
+    if shape == "topics":
+        x, topic, meaning = make_set(n, seed=1)
+    else:  # map_umap's real-shaped set: 50 topics of meanings said in 9 languages
+        x, _ = make_vectors(n)
+        meaning = np.arange(n) % max(1, n // 9)  # the translations of one meaning
+        topic = meaning
     rows = []
     if full:
         t = time.perf_counter()
@@ -146,6 +151,8 @@ def main() -> None:
     ap.add_argument("--method", default="umap", choices=["umap", "pca"])
     ap.add_argument("--samples", type=int, nargs="+", default=[50_000, 100_000])
     ap.add_argument("--no-full", action="store_true", help="skip the full UMAP (quality)")
+    ap.add_argument("--shape", choices=["topics", "multilingual"], default="topics",
+                    help="quality data: make_set's topics, or map_umap's 9-language set")
     args = ap.parse_args()
     if args.what == "data":
         write_data(args.data, args.rows)
@@ -154,7 +161,7 @@ def main() -> None:
     elif args.what == "cli":
         bench_cli(args.data, args.method)
     else:
-        bench_quality(args.rows, args.samples, not args.no_full)
+        bench_quality(args.rows, args.samples, not args.no_full, args.shape)
 
 
 if __name__ == "__main__":
