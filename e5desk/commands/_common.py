@@ -195,3 +195,14 @@ def read_lines(path: Path) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return lines
+
+
+def rule_name(name: str) -> str:
+    """argparse type of --rule: a prefix rule's name (aliases accepted), else a usage error."""
+    from e5desk.core.errors import E5DeskError
+    from e5desk.core.prefix_rules import prefix_rule
+
+    try:
+        return prefix_rule(name).name
+    except E5DeskError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from e5desk.commands._common import add_model_options, load_encoder
+from e5desk.commands._common import add_model_options, load_encoder, rule_name
 from e5desk.core.errors import E5DeskError
-from e5desk.core.prefix_rules import PREFIX_RULES, prefix_rule, rules_help
+from e5desk.core.prefix_rules import PREFIX_RULES, rules_help
 
 BAR = 16  # characters for the largest share
 
@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "split per character.")
     p.add_argument("query", metavar="QUERY")
     p.add_argument("passage", metavar="PASSAGE")
-    p.add_argument("--rule", type=_rule_name, default="retrieval", metavar="RULE",
+    p.add_argument("--rule", type=rule_name, default="retrieval", metavar="RULE",
                    help="prefix rule (default retrieval): " + rules_help())
     p.add_argument("--task", default=None, help="instruction for instruct models")
     p.add_argument("--normalise", action="store_true",
@@ -30,13 +30,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the explanation as JSON")
     add_model_options(p)
     p.set_defaults(func=run)
-
-
-def _rule_name(name: str) -> str:
-    try:
-        return prefix_rule(name).name
-    except E5DeskError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def word_lines(words: list[str], shares: list[float], scale: float) -> list[str]:

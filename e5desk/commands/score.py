@@ -15,6 +15,7 @@ from e5desk.commands._common import (
     load_encoder,
     positive_int,
     progress_bar,
+    rule_name,
 )
 from e5desk.core.errors import E5DeskError
 from e5desk.core.prefix_rules import RULE_ALIASES, prefix_rule, rules_help
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--passages", type=Path, required=True, metavar="FILE",
                    help="one passage per line, or any sentence-set file (CSV, JSONL such as "
                    "passages.jsonl, TMX, ...)")
-    p.add_argument("--rule", type=_rule_name, default=None, metavar="RULE",
+    p.add_argument("--rule", type=rule_name, default=None, metavar="RULE",
                    help="prefix rule (default retrieval; with --lang symmetric, the rule for "
                    "finding translations): " + rules_help() + "; the older "
                    "names " + ", ".join(RULE_ALIASES) + " work too")
@@ -52,13 +53,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_model_options(p)
     add_vectors_option(p)
     p.set_defaults(func=run)
-
-
-def _rule_name(name: str) -> str:
-    try:
-        return prefix_rule(name).name
-    except E5DeskError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _in_language(code, wanted: str | None) -> bool:
