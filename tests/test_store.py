@@ -97,6 +97,34 @@ def test_project_round_trip(tmp_path):
     assert [f.name for f in tmp_path.iterdir()] == ["p.e5desk"]  # no temp files left
 
 
+def test_vectors_over_sqlites_blob_limit_are_saved_in_parts(tmp_path, monkeypatch):
+    """A 1M x 384 set's vectors (1.5 GB) exceed SQLite's 1 GB value limit ("string or blob
+    too big": the project and its autosave failed). Split in parts they round-trip; the
+    part size is made small here so the test needs no gigabytes."""
+    import e5desk.core.store.project as store
+
+    monkeypatch.setattr(store, "BLOB_PART_BYTES", 1000)
+    p = sample_project()
+    big = np.random.default_rng(1).normal(size=(301, 7)).astype(np.float32)  # 8,428 bytes
+    p.embeddings["query"] = Embedding("embedded:abc", "query", None, big)
+    p.arrays["map"] = (big[:, :2].astype(np.float64).copy(), {"method": "umap"})
+    path = tmp_path / "big.e5desk"
+    save_project(p, path)
+    with sqlite3.connect(path) as db:
+        parts = db.execute("SELECT owner, COUNT(*) FROM blob_parts GROUP BY owner").fetchall()
+        stored = db.execute("SELECT vectors FROM embeddings WHERE name='query'").fetchone()[0]
+    assert dict(parts) == {"embedding:query": 9, "array:map": 5} and stored == b""
+    q = load_project(path)
+    assert np.array_equal(q.embeddings["query"].vectors, big) and not q.problems
+    assert np.array_equal(q.arrays["map"][0], p.arrays["map"][0])
+    # a small project has no parts table at all: the file is as before
+    monkeypatch.setattr(store, "BLOB_PART_BYTES", 256 * 2**20)
+    save_project(sample_project(), tmp_path / "small.e5desk")
+    with sqlite3.connect(tmp_path / "small.e5desk") as db:
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    assert "blob_parts" not in names
+
+
 def test_damaged_truncated_foreign_and_newer_files(tmp_path):
     path = tmp_path / "p.e5desk"
     save_project(sample_project(), path)

@@ -35,6 +35,12 @@ CREATE TABLE embeddings (name TEXT PRIMARY KEY, model TEXT, role TEXT, task TEXT
 CREATE TABLE arrays (name TEXT PRIMARY KEY, dtype TEXT, shape TEXT, data BLOB, info TEXT);
 """
 MIGRATIONS: dict[int, str] = {}  # version -> SQL bringing a file from version-1 to version
+# SQLite refuses a value over 1 GB ("string or blob too big": a 1M x 384 set's vectors are
+# 1.5 GB), so a larger blob is stored in parts in a table made only when needed; its own row
+# then holds an empty blob. Files without such blobs stay exactly as before.
+BLOB_PART_BYTES = 256 * 2**20
+PARTS_TABLE = "CREATE TABLE IF NOT EXISTS blob_parts (owner TEXT, part INTEGER, data BLOB, " \
+    "PRIMARY KEY (owner, part))"
 
 
 class ProjectError(E5DeskError):
@@ -138,11 +144,37 @@ def _write(db: sqlite3.Connection, p: Project) -> None:
     for name, e in p.embeddings.items():
         v = np.ascontiguousarray(e.vectors, dtype=np.float32)
         db.execute("INSERT INTO embeddings VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   (name, e.model, e.role, e.task, v.shape[0], v.shape[1], v.tobytes()))
+                   (name, e.model, e.role, e.task, v.shape[0], v.shape[1],
+                    _blob(db, f"embedding:{name}", v)))
     for name, (array, info) in p.arrays.items():
         a = np.ascontiguousarray(array)
         db.execute("INSERT INTO arrays VALUES (?, ?, ?, ?, ?)",
-                   (name, a.dtype.str, json.dumps(a.shape), a.tobytes(), json.dumps(info)))
+                   (name, a.dtype.str, json.dumps(a.shape), _blob(db, f"array:{name}", a),
+                    json.dumps(info)))
+
+
+def _blob(db: sqlite3.Connection, owner: str, a: np.ndarray) -> bytes:
+    """The array's bytes, or b"" with the bytes written in parts (see BLOB_PART_BYTES)."""
+    if a.nbytes <= BLOB_PART_BYTES:
+        return a.tobytes()
+    db.execute(PARTS_TABLE)
+    flat = a.reshape(-1).view(np.uint8)
+    for part, start in enumerate(range(0, flat.size, BLOB_PART_BYTES)):
+        db.execute("INSERT INTO blob_parts VALUES (?, ?, ?)",
+                   (owner, part, flat[start:start + BLOB_PART_BYTES].tobytes()))
+    return b""
+
+
+def _joined(db: sqlite3.Connection, owner: str, blob):
+    """A blob stored in parts, joined again (the blob itself when it was not split)."""
+    if blob != b"":
+        return blob
+    try:
+        parts = db.execute("SELECT data FROM blob_parts WHERE owner=? ORDER BY part",
+                           (owner,)).fetchall()
+    except sqlite3.OperationalError:  # no parts table: a file without split blobs
+        return blob
+    return b"".join(bytes(p[0]) for p in parts) if parts else blob
 
 
 def load_project(path: str | Path) -> Project:
@@ -303,13 +335,13 @@ def _read(db: sqlite3.Connection, path: Path | str = "project") -> Project:
         project.sets.append(s)
     for name, model, role, task, rows, dim, blob in db.execute(
             "SELECT name, model, role, task, rows, dim, vectors FROM embeddings"):
-        vectors = _vectors(name, rows, dim, blob, problems)
+        vectors = _vectors(name, rows, dim, _joined(db, f"embedding:{name}", blob), problems)
         if vectors is not None:
             project.embeddings[str(name)] = Embedding(_cell(model) or "", _cell(role) or "query",
                                                       _cell(task), vectors)
     for name, dtype, shape, blob, info in db.execute(
             "SELECT name, dtype, shape, data, info FROM arrays"):
-        array = _array(name, dtype, shape, blob, problems)
+        array = _array(name, dtype, shape, _joined(db, f"array:{name}", blob), problems)
         if array is not None:
             project.arrays[str(name)] = (array, _json(info, dict, f"details of array {name!r}",
                                                       problems))
