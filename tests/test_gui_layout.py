@@ -70,3 +70,17 @@ def test_empty_states_then_1024x700_layout(qtbot, window):
     # Expanded again, it is remembered.
     window.sets_dock.set_collapsed(False)
     assert window.settings.value("docks/Sentence_sets/collapsed", type=bool) is False
+
+
+def test_a_long_status_message_is_elided_with_the_whole_in_the_tooltip(qtbot, window):
+    window.resize(1024, 700)
+    long = "Wrote " + "a-very-long-file-name-" * 20 + ".csv (20 rows)"
+    window.show_status(long)
+    bar = window.statusBar()
+    shown = bar.currentMessage()
+    assert shown.endswith("…") and len(shown) < len(long)
+    assert bar.fontMetrics().horizontalAdvance(shown) < bar.width()
+    assert long in bar.toolTip()
+    window.show_status("Loaded the sample")
+    assert bar.currentMessage() == "Loaded the sample" and long not in bar.toolTip()
+

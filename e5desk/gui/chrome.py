@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QDockWidget, QListWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QListWidget
 
 from e5desk.gui.empty_state import EmptyState
 from e5desk.gui.guidance import (
@@ -96,8 +96,16 @@ class JobList:
         for entry in reversed(self.log.entries):
             self.list.addItem(entry.line())
         text = self.log.latest_text()
-        self.window.statusBar().showMessage(text)
-        self.window.statusBar().setToolTip("Latest job; Jobs ▸ Job list keeps them all")
+        bar = self.window.statusBar()
+        # Elided to the room left of the permanent labels (a long message ran into the
+        # model/memory labels); the whole of it in the tooltip and the job list.
+        room = bar.width() - sum(child.width() for child in bar.findChildren(QLabel)
+                                 if child.isVisible() and child.text() != bar.currentMessage())
+        shown = bar.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
+                                             max(120, room - 40))
+        bar.showMessage(shown)
+        bar.setToolTip(f"{text}\n(latest job; Jobs ▸ Job list keeps them all)"
+                       if shown != text else "Latest job; Jobs ▸ Job list keeps them all")
 
 
 def add_icons(window) -> None:
