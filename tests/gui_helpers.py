@@ -54,3 +54,9 @@ def save_and_reopen(qtbot, window, settings, path, timeout=60_000, open_timeout=
     qtbot.waitUntil(lambda: other.session.combined is not None, timeout=open_timeout)
     wait_idle(qtbot, other)
     return other
+
+
+def status_text(window) -> str:
+    """The status bar's message in full (the bar elides a long one to its room)."""
+    jobs = getattr(window, "jobs", None)
+    return jobs.log.latest_text() if jobs is not None else window.statusBar().currentMessage()

@@ -32,7 +32,9 @@ def _ctrl_e(window, monkeypatch, path):
 
 
 def _message(window):
-    return window.statusBar().currentMessage()
+    from gui_helpers import status_text
+
+    return status_text(window)
 
 
 def test_scores_heatmap_and_map_selection_export(qtbot, window, tmp_path, monkeypatch):

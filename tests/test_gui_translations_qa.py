@@ -147,7 +147,7 @@ def test_suspects_list_rules_by_kind_and_missing_words(qtbot, window, tmp_path):
 @needs_qtbot
 def test_save_a_marked_copy_never_over_the_input(qtbot, window, tmp_path, monkeypatch):
     import polib
-    from gui_helpers import wait_idle
+    from gui_helpers import status_text, wait_idle
 
     from e5desk.gui.translations import suspects
 
@@ -159,7 +159,7 @@ def test_save_a_marked_copy_never_over_the_input(qtbot, window, tmp_path, monkey
     monkeypatch.setattr(suspects.QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: (answer[0], "")))
     view.mark_button.click()  # the input itself: refused at once
-    assert "never written over the input" in window.statusBar().currentMessage()
+    assert "never written over the input" in status_text(window)
     out = tmp_path / "marked" / "de.marked.po"
     out.parent.mkdir()
     answer[0] = str(out)
@@ -173,4 +173,4 @@ def test_save_a_marked_copy_never_over_the_input(qtbot, window, tmp_path, monkey
     assert {PLACEHOLDER, TAGS} <= fuzzy and SWAPPED <= fuzzy  # rules and meaning (a model)
     assert PAIRS[0][0] not in fuzzy
     assert "e5desk:" in marked[PLACEHOLDER].comment
-    assert f"Wrote {out}" in window.statusBar().currentMessage()
+    assert f"Wrote {out}" in status_text(window)

@@ -170,6 +170,9 @@ def shrink_combos(widget: QWidget, chars: int = 12) -> None:
         combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(chars)
+        # an explicit minimum: a combo's own minimum hint still follows its longest item
+        # (the precision combo asked 232 px and pushed the window past a 1024-pixel screen)
+        combo.setMinimumWidth(combo.fontMetrics().averageCharWidth() * chars + 40)
         combo.setSizePolicy(QSizePolicy.Policy.Expanding, combo.sizePolicy().verticalPolicy())
         if not combo.toolTip():  # the full text of a shrunk combo, when it has no help
             combo.currentTextChanged.connect(combo.setToolTip)

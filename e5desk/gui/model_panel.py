@@ -161,14 +161,14 @@ class ModelPanel(QWidget):
         if enc is None:
             return
         self._mark_devices()
-        rows = "".join(
-            f"<tr><td><b>{html.escape(k)}</b></td><td>{_breakable(v)}</td></tr>"
-            for k, v in enc.source.card().items()
-        )
+        # one line per fact, "key: value", wrapping anywhere: a two-column table kept the
+        # dock wider than a 1024-pixel screen leaves it
+        rows = "".join(f"<p><b>{html.escape(k)}:</b> {_breakable(v)}</p>"
+                       for k, v in enc.source.card().items())
         dtype = str(enc.dtype).replace("torch.", "")
         precision = getattr(enc, "precision", "")
-        rows += (f"<tr><td><b>running on</b></td><td>{html.escape(enc.device)}, "
-                 f"{html.escape(dtype)} (precision {html.escape(precision)})</td></tr>")
+        rows += (f"<p><b>running on:</b> {html.escape(enc.device)}, "
+                 f"{html.escape(dtype)} (precision {html.escape(precision)})</p>")
         i = self.precision.findData(precision)
         if i >= 0:
             self.precision.setCurrentIndex(i)
@@ -179,5 +179,5 @@ class ModelPanel(QWidget):
         # which engine runs what and why (the model process's own description)
         how = enc.describe().partition("; engine ")[2].rpartition(",")[0]
         if engine and how:
-            rows += (f"<tr><td><b>engine</b></td><td>{_breakable(how)}</td></tr>")
-        self.card.setText(f"<table cellspacing=4>{rows}</table>")
+            rows += f"<p><b>engine:</b> {_breakable(how)}</p>"
+        self.card.setText(rows)

@@ -58,7 +58,6 @@ class SuspectsTab(QWidget):
                        QLabel("Show"), self.kind_filter):
             row.addWidget(widget)
         row.addStretch(1)
-        row.addWidget(self.mark_button)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.suspect_table, 1)
@@ -68,6 +67,7 @@ class SuspectsTab(QWidget):
         buttons = buttons_row(self.suspect_table, self.suspect_note)
         buttons.insertWidget(1, why(self.suspect_table, suspect_request,
                                     self.pair_requested.emit))
+        buttons.insertWidget(2, self.mark_button)  # below: the top row fits 1024 pixels
         layout.addLayout(buttons)
         go.clicked.connect(self.check)
         self.kind_filter.currentTextChanged.connect(self.show_kind)
