@@ -274,20 +274,18 @@ def map(model: Model | None, sentences: Texts | SentenceSet, *, method: str = "u
     (``umap``, ``pca`` or ``tsne``), cluster with HDBSCAN, label clusters by keywords.
     ``center_languages`` subtracts each language's mean vector first ("separate meaning
     from language"); default: on when every row has a language (e.g. a SentenceSet)."""
-    from e5desk.core.mapping import DEFAULT_PARAMS, MAP_ROLE, analyse_map, compute_coords
-    from e5desk.core.projection import MapParams
+    from e5desk.workflows.map import MapSettings, map_sentences
 
     texts = _texts(sentences)
     langs = list(getattr(sentences, "lang", [None] * len(texts)))
     groups = list(getattr(sentences, "group", [None] * len(texts)))
-    if center_languages is None:
-        center_languages = DEFAULT_PARAMS.center_languages and all(langs)
-    vectors = _encode(model, sentences)(texts, MAP_ROLE, cancelled=cancelled)
-    params = MapParams(method, neighbors, min_dist, seed, center_languages)
-    coords = compute_coords(vectors, langs, params, progress=progress, cancelled=cancelled)
-    analysis = analyse_map(coords, vectors, texts, langs, groups, center_languages)
-    return SentenceMap(coords, analysis.labels, analysis.clusters, analysis.summary(), texts,
-                       langs)
+    encode = _encode(model, sentences)
+    result = map_sentences(lambda t, role, progress=None, cancelled=None:
+                           encode(t, role, cancelled=cancelled), texts, langs, groups,
+                           MapSettings(method, neighbors, min_dist, seed, center_languages),
+                           progress=progress, cancelled=cancelled)
+    a = result.analysis
+    return SentenceMap(result.coords, a.labels, a.clusters, a.summary(), texts, langs)
 
 
 def mine(model: Model, src: Texts | SentenceSet, tgt: Texts | SentenceSet, *, k: int = 4,

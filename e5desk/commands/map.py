@@ -15,7 +15,9 @@ from e5desk.commands._common import (
     progress_bar,
 )
 from e5desk.core.errors import E5DeskError
-from e5desk.core.mapping import DEFAULT_PARAMS, MAP_ROLE
+from e5desk.core.mapping import MAP_ROLE
+from e5desk.core.projection import METHODS
+from e5desk.workflows.map import MapSettings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,15 +27,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "row per sentence: x, y, cluster, cluster_label, lang, group, text.")
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT")
     add_input_options(p)
-    p.add_argument("--method", choices=["umap", "pca", "tsne"], default="umap")
+    p.add_argument("--method", choices=sorted(METHODS, key=lambda m: m != "umap"),
+                   default=MapSettings.method)
     p.add_argument("--center-languages", action=argparse.BooleanOptionalAction,
                    default=None,
                    help="subtract each language's mean vector first, so meaning outweighs "
                    "language (the window's 'Separate meaning from language'; on by default "
                    "when every sentence has a language)")
-    p.add_argument("--neighbors", type=int, default=15, help="UMAP n_neighbors")
-    p.add_argument("--min-dist", type=float, default=0.1, help="UMAP min_dist")
-    p.add_argument("--seed", type=int, default=42)
+    # the defaults are the workflow's (one definition for the CLI, the API and the window)
+    p.add_argument("--neighbors", type=int, default=MapSettings.neighbors,
+                   help="UMAP n_neighbors")
+    p.add_argument("--min-dist", type=float, default=MapSettings.min_dist,
+                   help="UMAP min_dist")
+    p.add_argument("--seed", type=int, default=MapSettings.seed)
     p.add_argument("--out", type=Path, required=True, metavar="MAP.csv")
     p.add_argument("--plot", type=Path, default=None, metavar="MAP.png")
     add_model_options(p)
@@ -41,31 +47,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from e5desk.core.mapping import analyse_map, compute_coords
-    from e5desk.core.projection import MapParams
 
     for path in (args.out, args.plot):
         if path is not None and not path.parent.exists():
             raise E5DeskError(f"{path}: folder {path.parent} does not exist")
+    from e5desk.workflows.map import map_vectors
+
     sentences, _ = load_inputs(args.inputs, args.format, args.join, args.vectors)
     texts, langs, groups = list(sentences.text), list(sentences.lang), list(sentences.group)
-    unknown = any(x is None or x == "" for x in langs)
-    if args.center_languages and unknown:
-        raise E5DeskError("--center-languages needs a language for every sentence; "
-                          "some rows have none (try --no-center-languages)")
-    if args.center_languages is None:
-        args.center_languages = DEFAULT_PARAMS.center_languages and not unknown
+    settings = MapSettings(args.method, args.neighbors, args.min_dist, args.seed,
+                           args.center_languages)
+    try:
+        params = settings.params(langs)  # before the model loads
+    except E5DeskError as exc:
+        raise E5DeskError(f"--center-languages: {exc} (try --no-center-languages)") from None
     encoder = load_encoder(args)
     with progress_bar("embedding") as bar:
         vectors = encoder.encode(texts, role=MAP_ROLE, progress=bar)
-    params = MapParams(args.method, args.neighbors, args.min_dist, args.seed,
-                       args.center_languages)
-    notes: list[str] = []
     with progress_bar(f"{args.method} map", unit="step") as bar:
-        coords = compute_coords(vectors, langs, params, progress=bar, notes=notes)
-    for note in notes:
+        result = map_vectors(vectors, texts, langs, groups, params, progress=bar)
+    for note in result.notes:
         print(f"e5desk: note: {note}", file=sys.stderr)
-    analysis = analyse_map(coords, vectors, texts, langs, groups, args.center_languages)
+    coords, analysis = result.coords, result.analysis
     labels = analysis.labels
     clusters = {c.id: c for c in analysis.clusters}
     tmp = args.out.with_name(args.out.name + ".partial")
