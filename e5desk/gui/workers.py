@@ -141,3 +141,32 @@ class JobRunner(QObject):
 
     def wait(self, msecs: int = 30000) -> bool:
         return self.pool.waitForDone(msecs)
+
+
+class GuiThreadCollector(QObject):
+    """Python's cyclic garbage collector runs in whichever thread happens to allocate. When
+    it runs down Qt objects inside a job's worker thread, their destructors wait for the GIL
+    while the GUI thread, deleting others, waits for their lock: a deadlock (seen in a test
+    run, py-spy: gc_collect_main in a JobRunner thread). So the window turns automatic
+    collection off and collects on the GUI thread, by the same generation thresholds."""
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = 500) -> None:
+        import gc
+
+        from PySide6.QtCore import QTimer
+
+        super().__init__(parent)
+        gc.disable()
+        self.timer = QTimer(self, interval=interval_ms)
+        self.timer.timeout.connect(self.collect)
+        self.timer.start()
+
+    def collect(self) -> int:
+        import gc
+
+        counts, limits = gc.get_count(), gc.get_threshold()
+        for generation in (2, 1, 0):
+            if counts[generation] > limits[generation]:
+                return gc.collect(generation)
+        return 0
+
