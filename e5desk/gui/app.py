@@ -172,15 +172,13 @@ def run(argv: list[str]) -> int:
     import e5desk.core  # noqa: F401  (offline mode before anything imports transformers)
 
     log_file = setup_logging()
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QLoggingCategory, QSettings
     from PySide6.QtWidgets import QApplication
 
     from e5desk.gui.main_window import MainWindow
 
     # Qt's font database warns for every font that lacks OpenType tables for a script the
     # bundled fallback font covers; the text still renders (tests/test_fonts.py)
-    from PySide6.QtCore import QLoggingCategory
-
     if "QT_LOGGING_RULES" not in os.environ:  # a user's own rules win
         QLoggingCategory.setFilterRules("qt.text.font.db*=false")
     app = QApplication.instance() or QApplication([sys.argv[0]])
