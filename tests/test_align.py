@@ -209,3 +209,20 @@ def test_encoder_process_relays_token_states(tiny_model):
         np.testing.assert_allclose(g.states, e.states, atol=1e-5)
         seen = [g.text[a:b].strip() for a, b in g.offsets]
         assert [x for x in seen if x][:2] in (["the", "cat"], ["私", "は"])
+
+
+def test_the_default_layers_fit_a_model_of_any_depth(tiny_model):
+    """The measured default (layers 3-6 of 12) scaled to the model: the 2-layer test model
+    aligns with its layer 1 (the service answered 503 'layers must be between 0 and 2')."""
+    from types import SimpleNamespace
+
+    from e5desk.core.align import DEFAULT_LAYERS, align_pairs, default_layers
+    from e5desk.core.encoder import Encoder
+
+    assert default_layers(SimpleNamespace(source=SimpleNamespace(layers=12))) == DEFAULT_LAYERS
+    assert default_layers(SimpleNamespace(source=SimpleNamespace(layers=24))) == tuple(
+        range(6, 13))
+    enc = Encoder.load(str(tiny_model), device="cpu", precision="exact", cache=False)
+    assert default_layers(enc) == (1,)
+    [found] = align_pairs(enc, [("the cat sleeps", "le chat dort")])
+    assert found.src_words == ["the", "cat", "sleeps"] and len(found.tgt_words) == 3

@@ -287,6 +287,18 @@ def align_vectors(src_words: list[str], tgt_words: list[str], src: np.ndarray, t
     return result
 
 
+def default_layers(encoder) -> tuple[int, ...]:
+    """DEFAULT_LAYERS (measured on the 12-layer multilingual-e5-small), scaled to a model of
+    another depth by the same share of its layers (a 24-layer model: 6-12; a 2-layer one:
+    1), so the default works for every model the encoder loads."""
+    depth = int(getattr(getattr(encoder, "source", None), "layers", 0) or 12)
+    if depth == 12:
+        return DEFAULT_LAYERS
+    low = max(1, round(DEFAULT_LAYERS[0] * depth / 12))
+    high = max(low, min(depth, round(DEFAULT_LAYERS[-1] * depth / 12)))
+    return tuple(range(low, high + 1))
+
+
 def align_pairs(encoder, pairs: Sequence[tuple[Side, Side]], *, method: str = DEFAULT_METHOD,
                 layer: int | None = None, progress: Progress | None = None,
                 cancelled: CancelCheck | None = None) -> list[WordAlignment]:
@@ -299,7 +311,7 @@ def align_pairs(encoder, pairs: Sequence[tuple[Side, Side]], *, method: str = DE
     if method not in METHODS:
         raise E5DeskError(f"unknown alignment method {method!r}: expected one of "
                           f"{', '.join(METHODS)}")
-    layers = DEFAULT_LAYERS if layer is None else (int(layer),)
+    layers = default_layers(encoder) if layer is None else (int(layer),)
     prepared = prepare(pairs)
     if not prepared:
         return []
