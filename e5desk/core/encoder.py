@@ -563,16 +563,18 @@ class Encoder:
 
     def _run(self, rows, n_texts: int, batch_size: int | None, progress: Progress | None,
              cancelled: CancelCheck | None) -> tuple[np.ndarray, np.ndarray, float]:
-        if self.engine_plan.fused is not None:  # batches to a fused runtime (or torch)
-            from e5desk.core.engines import runner
+        from e5desk.core.engines import runner, torch_means
+        from e5desk.core.engines.graph import pad_batch
 
-            return runner(self).run(rows, n_texts, batch_size, progress, cancelled)
-        import torch
-
+        # the forward pass: torch, or per batch a fused runtime (e5desk.core.engines)
+        if self.engine_plan.fused is not None:
+            forward = runner(self).forward()
+        else:
+            def forward(ids, mask):
+                return torch_means(self, ids, mask)
         order = sorted(range(len(rows)), key=lambda r: len(rows[r][1]), reverse=True)
         sums = np.zeros((n_texts, self.dim), dtype=np.float64)
         weights = np.zeros(n_texts, dtype=np.float64)
-        device = self.device if self.dtype != "int8" else "cpu"
         pad = self._tokenizer.pad_token_id if self._tokenizer.pad_token_id is not None else 0
         done = 0
         pos = 0
@@ -581,36 +583,26 @@ class Encoder:
         budget = min(self.batch_tokens, MAX_BATCH_TOKENS)
         if progress:
             progress(0, total)
-        with torch.inference_mode():
-            while pos < len(order):
-                if cancelled and cancelled():
-                    raise Cancelled("Embedding cancelled.")
-                width = len(rows[order[pos]][1])  # longest row in this batch (sorted)
-                take = max(1, budget // width)
-                if batch_size:
-                    take = min(take, batch_size)
-                batch = order[pos : pos + take]
-                pos += take
-                input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for j, r in enumerate(batch):
-                    seq = rows[r][1]
-                    input_ids[j, : len(seq)] = torch.tensor(seq)
-                    mask[j, : len(seq)] = 1
-                positions += mask.numel()
-                real += int(mask.sum())
-                input_ids, mask = input_ids.to(device), mask.to(device)
-                hidden = self._model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-                m = mask.unsqueeze(-1).to(torch.float32)
-                means = (hidden.to(torch.float32) * m).sum(1) / m.sum(1)
-                means = means.cpu().numpy().astype(np.float64)
-                for j, r in enumerate(batch):
-                    text, _, w = rows[r]
-                    sums[text] += w * means[j]
-                    weights[text] += w
-                done += len(batch)
-                if progress:
-                    progress(done, total)
+        while pos < len(order):
+            if cancelled and cancelled():
+                raise Cancelled("Embedding cancelled.")
+            width = len(rows[order[pos]][1])  # longest row in this batch (sorted)
+            take = max(1, budget // width)
+            if batch_size:
+                take = min(take, batch_size)
+            batch = order[pos : pos + take]
+            pos += take
+            ids, mask = pad_batch([rows[r][1] for r in batch], pad)
+            positions += mask.size
+            real += int(mask.sum())
+            means = np.asarray(forward(ids, mask), dtype=np.float64)
+            for j, r in enumerate(batch):
+                text, _, w = rows[r]
+                sums[text] += w * means[j]
+                weights[text] += w
+            done += len(batch)
+            if progress:
+                progress(done, total)
         return sums, weights, (1.0 - real / positions) if positions else 0.0
 
     def describe(self) -> str:

@@ -253,53 +253,20 @@ class EngineRunner:
                 self.fused.display, self.plan.torch_numbers.replace("torch.", "torch "))
         return self.plan.why
 
-    def run(self, rows, n_texts: int, batch_size: int | None, progress, cancelled):
-        """``Encoder._run`` with each forward batch sent to the fused runtime or torch."""
-        from e5desk.core.encoder import MAX_BATCH_TOKENS
-
+    def forward(self):
+        """The forward-batch function of one encode call (``Encoder._run`` does the
+        batching): ``(ids, mask) -> mean vectors``, each batch sent to the fused runtime or
+        to torch by its shape. Opens the runtime first (auto falls back to torch)."""
         enc = self.encoder
-        fused_ok = self.open()
-        order = sorted(range(len(rows)), key=lambda r: len(rows[r][1]), reverse=True)
-        sums = np.zeros((n_texts, enc.dim), dtype=np.float64)
-        weights = np.zeros(n_texts, dtype=np.float64)
-        pad = enc._tokenizer.pad_token_id if enc._tokenizer.pad_token_id is not None else 0
-        budget = min(enc.batch_tokens, MAX_BATCH_TOKENS)
-        pos = done = positions = real = 0
-        if progress:
-            progress(0, len(rows))
-        while pos < len(order):
-            if cancelled and cancelled():
-                raise Cancelled("Embedding cancelled.")
-            width = len(rows[order[pos]][1])
-            take = max(1, budget // width)
-            if batch_size:
-                take = min(take, batch_size)
-            batch = order[pos : pos + take]
-            pos += take
-            ids, mask = _pad([rows[r][1] for r in batch], width, pad)
-            positions += mask.size
-            real += int(mask.sum())
-            if fused_ok and self.use_fused(len(batch), width):
-                means = np.asarray(self.session(ids, mask), dtype=np.float64)
-            else:
-                means = torch_means(enc, ids, mask).astype(np.float64)
-            for j, r in enumerate(batch):
-                text, _, w = rows[r]
-                sums[text] += w * means[j]
-                weights[text] += w
-            done += len(batch)
-            if progress:
-                progress(done, len(rows))
-        return sums, weights, (1.0 - real / positions) if positions else 0.0
+        if not self.open():
+            return lambda ids, mask: torch_means(enc, ids, mask)
 
+        def forward(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            if self.use_fused(*ids.shape):
+                return self.session(ids, mask)
+            return torch_means(enc, ids, mask)
 
-def _pad(seqs, width: int, pad: int) -> tuple[np.ndarray, np.ndarray]:
-    ids = np.full((len(seqs), width), pad, dtype=np.int64)
-    mask = np.zeros((len(seqs), width), dtype=np.int64)
-    for j, s in enumerate(seqs):
-        ids[j, : len(s)] = s
-        mask[j, : len(s)] = 1
-    return ids, mask
+        return forward
 
 
 def runner(encoder) -> EngineRunner:
