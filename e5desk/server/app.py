@@ -502,7 +502,7 @@ def create_app(settings: ServeSettings | None = None, model=None,
               "measured best). data[i]: src_words, tgt_words, links [[i, j, score]], "
               "pharaoh, unaligned_src, unaligned_tgt.")
     async def align(body: AlignRequest):
-        from e5desk.core.align import DEFAULT_LAYERS, DEFAULT_METHOD, METHODS, align_pairs
+        from e5desk.core.align import DEFAULT_METHOD, METHODS, align_pairs, default_layers
 
         if not body.pairs:
             raise ApiError(400, "pairs is empty: give at least one [source, target]", "pairs")
@@ -526,7 +526,7 @@ def create_app(settings: ServeSettings | None = None, model=None,
         m = await batcher.model_async()
         found = await batcher.call(lambda model: align_pairs(
             model.encoder, body.pairs, method=method, layer=body.layer))
-        layers = list(DEFAULT_LAYERS) if body.layer is None else [body.layer]
+        layers = list(default_layers(m.encoder)) if body.layer is None else [body.layer]
         return {"model": m.name, "method": method, "layers": layers,
                 "data": [{**a.to_dict(), "pharaoh": a.pharaoh()} for a in found]}
 
