@@ -5,9 +5,20 @@ here, so every tab looks the same."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QIcon,
+    QImage,
+    QPainter,
+    QPalette,
+    QPixmap,
+)
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication
+
+from e5desk.core.resources import resource_path
 
 THEMES = ("system", "light", "dark")
 SPACING = 6  # between controls in a row, everywhere
@@ -89,26 +100,29 @@ def warning_css() -> str:
     return "#f0a050" if is_dark() else "#b35900"
 
 
-# The main actions' icons: Qt's standard icons (every platform has them, themed).
-ICONS = {
-    "open": QStyle.StandardPixmap.SP_DialogOpenButton,
-    "save": QStyle.StandardPixmap.SP_DialogSaveButton,
-    "export": QStyle.StandardPixmap.SP_FileDialogDetailedView,
-    "sample": QStyle.StandardPixmap.SP_FileIcon,
-    "score": QStyle.StandardPixmap.SP_MediaPlay,
-    "map": QStyle.StandardPixmap.SP_DesktopIcon,
-    "cancel": QStyle.StandardPixmap.SP_BrowserStop,
-    "jobs": QStyle.StandardPixmap.SP_FileDialogListView,
-    "help": QStyle.StandardPixmap.SP_DialogHelpButton,
-    "quit": QStyle.StandardPixmap.SP_DialogCloseButton,
-    "mine": QStyle.StandardPixmap.SP_ArrowRight,
-    "refresh": QStyle.StandardPixmap.SP_BrowserReload,
-}
+# The main actions' icons: one line-icon set in resources/icons/actions (SVG, drawn in
+# currentColor) recoloured to the palette's text colour, so they match light and dark alike;
+# Qt's standard icons differ per platform style and mixed flat and 3-D looks in one toolbar.
+ICONS = ("open", "save", "export", "sample", "score", "map", "cancel", "jobs", "help", "quit",
+         "mine", "refresh")
+ICON_SIZES = (16, 20, 24, 32, 48)
 
 
 def icon(name: str) -> QIcon:
     """The icon of a main action ("open", "save", "score", "map", "cancel", ...)."""
-    app = QApplication.instance()
-    if app is None or name not in ICONS:
+    if QApplication.instance() is None or name not in ICONS:
         return QIcon()
-    return app.style().standardIcon(ICONS[name])
+    svg = resource_path("icons", "actions", f"{name}.svg").read_text(encoding="utf-8")
+    out = QIcon()
+    for mode, role_group in ((QIcon.Mode.Normal, QPalette.ColorGroup.Active),
+                             (QIcon.Mode.Disabled, QPalette.ColorGroup.Disabled)):
+        colour = QGuiApplication.palette().color(role_group, QPalette.ColorRole.WindowText)
+        renderer = QSvgRenderer(QByteArray(svg.replace("currentColor", colour.name()).encode()))
+        for size in ICON_SIZES:
+            image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+            image.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(image)
+            renderer.render(painter)
+            painter.end()
+            out.addPixmap(QPixmap.fromImage(image), mode)
+    return out
