@@ -100,7 +100,7 @@ def test_colour_by_score_to_the_query(qtbot, window):
     assert len(set(order[:15].tolist()) & set(meaning.tolist())) >= 6
     assert np.median(scores[meaning]) > np.percentile(scores, 97)
     # ... and get the darkest colours; the legend shows the score range.
-    codes = view._row_codes
+    codes = view.colouring.row_codes
     assert codes[order[0]] == codes.max() and codes[order[-1]] == 0
     assert np.median(codes[meaning]) > np.percentile(codes, 90)
     assert f"{scores.max():.1f}" in view.score_caption.text()
@@ -399,7 +399,7 @@ def test_map_state_round_trips_through_a_project_and_refuses_damage():
     from e5desk.gui.map.state import MapState
 
     state = MapState(method="pca", center=False, colour="cluster", all_links=True,
-                     coords=np.arange(8, dtype=np.float32).reshape(4, 2),
+                     contours=True, coords=np.arange(8, dtype=np.float32).reshape(4, 2),
                      map_params={"method": "pca", "center_languages": False},
                      labels=np.array([0, 0, 1, -1]), selected=2,
                      selection=np.array([1, 3], dtype=np.int64))
@@ -407,7 +407,7 @@ def test_map_state_round_trips_through_a_project_and_refuses_damage():
                       Cluster(1, 1, "file", ["file"], {"de": 1.0}, 0.0)]
     arrays, settings = state.to_project()
     assert settings == {"method": "pca", "center": False, "colour": "cluster",
-                        "selected": 2, "all_links": True}
+                        "selected": 2, "all_links": True, "contours": True}
     assert arrays["clusters"][1] == {"labels": {"0": "rain", "1": "file"}}
     assert not state.is_stale()
     state.method = "umap"
@@ -416,8 +416,8 @@ def test_map_state_round_trips_through_a_project_and_refuses_damage():
     other = MapState()
     other.apply_settings(settings)
     saved = other.saved_map(arrays, 4)
-    assert (other.method, other.center, other.colour, other.all_links) == (
-        "pca", False, "cluster", True)
+    assert (other.method, other.center, other.colour, other.all_links, other.contours) == (
+        "pca", False, "cluster", True, True)
     assert np.array_equal(saved.coords, state.coords) and saved.params == state.map_params
     assert saved.selected == 2 and saved.selection.tolist() == [1, 3]
     assert other.saved_map(arrays, 5) is None  # another set of sentences
@@ -430,8 +430,28 @@ def test_map_state_round_trips_through_a_project_and_refuses_damage():
     saved = damaged.saved_map(arrays, 4)
     assert saved.selected is None and saved.selection is None
 
-    # state.py imports no Qt (checked in a fresh interpreter).
-    code = ("import sys, e5desk.gui.map.state; "
+    # The selection: Ctrl-clicks join and leave it, in click order; it survives a new map
+    # of the same rows only.
+    clicks = MapState(selected=5, coords=np.zeros((8, 2)))
+    assert clicks.extended(2).tolist() == [2, 5]  # the plainly clicked point joins
+    clicks.selection = np.array([2, 5])
+    assert clicks.pair_rows() == [5, 2]  # the first clicked first
+    assert clicks.extended(5).tolist() == [2]
+    assert clicks.kept_selection(8).tolist() == [2, 5] and not len(clicks.kept_selection(4))
+    # The progressive map: the preview shows until the map comes, never after it.
+    from e5desk.core.projection import MapParams
+
+    prog = MapState(method="umap", center=True)
+    umap, pca = MapParams("umap", center_languages=True), MapParams("pca",
+                                                                     center_languages=True)
+    prog.begin_map()
+    assert prog.accepts(pca, umap) and prog.accepts(umap, umap)
+    assert not prog.accepts(pca, umap)  # a late preview does not replace the map
+    prog.method = "tsne"
+    assert not prog.accepts(umap, umap)  # the controls ask for another map now
+
+    # state.py and density.py import no Qt (checked in a fresh interpreter).
+    code = ("import sys, e5desk.gui.map.state, e5desk.gui.map.density; "
             "print([m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -3,6 +3,7 @@ same input and settings give the same map, clusters, labels and figures everywhe
 
     vectors --project(params)--> coords --analyse_map--> clusters, labels, mixing, P@1
                                         --top_clusters / place_labels--> labels to draw
+                                        --label_levels--> coarse to fine labels by zoom
     points --draw_order--> a fixed shuffle: no language painted over the others
     row --nearest_per_language--> the closest sentence in every language
     groups --link_pairs--> line segments between translations
@@ -123,6 +124,64 @@ def cluster_centres(coords: np.ndarray, labels: np.ndarray, clusters: Sequence
         mean = xy.mean(axis=0)
         out[i] = xy[np.argmin(((xy - mean) ** 2).sum(axis=1))]
     return out
+
+
+LABEL_LEVELS = (5, 15)  # groups of clusters labelled above the clusters themselves
+LEVEL_ZOOM = 2.0  # each finer level of labels joins at this much more zoom
+
+
+@dataclass
+class LabelLevel:
+    """One level of the label hierarchy: its clusters (core.clusters.Cluster; merged
+    groups above the last level) and where each label goes on the map."""
+
+    clusters: list
+    anchors: np.ndarray  # (m, 2)
+
+
+def label_levels(coords: np.ndarray, labels: np.ndarray, clusters: Sequence,
+                 texts: Sequence[str], langs: Sequence) -> list[LabelLevel]:
+    """Labels by level, coarsest first: the clusters merged into ``LABEL_LEVELS`` groups
+    (Ward linkage of the clusters' mean positions on the map, each group labelled by its
+    own keywords), then the clusters themselves (the ``LABELLED_CLUSTERS`` largest). A
+    level is made only where it has at most two thirds as many labels as the next."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    from e5desk.core import projection_large as large
+    from e5desk.core.clusters import describe_clusters
+
+    labels = np.asarray(labels)
+    fine = top_clusters(clusters)
+    last = LabelLevel(fine, cluster_centres(coords, labels, fine).reshape(-1, 2))
+    if len(clusters) < 3:
+        return [last]
+    ids = np.array([c.id for c in clusters])
+    means = np.array([coords[labels == c].mean(axis=0) for c in ids], dtype=np.float64)
+    tree = linkage(means, "ward")
+    levels = []
+    for k in LABEL_LEVELS:
+        if k * 1.5 > len(clusters):
+            continue
+        group = fcluster(tree, k, criterion="maxclust") - 1
+        lookup = np.full(int(ids.max()) + 2, -1)
+        lookup[ids + 1] = group
+        merged = lookup[labels + 1]
+        if len(merged) > large.SAMPLED_CLUSTERS:
+            groups = large.describe_sampled(merged, texts, langs)
+        else:
+            groups = describe_clusters(merged, list(texts), list(langs), n_keywords=2)
+        groups = top_clusters(groups)
+        levels.append(LabelLevel(groups, cluster_centres(coords, merged, groups)
+                                 .reshape(-1, 2)))
+    return [*levels, last]
+
+
+def levels_in_view(zoom: float, n_levels: int) -> int:
+    """How many levels of labels (coarsest first) a view shows at ``zoom`` (the map's
+    extent over the view's): the first always, one more each ``LEVEL_ZOOM`` times."""
+    if zoom <= 0 or not np.isfinite(zoom):
+        return 1
+    return int(np.clip(1 + np.floor(np.log(zoom * 1.001) / np.log(LEVEL_ZOOM)), 1, n_levels))
 
 
 def draw_order(n: int, seed: int = 0) -> np.ndarray:

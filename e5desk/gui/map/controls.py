@@ -1,5 +1,5 @@
 """The two short rows of controls above the map: method, colouring, language separation,
-Compute and the search box; then the mouse tools and the all-links switch."""
+Compute and the search box; then the mouse tools, the all-links and contours switches."""
 
 from __future__ import annotations
 
@@ -49,20 +49,26 @@ class MapControls:
             "Lines between the translations of every meaning (each member of a group to the "
             f"group's first sentence). Only for maps of up to {all_links_max:,} points: "
             "beyond that the lines hide the map; click a point to see its own links.")
+        self.contours = QCheckBox("Density contours")
+        self.contours.setToolTip("Lines around where the map is dense (traced in the "
+                                 "background; darker: denser)")
         self.tool_row.addSpacing(12)
         self.tool_row.addWidget(self.all_links)
+        self.tool_row.addWidget(self.contours)
         self.tool_row.addStretch(1)
 
     def read_into(self, state: MapState) -> None:
         """The state follows the controls."""
         state.method, state.colour = self.method.currentData(), self.colour.currentData()
         state.center, state.all_links = self.center.isChecked(), self.all_links.isChecked()
+        state.contours = self.contours.isChecked()
 
     def set_from(self, state: MapState) -> None:
         """The controls follow the state (each reacts as to the user's change)."""
-        method, colour, center, all_links = state.method, state.colour, state.center, \
-            state.all_links  # read first: each change below writes the state back
+        method, colour, center, all_links, contours = state.method, state.colour, \
+            state.center, state.all_links, state.contours  # read first: written back below
         self.method.setCurrentIndex(self.method.findData(method))
         self.colour.setCurrentIndex(self.colour.findData(colour))
         self.center.setChecked(center)
         self.all_links.setChecked(all_links)
+        self.contours.setChecked(contours)

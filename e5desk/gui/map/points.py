@@ -5,7 +5,8 @@ or brushes) while at most ``MapPoints.budget`` points are in view; above that th
 paints a density image instead (every shown point counted into a cell of about two screen
 pixels, the cell's colour the mean of its points' colours, its opacity rising with the log
 of its count), so every point is represented and the cost of a frame is bounded. Hover,
-click and selection always use every point's coordinates.
+click and selection always use every point's coordinates. While a selection exists the
+points outside it are drawn grey, under the selected ones.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap
 
 from e5desk.core.mapping import draw_order
+from e5desk.gui.map.density import density_image
+
+GREY = QColor(205, 205, 205)  # points outside the selection, while there is one
 
 
 class MapPoints(pg.GraphicsObject):
@@ -43,6 +47,7 @@ class MapPoints(pg.GraphicsObject):
         self._xy = np.zeros((0, 2), dtype=np.float32)  # in draw order
         self._rows = np.zeros(0, dtype=np.int64)  # draw order -> row
         self._codes = np.zeros(0, dtype=np.int32)  # colour code, in draw order
+        self._grey: np.ndarray | None = None  # outside the selection, in draw order
         self._colours: list[QColor] = [QColor(120, 120, 120)]
         self._shown = np.ones(1, dtype=bool)  # per colour code
         self._vis = np.zeros(0, dtype=np.int64)  # draw-order positions of shown points
@@ -68,6 +73,7 @@ class MapPoints(pg.GraphicsObject):
         self._xy = np.ascontiguousarray(coords[self._rows])
         self._codes = np.zeros(len(coords), dtype=np.int32)
         self._shown = np.ones(len(self._colours), dtype=bool)
+        self._grey = None
         if len(coords):
             (x0, y0), (x1, y1) = coords.min(axis=0), coords.max(axis=0)
             self._bounds = QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0))
@@ -92,6 +98,25 @@ class MapPoints(pg.GraphicsObject):
         self.on_top = on_top
         self._atlas = None
         self._update_shown()
+
+    def set_kept(self, rows: np.ndarray | None) -> None:
+        """Rows that keep their colours (a selection); every other point turns grey.
+        None: all keep them."""
+        if rows is None:
+            self._grey = None
+        else:
+            grey = np.ones(len(self._rows) + 1, dtype=bool)  # (+1: an empty map)
+            kept = np.asarray(rows, dtype=np.int64)
+            grey[kept[kept < len(self._rows)]] = False
+            self._grey = grey[self._rows]
+        self._update_shown()
+
+    def _point_codes(self, positions: np.ndarray) -> np.ndarray:
+        """Colour codes of points (draw-order positions); grey is code len(colours)."""
+        codes = self._codes[positions]
+        if self._grey is not None:
+            codes = np.where(self._grey[positions], len(self._colours), codes)
+        return codes
 
     def set_shown(self, shown: np.ndarray) -> None:
         """Which colour codes are drawn (legend check boxes)."""
@@ -154,15 +179,16 @@ class MapPoints(pg.GraphicsObject):
     # -- drawing ----------------------------------------------------------------------
     def _build_atlas(self, dpr: float) -> None:
         cell = int(np.ceil((self.size + 3) * dpr))
-        cols = min(len(self._colours), 32)
-        rows = -(-len(self._colours) // cols)
+        colours = [*self._colours, GREY]
+        cols = min(len(colours), 32)
+        rows = -(-len(colours) // cols)
         image = QImage(cols * cell, rows * cell, QImage.Format.Format_ARGB32_Premultiplied)
         image.fill(Qt.GlobalColor.transparent)
         painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         d = self.size * dpr
-        src = np.zeros((len(self._colours), 4))
-        for i, colour in enumerate(self._colours):
+        src = np.zeros((len(colours), 4))
+        for i, colour in enumerate(colours):
             x, y = (i % cols) * cell, (i // cols) * cell
             if self.ring:
                 painter.setPen(QPen(colour, 2 * dpr))
@@ -218,9 +244,12 @@ class MapPoints(pg.GraphicsObject):
         dpr = widget.devicePixelRatioF() if widget is not None else 1.0
         if self._atlas is None or dpr != self._atlas_dpr:
             self._build_atlas(dpr)
-        codes = self._codes[self._drawn]
-        if self.on_top:
-            order = np.argsort(codes, kind="stable")
+        codes = self._point_codes(self._drawn)
+        if self.on_top or self._grey is not None:  # grey first, then by code if on_top
+            key = codes if self.on_top else np.zeros_like(codes)
+            if self._grey is not None:
+                key = np.where(codes == len(self._colours), -1, key)
+            order = np.argsort(key, kind="stable")
             pos, codes, self._drawn = pos[order], codes[order], self._drawn[order]
         xy = self._vis_xy[pos].astype(np.float64)
         t = p.transform()
@@ -255,35 +284,19 @@ class MapPoints(pg.GraphicsObject):
 
     def _compute_density(self, wanted) -> None:
         extent, cx, cy = wanted
-        nx = max(1, min(4096, int(np.ceil(extent.width() / cx))))
-        ny = max(1, min(4096, int(np.ceil(extent.height() / cy))))
-        cx, cy = extent.width() / nx, extent.height() / ny
-        xy = self._vis_xy
-        ix = np.floor((xy[:, 0] - extent.left()) / cx)
-        iy = np.floor((xy[:, 1] - extent.top()) / cy)
-        keep = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
-        cell = (iy[keep] * nx + ix[keep]).astype(np.int64)
         if self._rgb is None:
-            table = np.array([c.getRgb()[:3] for c in self._colours], dtype=np.float32)
-            self._rgb = table[self._codes[self._vis]]
-        rgb = self._rgb[keep]
-        counts = np.bincount(cell, minlength=nx * ny).astype(np.float32)
-        sums = [np.bincount(cell, weights=rgb[:, k], minlength=nx * ny) for k in range(3)]
-        filled = counts > 0
-        # Opacity from the log of the count: a lone point still shows (0.45), the densest
-        # cell is opaque; colour = mean colour of the cell's points.
-        alpha = np.zeros(nx * ny, dtype=np.float32)
-        top = np.log1p(counts.max()) if filled.any() else 1.0
-        alpha[filled] = 0.45 + 0.55 * np.log1p(counts[filled]) / max(top, 1e-9)
-        argb = np.zeros((nx * ny, 4), dtype=np.uint8)  # B, G, R, A (premultiplied)
-        safe = np.maximum(counts, 1)
-        for k, channel in ((0, 2), (1, 1), (2, 0)):
-            argb[:, channel] = np.clip(sums[k] / safe * alpha, 0, 255).astype(np.uint8)
-        argb[:, 3] = (alpha * 255).astype(np.uint8)
-        image = QImage(argb.reshape(ny, nx, 4).tobytes(), nx, ny, nx * 4,
+            table = np.array([c.getRgb()[:3] for c in self._colours] + [GREY.getRgb()[:3]],
+                             dtype=np.float32)
+            self._rgb = table[self._point_codes(self._vis)]
+        box = (extent.left(), extent.top(), extent.width(), extent.height())
+        # The selection's colours win in a cell they share with grey points.
+        weight = None if self._grey is None else np.where(self._grey[self._vis], 0.03, 1.0)
+        argb, counts, (cx, cy) = density_image(self._vis_xy, self._rgb, box, cx, cy, weight)
+        ny, nx = counts.shape
+        image = QImage(argb.tobytes(), nx, ny, nx * 4,
                        QImage.Format.Format_ARGB32_Premultiplied).copy()
         self._density = (QRectF(extent.left(), extent.top(), nx * cx, ny * cy), cx, cy,
-                         image, counts.reshape(ny, nx))
+                         image, counts)
 
     def _paint_density(self, p: QPainter, widget) -> None:
         wanted = self._wanted_density()

@@ -39,6 +39,7 @@ class MapState:
     center: bool = DEFAULT_PARAMS.center_languages
     colour: str = next(iter(COLOUR_BY))
     all_links: bool = False
+    contours: bool = False  # density contours over the points
     # The map drawn and what belongs to it.
     coords: np.ndarray | None = None
     map_params: dict = field(default_factory=dict)  # asdict(MapParams) of the coords
@@ -48,6 +49,8 @@ class MapState:
     selected: int | None = None  # the clicked sentence
     selection: np.ndarray = field(default_factory=_no_rows)  # rectangle / lasso rows
     restore_selected: object = None  # a project's clicked sentence, shown with its map
+    order: list = field(default_factory=list)  # selected rows in the order Ctrl-clicked
+    final_shown: object = None  # the params of the last finished map (not a preview)
 
     def wanted_params(self) -> MapParams:
         """The map the controls ask for."""
@@ -59,6 +62,46 @@ class MapState:
             return False
         return (self.map_params.get("method"), bool(self.map_params.get("center_languages"))) \
             != (self.method, self.center)
+
+    # -- progressive maps -----------------------------------------------------------------
+    def begin_map(self) -> None:
+        """A new map is asked for: its PCA preview may show until the map itself comes."""
+        self.final_shown = None
+
+    def accepts(self, made_with: MapParams, wanted: MapParams) -> bool:
+        """Should a finished job's map be drawn? Only while the controls still ask for
+        ``wanted``; a preview never replaces the map it stands in for once that came
+        (the two run side by side and either may finish first)."""
+        if self.wanted_params() != wanted:
+            return False
+        if made_with == wanted:
+            self.final_shown = wanted
+            return True
+        return self.final_shown != wanted
+
+    # -- selection ------------------------------------------------------------------------
+    def kept_selection(self, n_rows: int) -> np.ndarray:
+        """The selection is a set of sentences: it survives a new map of the same rows."""
+        rows = self.selection
+        return rows if len(rows) and rows.max() < n_rows else _no_rows()
+
+    def extended(self, row: int) -> np.ndarray:
+        """Ctrl- or Shift-click on ``row``: it joins the selection (or leaves it); the
+        first such click after a plain click selects both points. Returns the rows."""
+        rows = self.selection
+        if not len(rows) and self.selected is not None and self.selected != row:
+            rows = np.array([self.selected], dtype=np.int64)
+        rows = rows[rows != row] if row in rows else np.append(rows, row)
+        self.order = [r for r in self.order if r in rows]
+        self.order += [int(r) for r in rows if r not in self.order]
+        return np.sort(rows)
+
+    def pair_rows(self) -> list[int] | None:
+        """The two selected rows, the first clicked first; None unless exactly two."""
+        if len(self.selection) != 2:
+            return None
+        order = [r for r in self.order if r in self.selection]
+        return order if len(order) == 2 else [int(r) for r in self.selection]
 
     def clear_map(self) -> None:
         """No map (new sentences or model): the controls stay, the selection goes later
@@ -79,7 +122,8 @@ class MapState:
         if len(self.selection):
             arrays["selection"] = (self.selection, {})
         settings = {"method": self.method, "center": self.center, "colour": self.colour,
-                    "selected": self.selected, "all_links": self.all_links}
+                    "selected": self.selected, "all_links": self.all_links,
+                    "contours": self.contours}
         return arrays, settings
 
     def apply_settings(self, settings: Mapping) -> None:
@@ -92,6 +136,7 @@ class MapState:
             self.colour = colour
         self.center = bool(settings.get("center", True))
         self.all_links = bool(settings.get("all_links", False))
+        self.contours = bool(settings.get("contours", False))
         self.restore_selected = settings.get("selected")
 
     def saved_map(self, arrays: Mapping, n_rows: int) -> SavedMap | None:
