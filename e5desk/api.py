@@ -241,13 +241,11 @@ def rank(model: Model, queries: Texts | str, passages: Texts | SentenceSet, *, t
     """The best ``top`` passages per query, as ``e5desk score`` ranks them: a
     :class:`e5desk.core.scoring.Ranking` with ``indices`` and ``scores`` (n_queries, top),
     and ``rows()`` -> (query index, rank, passage index, score)."""
-    from e5desk.core.scoring import rank_passages, roles_for
+    from e5desk.workflows.score import ScoreSettings, score_passages
 
     texts = _texts(passages)
-    _, p_role = roles_for(rule)
-    vectors = _encode(model, passages)(texts, p_role, task)
-    return rank_passages(model.encoder, _texts(queries), vectors, rule, task,
-                         min(top, len(texts)))
+    return score_passages(model.encoder, ScoreSettings(_texts(queries), rule, task, top), texts,
+                          encode=_encode(model, passages)).ranking
 
 
 @dataclass
@@ -300,13 +298,14 @@ def mine(model: Model, src: Texts | SentenceSet, tgt: Texts | SentenceSet, *, k:
     per side first (``SentenceSet.take``) when the sets hold several.
     """
     from e5desk.core.models.families import SYMMETRIC_ROLE
-    from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD
+    from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD, DEFAULT_ROUNDS
     from e5desk.core.similarity import mine as mine_vectors
 
     a, b = _texts(src), _texts(tgt)
     both = model.encode([*a, *b], SYMMETRIC_ROLE)
     return mine_vectors(both[: len(a)], both[len(a):], k=k, mode=mode,
-                        threshold=DEFAULT_MARGIN_THRESHOLD if threshold is None else threshold)
+                        threshold=DEFAULT_MARGIN_THRESHOLD if threshold is None else threshold,
+                        texts=(a, b), rounds=DEFAULT_ROUNDS)
 
 
 def evaluate(model: Model, sentences: SentenceSet, *, prefixes: bool = False,

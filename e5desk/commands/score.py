@@ -19,7 +19,7 @@ from e5desk.commands._common import (
 )
 from e5desk.core.errors import E5DeskError
 from e5desk.core.prefix_rules import RULE_ALIASES, prefix_rule, rules_help
-from e5desk.core.scoring import NARROW_BAND_NOTE, rank_passages, roles_for
+from e5desk.core.scoring import NARROW_BAND_NOTE
 from e5desk.core.translations import (
     FOUND_NEIGHBOURS,
     distinct_positions,
@@ -88,30 +88,29 @@ def run(args: argparse.Namespace) -> int:
     # passages.jsonl names passages by doc_id = line number counted from 0
     doc_ids = loaded.format == "jsonl" and all(r == "passage" for r in sentences.role)
     encoder = load_encoder(args)
-    _, passage_role = roles_for(args.rule)
+    from e5desk.workflows.score import Reference, ScoreSettings, score_passages
+
+    settings = ScoreSettings(args.queries, args.rule, args.task,
+                             max(args.top, 4 * (FOUND_NEIGHBOURS + 1)))
     with progress_bar(f"embedding {args.passages.name}") as bar:
-        vectors = encoder.encode(texts, role=passage_role, task=args.task, progress=bar)
-    ranking = rank_passages(encoder, args.queries, vectors, args.rule, args.task,
-                            max(args.top, 4 * (FOUND_NEIGHBOURS + 1)))
+        vectors = encoder.encode(texts, role=settings.passage_role, task=args.task,
+                                 progress=bar)
+    # issue 25: each score placed among these passages' own unrelated pairs
+    scored = score_passages(encoder, settings, vectors=vectors,
+                            reference=Reference(sentences, vectors))
+    ranking, calibration = scored.ranking, scored.calibration
     found = [is_found(row[distinct_positions(idx, texts)]) for idx, row in
              zip(ranking.indices, ranking.scores, strict=True)]
     ranking.indices, ranking.scores = ranking.indices[:, : args.top], ranking.scores[:, : args.top]
     results = [
-        {"query": ranking.queries[qi], "rank": rank, "line": lines[pi], "rule": args.rule,
-         **({"clearly_best": found[qi]} if rank == 1 and args.lang else {}),
-         **({"doc_id": lines[pi] - 1} if doc_ids else {}),
-         "lang": langs[pi], "score": round(score, 2), "passage": texts[pi]}
-        for qi, rank, pi, score in ranking.rows()
+        {"query": r.query, "rank": r.rank, "line": lines[r.passage], "rule": args.rule,
+         **({"clearly_best": found[qi]} if r.rank == 1 and args.lang else {}),
+         **({"doc_id": lines[r.passage] - 1} if doc_ids else {}),
+         "lang": langs[r.passage], "score": round(r.score, 2), "passage": texts[r.passage],
+         # % of unrelated pairs scoring lower
+         **({"vs_unrelated": round(r.vs_unrelated, 1)} if calibration is not None else {})}
+        for (qi, *_), r in zip(ranking.rows(), scored.rows(), strict=True)
     ]
-    calibration = None
-    if len(texts) > 1:  # issue 25: where each score stands among these passages' own pairs
-        from e5desk.core.calibration import calibrate
-
-        calibration = calibrate(encoder, texts, args.rule, langs, list(sentences.group),
-                                passage_vectors=vectors, task=args.task)
-        for r, pct in zip(results, calibration.percentiles(ranking.scores)[0].ravel(),
-                          strict=True):
-            r["vs_unrelated"] = round(float(pct), 1)  # % of unrelated pairs scoring lower
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return 0

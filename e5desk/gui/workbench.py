@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -21,96 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from e5desk.core.calibration import calibrate_set, share_below
 from e5desk.core.models.families import TASK_PRESETS
-from e5desk.core.scoring import NARROW_BAND_NOTE, PREFIX_RULES, pair_score, rank_passages, roles_for
+from e5desk.core.scoring import NARROW_BAND_NOTE, PREFIX_RULES
+from e5desk.gui import scores_state as state
+from e5desk.gui.heatmap import Heatmap
+from e5desk.gui.scores_state import NO_CALIBRATION, NO_PAIR, PASSAGE_SOURCES, VS_UNRELATED
 from e5desk.gui.session import Session
-from e5desk.gui.tables import ColumnTableModel, ResultTable, TableExport, table_text
-
-PASSAGE_SOURCES = {"all": "All loaded sentences", "selection": "Selected sentences",
-                   "typed": "Passages typed below"}
-MAX_HEATMAP = 300
-VS_UNRELATED = "vs unrelated"  # issue 25: the score's percentile among unrelated pairs
-NO_CALIBRATION = ("Where the score stands among unrelated pairs of the loaded sentences: "
-                  "load a sentence set (and score against it once) to see it.")
-
-
-def elide(text: str, n: int = 28) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def query_ticks(queries: list[str], most: int = 30) -> list[tuple[float, str]]:
-    """Heatmap rows named by their (elided) query, at most ``most`` names so they never
-    overlap; every row's full text is in the hover readout."""
-    step = max(1, -(-len(queries) // most))
-    return [(i + 0.5, elide(q)) for i, q in enumerate(queries) if i % step == 0]
-
-
-class Heatmap(QWidget):
-    """Queries x passages scores as an image with a colour bar and hover values."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.plot = pg.PlotWidget()
-        self.plot.setBackground(None)
-        self.plot.invertY(True)
-        self.plot.setLabel("left", "query")
-        self.plot.setLabel("bottom", "passage (sorted by best score)")
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.plot.addItem(self.image)
-        self.bar = pg.ColorBarItem(values=(70, 100), colorMap=pg.colormap.get("viridis"),
-                                   label="score (cos × 100)", interactive=False)
-        self.bar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
-        self.hover = QLabel("Hover a cell to see its score.")
-        self.hover.setWordWrap(True)
-        # The cells as a table (query, passage, score) for copy and CSV export.
-        self.cells = ColumnTableModel()
-        self.exporter = TableExport(self.cells, "heatmap", "heatmap.csv",
-                                    "Score some queries first.", self)
-        copy, export = QPushButton("Copy"), QPushButton("Export CSV…")
-        copy.setToolTip("Copy every cell (query, passage, score) as tab-separated text")
-        export.setToolTip("Save every cell (query, passage, score) as CSV (Ctrl+E)")
-        copy.clicked.connect(lambda: self.exporter.copy_rows())
-        export.clicked.connect(lambda: self.exporter.export_csv())
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.hover, 1)
-        bottom.addWidget(copy)
-        bottom.addWidget(export)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot, 1)
-        layout.addLayout(bottom)
-        self.scores = np.zeros((0, 0))
-        self.queries: list[str] = []
-        self.passages: list[str] = []
-        self.plot.scene().sigMouseMoved.connect(self._moved)
-
-    def set_scores(self, scores: np.ndarray, queries: list[str], passages: list[str]) -> None:
-        self.scores, self.queries, self.passages = scores, queries, passages
-        q, p = np.indices(scores.shape)
-        self.cells.set_data(["query", "passage", "score"],
-                            [np.array(queries, dtype=object)[q.ravel()] if queries else [],
-                             np.array(passages, dtype=object)[p.ravel()] if passages else [],
-                             scores.ravel().astype(float)], [None, None, ".2f"])
-        self.image.setImage(scores, autoLevels=False)
-        self.plot.getAxis("left").setTicks([query_ticks(queries)])
-        if scores.size:
-            lo, hi = float(scores.min()), float(scores.max())
-            self.bar.setLevels((np.floor(lo), np.ceil(hi) if hi > lo else lo + 1))
-        self.plot.autoRange()
-
-    def cell_text(self, row: int, col: int) -> str:
-        return (f"{self.scores[row, col]:.2f}  ·  query: {self.queries[row]!r}  ·  "
-                f"passage: {self.passages[col]!r}")
-
-    def _moved(self, pos) -> None:
-        if not self.scores.size:
-            return
-        p = self.image.mapFromScene(pos)
-        row, col = int(np.floor(p.y())), int(np.floor(p.x()))
-        if 0 <= row < self.scores.shape[0] and 0 <= col < self.scores.shape[1]:
-            self.hover.setText(self.cell_text(row, col))
+from e5desk.gui.tables import ResultTable, table_text
+from e5desk.workflows.score import Reference, score_pair, score_passages
 
 
 class Workbench(QWidget):
@@ -123,7 +40,7 @@ class Workbench(QWidget):
         super().__init__(parent)
         self.session = session
         self.selected_rows = selected_rows or (lambda: np.zeros(0, dtype=np.int64))
-        self.ranking = None
+        self.result = self.ranking = None  # the last score (workflows.score.ScoreResult)
         self.calibration = None  # the loaded set's reference scores (issue 25)
         self._passage_texts: list[str] = []
         self._passage_meta: list[tuple[str, str]] = []
@@ -242,11 +159,8 @@ class Workbench(QWidget):
 
     def task_text(self) -> str | None:
         enc = self.session.encoder
-        if enc is None or not enc.family.instruct:
-            return None
-        data = self.task.currentData()
-        text = self.task.currentText()
-        return data if data and text.endswith(data) else text
+        return state.task_text(self.task.currentText(), self.task.currentData(),
+                               bool(enc and enc.family.instruct))
 
     def _source_changed(self) -> None:
         self.typed.setVisible(self.source.currentData() == "typed")
@@ -256,34 +170,29 @@ class Workbench(QWidget):
         instruct = bool(enc and enc.family.instruct)
         self.task.setVisible(instruct)
         self.task_label.setVisible(instruct)
-        if enc is None:
-            self.prefix_hint.setText("Loading the model…")
-            return
-        q_role, p_role = roles_for(self.rule_key())
-        task = self.task_text()
-        q = enc.format(["…"], q_role, task)[0].replace("\n", "\\n")
-        p = enc.format(["…"], p_role, task)[0].replace("\n", "\\n")
-        self.prefix_hint.setText(f"Model input: queries “{q}”, passages “{p}”")
+        self.prefix_hint.setText("Loading the model…" if enc is None else
+                                 state.prefix_hint(enc.format, self.rule_key(),
+                                                   self.task_text()))
+
+    def state(self) -> state.ScoresState:
+        return state.ScoresState(
+            self.queries.toPlainText(), self.rule_key(), self.task.currentText(),
+            self.source.currentData(), self.k.value(), self.typed.toPlainText(),
+            (self.pair_query.text(), self.pair_passage.text()))
 
     def view_settings(self) -> dict:
-        return {"queries": self.queries.toPlainText(), "rule": self.rule_key(),
-                "task": self.task.currentText(), "source": self.source.currentData(),
-                "k": self.k.value(), "typed": self.typed.toPlainText(),
-                "pair": [self.pair_query.text(), self.pair_passage.text()]}
+        return self.state().to_dict()
 
     def apply_settings(self, settings: dict) -> None:
-        self.queries.setPlainText(settings.get("queries", ""))
-        for box, key in ((self.rule, "rule"), (self.source, "source")):
-            index = box.findData(settings.get(key))
-            if index >= 0:
-                box.setCurrentIndex(index)
-        if settings.get("task"):
-            self.task.setCurrentText(settings["task"])
-        self.k.setValue(int(settings.get("k", self.k.value())))
-        self.typed.setPlainText(settings.get("typed", ""))
-        pair = settings.get("pair") or ["", ""]
-        self.pair_query.setText(pair[0])
-        self.pair_passage.setText(pair[1])
+        new = self.state().updated(settings)
+        self.queries.setPlainText(new.queries)
+        self.rule.setCurrentIndex(self.rule.findData(new.rule))
+        self.source.setCurrentIndex(self.source.findData(new.source))
+        self.task.setCurrentText(new.task)
+        self.k.setValue(new.k)
+        self.typed.setPlainText(new.typed)
+        self.pair_query.setText(new.pair[0])
+        self.pair_passage.setText(new.pair[1])
 
     # -- scoring ----------------------------------------------------------------------
     def set_queries(self, text: str) -> None:
@@ -294,119 +203,77 @@ class Workbench(QWidget):
         if enc is None:
             self.status.emit("The model is still loading.")
             return
-        queries = [q for q in self.queries.toPlainText().splitlines() if q.strip()]
-        if not queries:
+        view = self.state()
+        settings = view.settings(self.task_text())
+        if not settings.queries:
             self.status.emit("Type a query first.")
             return
-        rule, task, k = self.rule_key(), self.task_text(), self.k.value()
-        _, passage_role = roles_for(rule)
-        source = self.source.currentData()
-        if source == "typed":
-            texts = [t for t in self.typed.toPlainText().splitlines() if t.strip()]
+        role, task = settings.passage_role, settings.task
+        loaded = self.session.combined
+        if view.source == "typed":
+            texts = view.typed_passages()
             self._passage_texts = texts
             self._passage_meta = [("", "typed")] * len(texts)
-
-            loaded = self.session.combined
-            loaded_vectors = (self.session.workspace.vectors(passage_role, task)
-                              if loaded is not None else None)
-
-            def job(progress, cancelled):
-                p = enc.encode(texts, role=passage_role, task=task, progress=progress,
-                               cancelled=cancelled)
-                # typed passages: percentiles against the loaded set's pairs, when embedded
-                cal = calibrate_set(enc, loaded, rule, loaded_vectors, task, cancelled)
-                return rank_passages(enc, queries, p, rule, task, k), p, cal
-
-            self.session.runner.start("Scoring", job, self._show)
+            # typed passages: percentiles against the loaded set's pairs, when embedded
+            reference = Reference(loaded, self.session.workspace.vectors(role, task)
+                                  if loaded is not None else None)
+            self.session.runner.start("Scoring", lambda p, c: score_passages(
+                enc, settings, texts, reference=reference, progress=p, cancelled=c),
+                self._show)
             return
-        combined = self.session.combined
-        if combined is None:
+        if loaded is None:
             self.status.emit("Load a sentence set first (File ▸ Open).")
             return
         refusal = self.session.typed_text_refusal()
         if refusal:
             self.session.error.emit(refusal)
             return
-        rows = self.selected_rows() if source == "selection" else np.arange(len(combined))
+        rows = self.selected_rows() if view.source == "selection" else np.arange(len(loaded))
         if len(rows) == 0:
             self.status.emit("Select some sentences in the table first.")
             return
-        self._passage_texts = [combined.text[i] for i in rows]
-        self._passage_meta = [(combined.lang[i] or "", combined.set_name[i]) for i in rows]
+        self._passage_texts = [loaded.text[i] for i in rows]
+        self._passage_meta = [(loaded.lang[i] or "", loaded.set_name[i]) for i in rows]
 
         def with_vectors(all_vectors: np.ndarray) -> None:
-            p = all_vectors[rows]
+            self.session.runner.start("Scoring", lambda p, c: score_passages(
+                enc, settings, vectors=all_vectors[rows],
+                reference=Reference(loaded, all_vectors), progress=p, cancelled=c),
+                self._show)
 
-            def job(progress, cancelled):
-                ranking = rank_passages(enc, queries, p, rule, task, k, progress, cancelled)
-                return ranking, p, calibrate_set(enc, combined, rule, all_vectors, task,
-                                                 cancelled)  # once per set and rule (cached)
-
-            self.session.runner.start("Scoring", job, self._show)
-
-        self.session.ensure_vectors(passage_role, task, then=with_vectors)
+        self.session.ensure_vectors(role, task, then=with_vectors)
 
     def _show(self, result) -> None:
-        ranking, passage_vectors, *calibration = result
-        self.ranking = ranking
-        self.calibration = calibration[0] if calibration else None
-        rows = ranking.rows()
-        texts, meta = self._passage_texts, self._passage_meta
-        self.results.set_data(
-            ["query", "rank", "score", "cosine", "lang", "set", "passage", VS_UNRELATED],
-            [
-                [ranking.queries[r[0]] for r in rows],
-                np.array([r[1] for r in rows]),
-                np.array([r[3] for r in rows]),
-                np.array([r[3] / 100 for r in rows]),
-                [meta[r[2]][0] for r in rows],
-                [meta[r[2]][1] for r in rows],
-                [texts[r[2]] for r in rows],
-                share_below(self.calibration, [r[3] for r in rows]),
-            ],
-            [None, "d", ".2f", ".4f", None, None, None, ".1%"],
-        )
+        self.result, self.ranking, self.calibration = result, result.ranking, result.calibration
+        texts = self._passage_texts
+        self.results.set_data(*state.ranked_table(result, texts, self._passage_meta))
         self.results.header_tips = {VS_UNRELATED: self.calibration.tooltip()
                                     if self.calibration else NO_CALIBRATION}
         self.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.AscendingOrder)
-        self.table.setColumnHidden(0, len(ranking.queries) == 1)  # one query: no need to repeat
+        self.table.setColumnHidden(0, len(result.ranking.queries) == 1)  # no need to repeat
         self.table.fit_columns()
-        self._show_heatmap(ranking, passage_vectors)
-        best = rows[0] if rows else None
+        self.heatmap.set_scores(*result.heatmap(texts))
+        best = state.best_match(result, texts)
         if best:
-            self.status.emit(f"Best match for “{ranking.queries[0]}”: {best[3]:.2f} — "
-                             f"{texts[best[2]]}")
-
-    def _show_heatmap(self, ranking, passage_vectors: np.ndarray) -> None:
-        # Columns: the union of every query's top passages (at most 300), best first.
-        cols = list(dict.fromkeys(int(i) for i in ranking.indices.T.reshape(-1)))[:MAX_HEATMAP]
-        queries = ranking.queries[:MAX_HEATMAP]
-        scores = ranking.query_vectors[: len(queries)] @ passage_vectors[cols].T * 100
-        order = np.argsort(-scores.max(0), kind="stable")
-        cols = [cols[i] for i in order]
-        self.heatmap.set_scores(scores[:, order], queries,
-                                [self._passage_texts[c] for c in cols])
+            self.status.emit(best)
 
     def run_pair(self) -> None:
         enc = self.session.encoder
         query, passage = self.pair_query.text().strip(), self.pair_passage.text().strip()
         if enc is None or not query or not passage:
-            self.pair_result.setText("Relevancy score: type a query and a passage")
+            self.pair_result.setText(NO_PAIR)
             return
         rule, task = self.rule_key(), self.task_text()
         self.session.runner.start(
-            "Scoring pair", lambda p, c: pair_score(enc, query, passage, rule, task),
-            lambda s: self.pair_result.setText(
-                f"Relevancy score: {s:.2f}  (cosine {s / 100:.4f})" + (
-                    f" — {self.calibration.phrase(s)}" if self.calibration is not None
-                    and self.calibration.rule == rule else "")))
+            "Scoring pair", lambda p, c: score_pair(enc, query, passage, rule, task),
+            lambda s: self.pair_result.setText(state.pair_text(s, self.calibration, rule)))
 
     def explain_pair(self) -> None:
         from e5desk.gui.pair.state import PairRequest
 
         query, passage = self.pair_query.text().strip(), self.pair_passage.text().strip()
         if not query or not passage:
-            self.pair_result.setText("Relevancy score: type a query and a passage")
+            self.pair_result.setText(NO_PAIR)
             return
         self.pair_requested.emit(PairRequest(query, passage, self.rule_key(), "query",
                                              self.task_text(), origin="Scores tab"))
