@@ -27,7 +27,7 @@ from e5desk.commands._common import (
 )
 from e5desk.core.errors import E5DeskError
 from e5desk.core.models.families import SYMMETRIC_ROLE
-from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD, MODES, mine
+from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD, DEFAULT_ROUNDS, MODES, mine
 from e5desk.core.translations import is_translatable, mining_languages
 
 
@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mine", help="bitext mining: aligned pairs between two files",
                        description="Find translation pairs between SRC and TGT (any supported "
                        "format) by ratio-margin scoring over 4 nearest neighbours both ways, "
-                       "with the 'query: ' prefix on both sides (a symmetric task).")
+                       "with the 'query: ' prefix on both sides (a symmetric task); "
+                       "placeholders and numbers that agree (or differ) count as evidence.")
     p.add_argument("src", type=Path, metavar="SRC")
     p.add_argument("tgt", type=Path, metavar="TGT")
     p.add_argument("--format", default=None, choices=READERS,
@@ -53,6 +54,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="language of the TGT sentences to pair (default: likewise)")
     p.add_argument("--k", type=positive_int, default=4,
                    help="neighbours for the margin (default 4)")
+    p.add_argument("--rounds", type=positive_int, default=DEFAULT_ROUNDS,
+                   help="intersect mode: mine again among the sentences left unpaired, so a "
+                   f"pair found leaves its rivals' neighbourhoods (default {DEFAULT_ROUNDS}; "
+                   "1: one pass)")
     p.add_argument("--out", type=Path, required=True, metavar="PAIRS.tsv")
     add_model_options(p)
     add_vectors_option(p)
@@ -107,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
                               progress=bar)
     with progress_bar("mining", unit="sentence") as bar:
         pairs = mine(both[: len(src)], both[len(src):], k=args.k, mode=args.mode,
-                     threshold=args.threshold, progress=bar)
+                     threshold=args.threshold, progress=bar,
+                     texts=(list(src.text), list(tgt.text)), rounds=args.rounds)
     tmp = args.out.with_name(args.out.name + ".partial")
     with tmp.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, delimiter="\t", lineterminator="\n")

@@ -106,7 +106,7 @@ class MiningTab(QWidget):
             self.mine_tgt_lang.setCurrentText(b)
 
     def mine_sets(self) -> None:
-        from e5desk.core.similarity import mine
+        from e5desk.core.similarity import DEFAULT_ROUNDS, mine
 
         c, enc = self.session.combined, self.session.encoder
         s_name, t_name = self.mine_src.currentText(), self.mine_tgt.currentText()
@@ -133,10 +133,13 @@ class MiningTab(QWidget):
                              f"{s_name if not len(src_rows) else t_name}.")
             return
 
+        texts = ([c.text[i] for i in src_rows], [c.text[i] for i in tgt_rows])
+
         def with_vectors(vectors):
             def job(progress, cancelled):
                 return mine(vectors[src_rows], vectors[tgt_rows], mode=mode,
-                            threshold=threshold, progress=progress, cancelled=cancelled)
+                            threshold=threshold, progress=progress, cancelled=cancelled,
+                            texts=texts, rounds=DEFAULT_ROUNDS)
 
             self.session.runner.start("Mining", job, lambda pairs: self._show_pairs(
                 pairs, src_rows, tgt_rows, a, b))
