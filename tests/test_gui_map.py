@@ -586,3 +586,161 @@ def test_two_points_open_the_pair_view(qtbot, window):
     # Shift-click it again: it leaves the selection
     click(view.plot, QPointF(*pixels[c]), Qt.KeyboardModifier.ShiftModifier)
     assert view.selected_rows().tolist() == sorted([a, b]) and why.isEnabled()
+
+
+def test_lasso_selects_and_greys_the_rest(qtbot, window):
+    """A lasso drawn with the mouse selects the points inside it into the selection panel
+    and every other point turns grey (in the drawn frame too)."""
+    view = sample_map(qtbot, window)
+    view.plot.autoRange()
+    QApplication.processEvents()
+    view.set_tool("lasso")
+    lo, hi = view.coords.min(axis=0), view.coords.max(axis=0)
+    # A square loop around the map's left half, drawn as a mouse path.
+    pad = (hi - lo) * 0.01  # (inside the view: autoRange leaves a margin)
+    corners = [(lo[0] - pad[0], lo[1] - pad[1]), ((lo[0] + hi[0]) / 2, lo[1] - pad[1]),
+               ((lo[0] + hi[0]) / 2, hi[1] + pad[1]), (lo[0] - pad[0], hi[1] + pad[1])]
+    pixels = [to_pixels(view, *c) for c in corners]
+    outline = []
+    for a, b in zip(pixels, pixels[1:] + pixels[:1], strict=True):
+        outline += line(a, b, 8)[:-1]
+    square = np.array([to_map(view, p) for p in pixels])
+    drag(view.plot, [*outline, outline[0]])
+    rows = view.selected_rows()
+    x = view.coords[:, 0]
+    assert 50 < len(rows) < 526
+    assert len(np.setxor1d(rows, np.flatnonzero(x <= square[1, 0]))) <= 2
+    assert view.selection_model.rowCount() == len(rows)
+    assert np.array_equal(view.scatter.grey_rows(), np.setdiff1d(np.arange(576), rows))
+    # On screen: the unselected point farthest from any other is painted grey.
+    view.plot.viewport().repaint()
+    others = np.setdiff1d(np.arange(576), rows)
+    gaps = np.array([np.sort(np.hypot(*(view.coords - view.coords[r]).T))[1] for r in others])
+    lone = int(others[np.argmax(gaps)])
+    pixel = to_pixels(view, *view.coords[lone].astype(float)).toPoint()
+    colour = view.plot.grab().toImage().pixelColor(pixel)
+    assert max(colour.red(), colour.green(), colour.blue()) - min(
+        colour.red(), colour.green(), colour.blue()) < 12 and colour.red() > 150
+    view.clear_selection()
+    assert len(view.scatter.grey_rows()) == 0
+
+    # Density contours: traced in the background when switched on, gone when off.
+    view.controls.contours.setChecked(True)
+    qtbot.waitUntil(lambda: len(view.contours.curves) > 0, timeout=30_000)
+    assert view.state()[1]["contours"]
+    xs, ys = view.contours.curves[0].getData()
+    assert np.nanmin(xs) >= lo[0] - (hi - lo)[0] and np.nanmax(xs) <= hi[0] + (hi - lo)[0]
+    view.controls.contours.setChecked(False)
+    assert not view.contours.curves
+
+
+def test_density_contours_ring_the_dense_places():
+    """contour_lines: the densest level rings each of two blobs (its lines near their
+    centres), lower levels lie further out; NaN rows separate the lines."""
+    from e5desk.gui.map.density import CONTOUR_LEVELS, contour_lines
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [10.0, 4.0]])
+    xy = centres[rng.integers(0, 2, 20_000)] + rng.normal(size=(20_000, 2))
+    levels = contour_lines(xy)
+    assert len(levels) == CONTOUR_LEVELS
+    top, bottom = levels[-1], levels[0]
+    assert np.isnan(top).any()
+    pts = top[~np.isnan(top[:, 0])]
+    near = np.min([np.hypot(*(pts - c).T) for c in centres], axis=0)
+    assert near.max() < 2.0  # the densest contour hugs the blob centres
+    for c in centres:  # ... around each of them
+        assert (np.hypot(*(pts - c).T) < 2.0).sum() > 5
+    low = bottom[~np.isnan(bottom[:, 0])]
+    assert np.min([np.hypot(*(low - c).T) for c in centres], axis=0).mean() > near.mean()
+
+
+
+def map_without_jobs(qtbot, coords: np.ndarray, texts, langs):
+    """A MapView over a Session holding these sentences and stand-in vectors, with no
+    model and no background jobs (as benchmarks/map_scatter.py builds it)."""
+    from PySide6.QtCore import QObject, Signal
+
+    from e5desk.core.data import SentenceSet
+    from e5desk.core.mapping import MAP_ROLE
+    from e5desk.gui.map import MapView
+    from e5desk.gui.session import Session
+
+    class NoJobs(QObject):
+        running: list = []
+        busy_changed = Signal(bool)
+
+        def start(self, *args, **kwargs):
+            return None
+
+    n = len(coords)
+    session = Session(NoJobs())
+    session.add_set(SentenceSet.build(np.asarray(texts, dtype=object),
+                                      lang=np.asarray(langs, dtype=object)))
+    workspace = session.workspace
+    assert workspace.store_vectors(workspace.model_id, MAP_ROLE, None,
+                                   np.broadcast_to(np.zeros(1, np.float32), (n, 384)))
+    view = MapView(session)
+    qtbot.addWidget(view)
+    view.resize(1400, 900)
+    view.show()
+    qtbot.waitExposed(view)
+    view._show(coords, {"method": "test"})
+    return view
+
+
+def test_cluster_labels_come_by_level_as_you_zoom(qtbot):
+    """30 topics on a map: zoomed out only a few labels of groups of clusters; zoomed in
+    4x the finer clusters' labels join (more labels), none overlapping."""
+    from e5desk.core.mapping import analyse_map, label_levels
+
+    rng = np.random.default_rng(3)
+    topics = ("river mountain forest desert ocean island valley glacier volcano meadow "
+              "harbour bridge castle market garden library museum station airport stadium "
+              "kitchen bakery theatre temple bicycle tractor violin trumpet lantern "
+              "compass").split()
+    centres = rng.uniform(-40, 40, size=(30, 2))
+    which = np.repeat(np.arange(30), 80)
+    coords = (centres[which] + rng.normal(size=(len(which), 2))).astype(np.float32)
+    filler = ("near the", "beyond that", "around some", "under this", "behind our")
+    texts = [f"{filler[r % 5]} {topics[t]}" for r, t in enumerate(which)]
+    langs = ["en"] * len(texts)
+    view = map_without_jobs(qtbot, coords, texts, langs)
+    analysis = analyse_map(coords, None, texts, langs)
+    levels = label_levels(coords, analysis.labels, analysis.clusters, texts, langs)
+    assert len(analysis.clusters) >= 15 and len(levels) >= 2 and len(levels[0].clusters) == 5
+    assert len(levels[-1].clusters) == len(analysis.clusters)
+    view._show_clusters((coords, analysis, levels))
+    labels = view.cluster_labels
+    assert set(labels.item_level.tolist()) == set(range(len(levels)))
+    # Each group's label is words of its own clusters: topics of the rows it covers.
+    for group in levels[0].clusters:
+        assert group.keywords and set(group.keywords) <= set(topics)
+
+    # Labels by level: the whole map shows the coarsest level only.
+    labels = view.cluster_labels
+    assert labels.n_levels >= 2 and set(labels.item_level.tolist()) >= {0, labels.n_levels - 1}
+    view.plot.autoRange()
+    QApplication.processEvents()
+    labels.declutter()
+    zoomed_out = labels.shown_levels()
+    assert zoomed_out and set(zoomed_out) == {0}
+    shown_out = np.array([i.isVisible() for i in labels.items])
+    # Zoomed in 4x on the label-densest part: finer labels join, none overlapping.
+    fine = labels.anchors[labels.item_level == labels.n_levels - 1]
+    centre = fine[np.argmin([np.hypot(*(fine - f).T).sum() for f in fine])]
+    (x0, x1), (y0, y1) = view.view_box.viewRange()
+    w, h = (x1 - x0) / 4.2, (y1 - y0) / 4.2
+    view.view_box.setRange(xRange=(centre[0] - w / 2, centre[0] + w / 2),
+                           yRange=(centre[1] - h / 2, centre[1] + h / 2), padding=0)
+    QApplication.processEvents()
+    labels.declutter()
+    zoomed_in = labels.shown_levels()
+    assert max(zoomed_in) == labels.n_levels - 1
+    # More labels for this part of the map than it had zoomed out.
+    (x0, x1), (y0, y1) = view.view_box.viewRange()
+    ax, ay = labels.anchors.T
+    here = (ax >= x0) & (ax <= x1) & (ay >= y0) & (ay <= y1)
+    assert len(zoomed_in) >= 2 and len(zoomed_in) > (shown_out & here).sum()
+    boxes = [t.sceneBoundingRect() for t in labels.items if t.isVisible()]
+    assert not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])

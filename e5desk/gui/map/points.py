@@ -139,6 +139,11 @@ class MapPoints(pg.GraphicsObject):
         """Rows painted as points in the last frame (none in density mode)."""
         return self._rows[self._drawn]
 
+    def grey_rows(self) -> np.ndarray:
+        """Rows drawn grey (outside the selection), ascending."""
+        return np.sort(self._rows[self._grey]) if self._grey is not None else \
+            np.zeros(0, dtype=np.int64)
+
     def density_counts(self) -> np.ndarray | None:
         """Points per cell of the density image last drawn (None in points mode)."""
         return self._density[4] if self.mode == "density" and self._density else None
