@@ -174,3 +174,70 @@ def test_save_a_marked_copy_never_over_the_input(qtbot, window, tmp_path, monkey
     assert PAIRS[0][0] not in fuzzy
     assert "e5desk:" in marked[PLACEHOLDER].comment
     assert f"Wrote {out}" in status_text(window)
+
+
+# -- Similar strings (issue 26, item 4) ----------------------------------------------------------
+SIMILAR = [("Your changes were saved.", "Die Datei konnte nicht geöffnet werden."),
+           ("Your changes have been saved!", "Ihre Änderungen wurden gespeichert!")]
+
+
+def test_similar_strings_list_neighbours_and_flag_diverging_translations(real_encoder):
+    pairs = PAIRS + SIMILAR
+    texts = [x for p in pairs for x in p]
+    langs = ["en", "de"] * len(pairs)
+    groups = [f"g{i}" for i in range(len(pairs)) for _ in range(2)]
+    vectors = real_encoder.encode(texts, role="query")
+    t = state.similar_strings(texts, langs, groups, vectors, PAIRS[0][0], PAIRS[0][1],
+                              "en", "de", n=4)
+    col = {h: i for i, h in enumerate(t.headers)}
+    sources = list(t.columns[col["similar source (en)"]])
+    assert len(sources) == 4 and PAIRS[0][0] not in sources
+    assert set(sources[:2]) == {s for s, _ in SIMILAR}  # the near-identical ones first
+    sims = t.columns[col["similarity"]]
+    assert all(sims[i] >= sims[i + 1] for i in range(3))
+    translated = dict(zip(sources, t.columns[col["its translation (de)"]], strict=True))
+    assert translated[SIMILAR[0][0]] == SIMILAR[0][1]
+    notes = dict(zip(sources, t.columns[col["note"]], strict=True))
+    assert notes[SIMILAR[0][0]] == state.DIVERGES  # "were saved" -> "could not be opened"
+    assert notes[SIMILAR[1][0]] == ""  # the same message with "!": translated alike
+    assert t.extra["diverging"].count(True) == 1
+    none = state.similar_strings(texts, langs, groups, vectors, "not loaded", "", "en", "de")
+    assert none.extra["found"] is False and len(none.columns[0]) == 0
+
+
+@needs_qtbot
+def test_similar_strings_panel_follows_the_selected_entry(qtbot, window, tmp_path):
+    from gui_helpers import wait_idle
+
+    po = tmp_path / "de.po"
+    text = _po_text() + "".join(f'msgid "{s}"\nmsgstr "{t}"\n\n' for s, t in SIMILAR)
+    po.write_text(text, encoding="utf-8")
+    view = _open_catalogue(qtbot, window, po)
+    view.tabs.setCurrentIndex(1)
+    view.src_lang.setCurrentText("en")
+    view.tgt_lang.setCurrentText("de")
+    view.check()
+    qtbot.waitUntil(lambda: view.suspect_model.rowCount() > 0, timeout=120_000)
+    wait_idle(qtbot, window)
+    model = view.suspect_model
+    sources = list(model.columns[model.headers.index("source (en)")])
+    # select the meaning row of "Your changes have been saved." (a "looks fine" row)
+    row = next(r for r in range(model.rowCount())
+               if sources[model.source_row(r)] == PAIRS[0][0])
+    view.suspect_table.selectRow(row)
+    similar = view.similar_model
+    qtbot.waitUntil(lambda: similar.rowCount() > 0, timeout=10_000)
+    col = {h: i for i, h in enumerate(similar.headers)}
+    shown = list(similar.columns[col["similar source (en)"]])
+    assert set(shown[:2]) == {s for s, _ in SIMILAR}
+    translations = dict(zip(shown, similar.columns[col["its translation (de)"]], strict=True))
+    assert translations[SIMILAR[1][0]] == SIMILAR[1][1]
+    notes = dict(zip(shown, similar.columns[col["note"]], strict=True))
+    assert notes[SIMILAR[0][0]] == state.DIVERGES and notes[SIMILAR[1][0]] == ""
+    assert "translated differently" in view.similar_title.text()
+    # another entry: the panel follows
+    other = next(r for r in range(model.rowCount())
+                 if sources[model.source_row(r)] == PAIRS[9][0])
+    view.suspect_table.selectRow(other)
+    qtbot.waitUntil(lambda: PAIRS[9][0][:20] in view.similar_title.text(), timeout=10_000)
+    assert PAIRS[9][0] not in list(similar.columns[col["similar source (en)"]])

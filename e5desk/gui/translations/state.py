@@ -155,7 +155,62 @@ def suspect_table(suspects, findings, texts, groups, a: str = "", b: str = "") -
          kinds, [""] * len(kinds), reason],
         [".1f", None, None, None, ".1f", None, None, None], muted=fine,
         extra={"kinds": kinds, "pairs": pairs[:MISSING_LIMIT], "flagged": fine.count(False),
-               "rules": n_rules})
+               "rules": n_rules, "texts": list(zip(source, target, strict=True))})
+
+
+SIMILAR_SHOWN = 8  # nearest sources the Similar strings panel lists
+DIVERGES = "translated differently"
+
+
+def similar_strings(texts, langs, groups, vectors: np.ndarray, source: str, translation: str,
+                    a: str, b: str, n: int = SIMILAR_SHOWN) -> Table:
+    """The Similar strings panel for one entry (``source`` in ``a``, ``translation`` in
+    ``b``): its ``n`` nearest other ``a`` sources by embedding (cos x 100) that have a
+    ``b`` translation, each with that translation and how alike it is to the entry's own.
+    A neighbour is flagged when the sources are near-identical (>= SIMILAR_SOURCE) and the
+    translations diverge (DIVERGE points less alike), the rule of ``check``'s
+    similar-source. ``extra``: diverging (row flags), found (whether the entry's source
+    is among the loaded ``a`` texts)."""
+    from e5desk.core.qa.consistency import DIVERGE, SIMILAR_SOURCE
+    from e5desk.core.translations import is_translatable
+
+    headers = ["similarity", f"similar source ({a})", f"its translation ({b})",
+               "translations alike", "note"]
+    formats = [".1f", None, None, ".1f", None]
+    by_group: dict = {}
+    for row, (lang, g) in enumerate(zip(langs, groups, strict=True)):
+        if g is not None and lang == b:
+            by_group.setdefault(g, []).append(row)
+    own = next((r for r, (t, lang) in enumerate(zip(texts, langs, strict=True))
+                if lang == a and t == source), None)
+    own_t = next((r for r, (t, lang) in enumerate(zip(texts, langs, strict=True))
+                  if lang == b and t == translation), None)
+    if own is None:
+        return Table(headers, [[] for _ in headers], formats,
+                     extra={"diverging": [], "found": False})
+    candidates, seen = [], {source}
+    for r, (t, lang, g) in enumerate(zip(texts, langs, groups, strict=True)):
+        if lang == a and g in by_group and t not in seen and is_translatable(t):
+            seen.add(t)
+            candidates.append(r)
+    cand = np.asarray(candidates, dtype=np.int64)
+    sims = vectors[cand] @ vectors[own] * 100 if len(cand) else np.zeros(0)
+    order = np.argsort(-sims, kind="stable")[:n]
+    rows: list[tuple] = []
+    for i in order:
+        r = int(cand[i])
+        for t_row in by_group[groups[r]][:1]:  # one translation per neighbour
+            alike = float(vectors[t_row] @ vectors[own_t] * 100) if own_t is not None \
+                else np.nan
+            diverges = bool(sims[i] >= SIMILAR_SOURCE and alike < sims[i] - DIVERGE
+                            and texts[t_row].strip() != translation.strip())
+            rows.append((float(sims[i]), texts[r], texts[t_row], alike,
+                         DIVERGES if diverges else ""))
+    return Table(headers, [np.array([x[0] for x in rows], dtype=float), [x[1] for x in rows],
+                           [x[2] for x in rows], np.array([x[3] for x in rows], dtype=float),
+                           [x[4] for x in rows]], formats,
+                 notes=[bool(x[4]) for x in rows],
+                 extra={"diverging": [bool(x[4]) for x in rows], "found": True})
 
 
 def kind_choices(kinds: Sequence[str]) -> list[str]:

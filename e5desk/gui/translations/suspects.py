@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QPushButton,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -53,6 +54,15 @@ class SuspectsTab(QWidget):
         self.suspect_table = ResultTable("suspects", "suspect translations",
                                          empty_hint="Press Check translations first.")
         self.suspect_model = self.suspect_table.result_model
+        self.similar_table = ResultTable("similar", "similar strings",
+                                         empty_hint="Select an entry of the table above.")
+        self.similar_model = self.similar_table.result_model
+        self.similar_title = QLabel("Similar strings: select an entry above to see its "
+                                    "nearest sources and how each was translated.")
+        self.similar_title.setWordWrap(True)
+        self.suspect_texts: list[tuple[str, str]] = []
+        self._vectors = None
+        self._pair = ("", "")
         row = QHBoxLayout()
         for widget in (QLabel("Between"), self.src_lang, QLabel("and"), self.tgt_lang, go,
                        QLabel("Show"), self.kind_filter):
@@ -60,7 +70,17 @@ class SuspectsTab(QWidget):
         row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
-        layout.addWidget(self.suspect_table, 1)
+        similar = QWidget()
+        similar_layout = QVBoxLayout(similar)
+        similar_layout.setContentsMargins(0, 0, 0, 0)
+        similar_layout.addWidget(self.similar_title)
+        similar_layout.addWidget(self.similar_table, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.suspect_table)
+        split.addWidget(similar)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        layout.addWidget(split, 1)
         self.suspect_note = QLabel("Rule findings first, then meanings, most doubtful first; "
                                    "“looks fine” rows are the best mutual matches.")
         self.suspect_note.setWordWrap(True)
@@ -72,6 +92,8 @@ class SuspectsTab(QWidget):
         go.clicked.connect(self.check)
         self.kind_filter.currentTextChanged.connect(self.show_kind)
         self.mark_button.clicked.connect(self.save_marked_copy)
+        self.suspect_table.selectionModel().currentRowChanged.connect(
+            lambda current, _previous: self.show_similar(current.row()))
 
     def refresh_choices(self) -> None:
         c = self.session.combined
@@ -104,6 +126,7 @@ class SuspectsTab(QWidget):
 
         def with_vectors(vectors):
             texts = list(c.text)
+            self._vectors, self._pair = vectors, (a, b)
 
             def job(progress, cancelled):
                 return (state.rule_findings(c, a, b),
@@ -120,6 +143,8 @@ class SuspectsTab(QWidget):
         self.suspect_model.set_data(t.headers, t.columns, t.formats)
         self.suspect_model.set_styles(muted=t.muted)
         self.suspect_kinds = t.extra["kinds"]
+        self.suspect_texts = t.extra["texts"]
+        self.similar_model.set_data([], [])
         self.missing_pairs = t.extra["pairs"]
         shown = self.kind_filter.currentText()
         self.kind_filter.blockSignals(True)
@@ -136,6 +161,26 @@ class SuspectsTab(QWidget):
         self.suspect_note.setToolTip(column_help("doubt"))
         self.status.emit(summary)
         self._find_missing_words()
+
+    def show_similar(self, view_row: int) -> None:
+        """The Similar strings panel for the table's row ``view_row``: its nearest
+        sources by embedding and how each was translated (state.similar_strings)."""
+        c, vectors = self.session.combined, self._vectors
+        if view_row < 0 or c is None or vectors is None or len(vectors) != len(c.text):
+            return
+        row = self.suspect_model.source_row(view_row)
+        if row >= len(self.suspect_texts):
+            return
+        source, translation = self.suspect_texts[row]
+        a, b = self._pair
+        t = state.similar_strings(c.text, c.lang, c.group, vectors, source, translation, a, b)
+        self.similar_model.set_data(t.headers, t.columns, t.formats)
+        self.similar_model.set_styles(notes=t.notes)
+        n = sum(t.extra["diverging"])
+        short = source if len(source) <= 60 else source[:59] + "…"
+        self.similar_title.setText(
+            f"Similar strings to “{short}”: {len(t.columns[0])} nearest sources"
+            + (f", {n} translated differently" if n else "") + ".")
 
     def show_kind(self, kind: str) -> None:
         self.suspect_model.set_rows(state.rows_of_kind(self.suspect_kinds, kind))
