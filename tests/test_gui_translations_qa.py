@@ -241,3 +241,29 @@ def test_similar_strings_panel_follows_the_selected_entry(qtbot, window, tmp_pat
     view.suspect_table.selectRow(other)
     qtbot.waitUntil(lambda: PAIRS[9][0][:20] in view.similar_title.text(), timeout=10_000)
     assert PAIRS[9][0] not in list(similar.columns[col["similar source (en)"]])
+
+
+def test_rule_findings_honour_the_catalogues_format_flags(tmp_path):
+    """As `check` does: python-format finds a stray % that no unflagged shape shows and
+    names the check python-format; no-c-format keeps a literal "%s" from being checked."""
+    from e5desk.core.data import load_sentence_set
+
+    po = tmp_path / "de.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: de\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        '#, python-format\nmsgid "Disk %(name)s is %(pct)d%% full."\n'
+        'msgstr "Datenträger %(name)s ist zu %(pct)d % voll."\n\n'
+        '#, no-c-format\nmsgid "Type %s to search for text."\n'
+        'msgstr "Geben Sie %d ein, um nach Text zu suchen."\n\n'
+        '#, python-brace-format\nmsgid "Uploaded {filename} ({size} MB)."\n'
+        'msgstr "{filename} hochgeladen."\n', encoding="utf-8")
+    s = load_sentence_set(po).sentence_set
+    by_source = {x.entry.source: x for x in state.rule_findings(s, "en", "de", [po])}
+    disk = by_source["Disk %(name)s is %(pct)d%% full."]
+    assert disk.check == "python-format" and "not a valid directive" in disk.reason
+    assert "Type %s to search for text." not in by_source
+    assert by_source["Uploaded {filename} ({size} MB)."].check == "python-brace-format"
+    # without the catalogue (the loaded texts alone) the flags are unknown: shapes only
+    blind = {x.entry.source: x for x in state.rule_findings(s, "en", "de")}
+    assert "Disk %(name)s is %(pct)d%% full." not in blind
+    assert blind["Type %s to search for text."].check == "c-format"

@@ -118,10 +118,11 @@ def learner_message(missing: Sequence[str], shown: Sequence[str]) -> str:
     return f"Found a translation in all {len(shown)} languages."
 
 
-def rule_findings(combined, a: str, b: str) -> list:
+def rule_findings(combined, a: str, b: str, files: Sequence[Path] = ()) -> list:
     """Rule and consistency findings (core/qa) on the loaded a → b translations: the same
-    checks as `e5desk check --checks rules,consistency`, read from the loaded texts (so
-    without a catalogue's format flags: a marked copy reads the file itself)."""
+    checks as `e5desk check --checks rules,consistency`, read from the loaded texts. The
+    gettext flags of the loaded catalogues ``files`` (python-format, c-format,
+    python-brace-format, no-c-format, ...) decide the placeholder checks, as in `check`."""
     from e5desk.core.qa import run_checks
     from e5desk.core.qa.entries import from_sentence_set
 
@@ -129,7 +130,33 @@ def rule_findings(combined, a: str, b: str) -> list:
         return []
     entries = [e for e in from_sentence_set(Path(str(combined.source or "")), "window",
                                             combined, a) if e.tgt_lang == b]
+    flags = catalogue_flags(files)
+    for e in entries:
+        e.flags = flags.get((e.source, e.target), flags.get((e.source, None), ()))
     return [x for x in run_checks(entries, WINDOW_CHECKS).findings if x.flagged]
+
+
+def catalogue_flags(files: Sequence[Path]) -> dict[tuple[str, str | None], tuple[str, ...]]:
+    """{(msgid, msgstr): flags} of the PO catalogues among ``files`` ((msgid, None) too,
+    for a message whose translation the loaded set shows another way); a file that cannot
+    be read adds nothing (its load already said why)."""
+    from e5desk.core.errors import E5DeskError
+    from e5desk.core.qa.entries import read_po
+    from e5desk.core.qa.run import input_format
+
+    out: dict = {}
+    for path in files:
+        try:
+            if input_format(Path(path)) != "po":
+                continue
+            found = read_po(Path(path))
+        except (E5DeskError, OSError, ValueError):
+            continue
+        for e in found:
+            if e.flags:
+                out[(e.source, e.target)] = e.flags
+                out.setdefault((e.source, None), e.flags)
+    return out
 
 
 def suspect_table(suspects, findings, texts, groups, a: str = "", b: str = "") -> Table:

@@ -124,12 +124,14 @@ class SuspectsTab(QWidget):
                              f"{a} sentence has a {b} translation in the loaded sets).")
             return
 
+        files = state.markable_files(self.session.sets)  # their gettext flags
+
         def with_vectors(vectors):
             texts = list(c.text)
             self._vectors, self._pair = vectors, (a, b)
 
             def job(progress, cancelled):
-                return (state.rule_findings(c, a, b),
+                return (state.rule_findings(c, a, b, files),
                         suspect_translations(vectors, texts, langs, groups, a, b))
 
             self.session.runner.start("Checking translations", job,
