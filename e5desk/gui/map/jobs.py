@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from e5desk.core.mapping import analyse_map, label_levels
+from e5desk.core.mapping import analyse_map, closest_to_text, label_levels
 from e5desk.gui.map.state import METHODS, MapState
 
 
@@ -58,3 +58,8 @@ class MapJobs:
             return coords, analysis, levels
 
         self.runner.start("Clusters", analyse, done)
+
+    def find(self, encoder, text: str, vectors: np.ndarray, done: Callable) -> None:
+        """``done(rows)``: the 10 rows closest to the typed ``text``, best first."""
+        self.runner.start("Finding", lambda p, c: closest_to_text(encoder, text, vectors,
+                                                                  k=10), done)

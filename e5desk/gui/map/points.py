@@ -183,30 +183,8 @@ class MapPoints(pg.GraphicsObject):
 
     # -- drawing ----------------------------------------------------------------------
     def _build_atlas(self, dpr: float) -> None:
-        cell = int(np.ceil((self.size + 3) * dpr))
-        colours = [*self._colours, GREY]
-        cols = min(len(colours), 32)
-        rows = -(-len(colours) // cols)
-        image = QImage(cols * cell, rows * cell, QImage.Format.Format_ARGB32_Premultiplied)
-        image.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        d = self.size * dpr
-        src = np.zeros((len(colours), 4))
-        for i, colour in enumerate(colours):
-            x, y = (i % cols) * cell, (i // cols) * cell
-            if self.ring:
-                painter.setPen(QPen(colour, 2 * dpr))
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-            else:
-                edge = QColor(colour).darker(135)
-                edge.setAlpha(170)
-                painter.setPen(QPen(edge, 0.8 * dpr))
-                painter.setBrush(QBrush(colour))
-            painter.drawEllipse(QRectF(x + (cell - d) / 2, y + (cell - d) / 2, d, d))
-            src[i] = (x, y, cell, cell)
-        painter.end()
-        self._atlas, self._atlas_dpr, self._src = QPixmap.fromImage(image), dpr, src
+        self._atlas, self._src = disc_atlas([*self._colours, GREY], self.size, dpr, self.ring)
+        self._atlas_dpr = dpr
 
     def _view_box(self) -> tuple[float, float, float, float] | None:
         rect = self.viewRect()
@@ -215,11 +193,6 @@ class MapPoints(pg.GraphicsObject):
         dx, dy = self._pad()
         return rect.left() - dx, rect.right() + dx, rect.top() - dy, rect.bottom() + dy
 
-    @staticmethod
-    def _inside(a: np.ndarray, box) -> np.ndarray:
-        x0, x1, y0, y1 = box
-        return (a[:, 0] >= x0) & (a[:, 0] <= x1) & (a[:, 1] >= y0) & (a[:, 1] <= y1)
-
     def _too_many_in_view(self, box) -> bool:
         """More than ``budget`` shown points in view? Counted exactly on small maps,
         estimated from the head of the random draw order on big ones."""
@@ -227,7 +200,7 @@ class MapPoints(pg.GraphicsObject):
         if len(xy) <= self.budget:
             return False
         head = xy[:16384]
-        return self._inside(head, box).mean() * len(xy) > self.budget
+        return inside(head, box).mean() * len(xy) > self.budget
 
     def paint(self, p: QPainter, option, widget=None) -> None:
         box = self._view_box()
@@ -242,7 +215,7 @@ class MapPoints(pg.GraphicsObject):
             return
         self.mode = "points"
         self._refine.stop()
-        pos = np.flatnonzero(self._inside(self._vis_xy, box))
+        pos = np.flatnonzero(inside(self._vis_xy, box))
         self._drawn = self._vis[pos]
         if not len(pos):
             return
@@ -269,43 +242,19 @@ class MapPoints(pg.GraphicsObject):
         p.drawPixmapFragments(*self._frags.drawargs(), self._atlas)
 
     # -- density ----------------------------------------------------------------------
-    def _wanted_density(self) -> tuple[QRectF, float, float] | None:
-        """The extent (view plus margins) and cell size (x, y in data units) wanted now."""
-        rect = self.viewRect()
-        px, py = self.pixelVectors()
-        if rect is None or px is None or py is None or not px.length() or not py.length():
-            return None
-        m = self.DENSITY_MARGIN
-        extent = rect.adjusted(-rect.width() * m, -rect.height() * m,
-                               rect.width() * m, rect.height() * m)
-        return extent, px.length() * self.DENSITY_CELL, py.length() * self.DENSITY_CELL
-
-    def _density_fits(self, wanted) -> bool:
-        """Does the cached image cover the view at about the wanted resolution?"""
-        if self._density is None or wanted is None:
-            return False
-        extent, cx, _cy = self._density[0], self._density[1], self._density[2]
-        return (extent.contains(self.viewRect()) and 0.5 <= cx / wanted[1] <= 2.0)
-
     def _compute_density(self, wanted) -> None:
-        extent, cx, cy = wanted
         if self._rgb is None:
             table = np.array([c.getRgb()[:3] for c in self._colours] + [GREY.getRgb()[:3]],
                              dtype=np.float32)
             self._rgb = table[self._point_codes(self._vis)]
-        box = (extent.left(), extent.top(), extent.width(), extent.height())
         # The selection's colours win in a cell they share with grey points.
         weight = None if self._grey is None else np.where(self._grey[self._vis], 0.03, 1.0)
-        argb, counts, (cx, cy) = density_image(self._vis_xy, self._rgb, box, cx, cy, weight)
-        ny, nx = counts.shape
-        image = QImage(argb.tobytes(), nx, ny, nx * 4,
-                       QImage.Format.Format_ARGB32_Premultiplied).copy()
-        self._density = (QRectF(extent.left(), extent.top(), nx * cx, ny * cy), cx, cy,
-                         image, counts)
+        self._density = density_picture(self._vis_xy, self._rgb, weight, wanted)
 
     def _paint_density(self, p: QPainter, widget) -> None:
-        wanted = self._wanted_density()
-        if not self._density_fits(wanted):
+        wanted = wanted_density(self.viewRect(), *self.pixelVectors(), self.DENSITY_MARGIN,
+                                self.DENSITY_CELL)
+        if not density_fits(self._density, wanted, self.viewRect()):
             self._compute_density(wanted)  # the view left the image: now, in this frame
         elif abs(self._density[1] / wanted[1] - 1) > 0.05:
             self._refine.start()  # sharper when the view settles
@@ -334,7 +283,7 @@ class MapPoints(pg.GraphicsObject):
             r = self.size / 2 + 2
             box = (pos.x() - r * px.length(), pos.x() + r * px.length(),
                    pos.y() - r * py.length(), pos.y() + r * py.length())
-            candidates = self._vis[np.flatnonzero(self._inside(self._vis_xy, box))]
+            candidates = self._vis[np.flatnonzero(inside(self._vis_xy, box))]
         if not len(candidates):
             return -1
         xy = self._xy[candidates]
@@ -370,3 +319,66 @@ class MapPoints(pg.GraphicsObject):
             self.extend_clicked.emit(row)
         self.clicked.emit(row)
 
+
+
+def inside(a: np.ndarray, box) -> np.ndarray:
+    """Which points of ``a`` lie in ``box`` (x0, x1, y0, y1)."""
+    x0, x1, y0, y1 = box
+    return (a[:, 0] >= x0) & (a[:, 0] <= x1) & (a[:, 1] >= y0) & (a[:, 1] <= y1)
+
+
+def disc_atlas(colours: list[QColor], size: float, dpr: float, ring: bool
+               ) -> tuple[QPixmap, np.ndarray]:
+    """One disc (or ring) per colour in a pixmap, and each one's source rectangle."""
+    cell = int(np.ceil((size + 3) * dpr))
+    cols = min(len(colours), 32)
+    rows = -(-len(colours) // cols)
+    image = QImage(cols * cell, rows * cell, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    d = size * dpr
+    src = np.zeros((len(colours), 4))
+    for i, colour in enumerate(colours):
+        x, y = (i % cols) * cell, (i // cols) * cell
+        if ring:
+            painter.setPen(QPen(colour, 2 * dpr))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+        else:
+            edge = QColor(colour).darker(135)
+            edge.setAlpha(170)
+            painter.setPen(QPen(edge, 0.8 * dpr))
+            painter.setBrush(QBrush(colour))
+        painter.drawEllipse(QRectF(x + (cell - d) / 2, y + (cell - d) / 2, d, d))
+        src[i] = (x, y, cell, cell)
+    painter.end()
+    return QPixmap.fromImage(image), src
+
+
+def wanted_density(rect, px, py, margin: float, cell: float
+                   ) -> tuple[QRectF, float, float] | None:
+    """The extent (view plus ``margin`` of it each side) and cell size (x, y in data units,
+    ``cell`` screen pixels) a density image wants for the view ``rect``."""
+    if rect is None or px is None or py is None or not px.length() or not py.length():
+        return None
+    extent = rect.adjusted(-rect.width() * margin, -rect.height() * margin,
+                           rect.width() * margin, rect.height() * margin)
+    return extent, px.length() * cell, py.length() * cell
+
+
+def density_fits(density, wanted, view: QRectF) -> bool:
+    """Does the cached image cover the view at about the wanted resolution?"""
+    if density is None or wanted is None:
+        return False
+    return density[0].contains(view) and 0.5 <= density[1] / wanted[1] <= 2.0
+
+
+def density_picture(xy: np.ndarray, rgb: np.ndarray, weight, wanted) -> tuple:
+    """(extent QRectF, cell x, cell y, QImage, counts) of the points over ``wanted``."""
+    extent, cx, cy = wanted
+    box = (extent.left(), extent.top(), extent.width(), extent.height())
+    argb, counts, (cx, cy) = density_image(xy, rgb, box, cx, cy, weight)
+    ny, nx = counts.shape
+    image = QImage(argb.tobytes(), nx, ny, nx * 4,
+                   QImage.Format.Format_ARGB32_Premultiplied).copy()
+    return QRectF(extent.left(), extent.top(), nx * cx, ny * cy), cx, cy, image, counts

@@ -43,6 +43,15 @@ def tool_buttons(parent: QWidget, row: QHBoxLayout) -> QButtonGroup:
     return group
 
 
+def use_tool(tool: str, view_box: MapViewBox, buttons: QButtonGroup, viewport) -> None:
+    """Left-drag on the map does ``tool`` ("pan", "rect" or "lasso") from now on."""
+    view_box.tool = tool
+    for button in buttons.buttons():
+        button.setChecked(button.property("tool") == tool)
+    viewport.setCursor(Qt.CursorShape.ArrowCursor if tool == "pan"
+                       else Qt.CursorShape.CrossCursor)
+
+
 class MapViewBox(pg.ViewBox):
     """Pan and zoom as usual; selection by rectangle or lasso when the tool says so, or
     with Shift (rectangle) or Ctrl (lasso) held while dragging."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from e5desk.core.mapping import MAP_ROLE, closest_to_text, links_of, nearest_per_language
+from e5desk.core.mapping import MAP_ROLE, links_of, nearest_per_language
 from e5desk.gui.map.colouring import MapColouring
 from e5desk.gui.map.controls import MapControls
 from e5desk.gui.map.jobs import MapJobs
@@ -21,6 +21,7 @@ from e5desk.gui.map.query_scores import QueryScores
 from e5desk.gui.map.selecting import MapSelection
 from e5desk.gui.map.side import SidePanel
 from e5desk.gui.map.state import MapState
+from e5desk.gui.map.tools import use_tool
 from e5desk.gui.map.window import OwnsWindow
 from e5desk.gui.session import Session
 from e5desk.gui.tables import ResultTable
@@ -151,11 +152,7 @@ class MapView(OwnsWindow, QWidget):
 
     def set_tool(self, tool: str) -> None:
         """Left-drag on the map: "pan" (pan/zoom), "rect" or "lasso" (select)."""
-        self.view_box.tool = tool
-        for button in self.tools.buttons():
-            button.setChecked(button.property("tool") == tool)
-        self.plot.viewport().setCursor(Qt.CursorShape.ArrowCursor if tool == "pan"
-                                       else Qt.CursorShape.CrossCursor)
+        use_tool(tool, self.view_box, self.tools, self.plot.viewport())
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
@@ -180,8 +177,7 @@ class MapView(OwnsWindow, QWidget):
         self.session.ensure_vectors(MAP_ROLE, None, then=self._project)
 
     def wanted_params(self):
-        """The map the controls ask for (core.projection.MapParams)."""
-        return self.map_state.wanted_params()
+        return self.map_state.wanted_params()  # core.projection.MapParams
 
     def is_stale(self) -> bool:
         """True when a map is shown but the controls now ask for another one."""
@@ -330,14 +326,9 @@ class MapView(OwnsWindow, QWidget):
         self.found.setData(pos=self.coords[rows])
 
     def find(self) -> None:
+        """The 10 sentences closest to the search box's text ringed, the first clicked."""
         text = self.search.text().strip()
         enc, vectors = self.session.encoder, self.session.vectors(MAP_ROLE)
-        if not text or enc is None or vectors is None or self.coords is None:
-            return
-
-        def done(rows) -> None:
-            self.highlight_rows(rows)
-            self.select(int(rows[0]))
-
-        self.session.runner.start(
-            "Finding", lambda p, c: closest_to_text(enc, text, vectors, k=10), done)
+        if text and enc is not None and vectors is not None and self.coords is not None:
+            self.jobs.find(enc, text, vectors, lambda rows: (
+                self.highlight_rows(rows), self.select(int(rows[0]))))
