@@ -18,8 +18,17 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 # Distributions the app imports beyond e5desk's own requirements: the web server for `serve`
-# (the `serve` extra; the spec bundles it only while an e5desk module imports it).
-EXTRA_ROOTS = ("fastapi", "uvicorn")
+# (the `serve` extra; the spec bundles it only while an e5desk module imports it), and ONNX
+# Runtime, which runs the embedded models from the graphs shipped in the bundle.
+EXTRA_ROOTS = ("fastapi", "uvicorn", "onnxruntime")
+# Requirements of e5desk the app leaves out, with what only they need (never reached when the
+# closure is walked without them): the app runs the embedded models with ONNX Runtime, and
+# what needs torch (train, batch --engine ray, --engine torch, word alignment, other models)
+# says it needs the pip install.
+APP_LEAVES_OUT = {
+    "torch": "the app runs the embedded models through ONNX Runtime (graphs shipped in the "
+             "bundle, packaging/ship_graphs.py); torch-only features point to pip install",
+}
 
 # Files that are code or build inputs, not data a running program opens.
 CODE_SUFFIXES = frozenset({
@@ -60,13 +69,14 @@ def _requires(dist: Distribution) -> list[str]:
 def app_distributions(roots: tuple[str, ...] | None = None,
                       leave_out: set[str] | frozenset[str] = frozenset()
                       ) -> dict[str, Distribution]:
-    """e5desk's required distributions (no extras) and theirs, recursively, plus EXTRA_ROOTS;
-    {canonical name: Distribution} for those installed. `leave_out`: names the spec excludes."""
+    """e5desk's required distributions (no extras) and theirs, recursively, plus EXTRA_ROOTS,
+    without APP_LEAVES_OUT and what only they need; {canonical name: Distribution} for those
+    installed. `leave_out`: further names the spec excludes."""
     if roots is None:
         roots = tuple(_requires(distribution("e5desk"))) + EXTRA_ROOTS
     found: dict[str, Distribution] = {}
     todo = [canonicalize_name(r) for r in roots]
-    leave_out = {canonicalize_name(n) for n in leave_out}
+    leave_out = {canonicalize_name(n) for n in [*leave_out, *APP_LEAVES_OUT]}
     while todo:
         name = todo.pop()
         if name in found or name in leave_out or name == "e5desk":

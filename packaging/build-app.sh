@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the e5desk desktop app (Linux, one folder, CPU torch) and its archive:
+# Build the e5desk desktop app (Linux, one folder, no torch: ONNX Runtime runs the embedded
+# models from 4-bit graphs made here with torch, packaging/ship_graphs.py) and its archive:
 #
 #   out/app/e5desk-VERSION-linux-x86_64/            e5desk/ (the app), e5desk.desktop,
 #                                                   e5desk.svg, install.sh
@@ -23,14 +24,24 @@ if ! "$py" -c 'import PyInstaller' 2>/dev/null; then
     if [ -n "${E5DESK_NO_LOCK:-}" ]; then lock=(); fi
     "$py" -m pip install --quiet -e ".[app]" "${lock[@]}"
 fi
+if ! "$py" -c 'import onnx, onnxruntime' 2>/dev/null; then
+    echo "e5desk: installing the bench extra (onnx, onnxruntime) into $venv" >&2
+    lock=(-c packaging/constraints.txt)
+    if [ -n "${E5DESK_NO_LOCK:-}" ]; then lock=(); fi
+    "$py" -m pip install --quiet -e ".[bench]" "${lock[@]}"
+fi
 version="$("$py" -c 'import e5desk; print(e5desk.__version__)')"
 name="e5desk-$version-linux-$(uname -m)"
 stage="out/app/$name"
 archive="out/$name.tar.gz"
 
-echo "e5desk: building $name with PyInstaller (several minutes)" >&2
 rm -rf "$stage" "$archive"
 mkdir -p out/app
+echo "e5desk: making the shipped graphs (convert, export with torch, 4-bit, parity on" \
+    "the benchmark corpus)" >&2
+nice -n 19 "$py" packaging/ship_graphs.py out/app/engines --texts "${E5DESK_APP_PARITY_TEXTS:-2000}"
+graphs=$(date +%s)
+echo "e5desk: building $name with PyInstaller (several minutes)" >&2
 # nice: the build shares the machine with interactive work and tests.
 nice -n 19 "$py" -m PyInstaller --noconfirm --log-level WARN \
     --distpath "$stage" --workpath out/app/build packaging/e5desk.spec
@@ -50,7 +61,10 @@ packed=$(( $(stat -c %s "$archive") / 1048576 ))
     echo "archive=$archive"
     echo "unpacked_mb=$unpacked"
     echo "archive_mb=$packed"
-    echo "pyinstaller_s=$(( built - started ))"
+    echo "graphs_s=$(( graphs - started ))"
+    echo "pyinstaller_s=$(( built - graphs ))"
+    "$py" -c 'import json; [print(f"graph_{g[\"variant\"]}=" + " ".join(f"{k}={v}" for k, v in g.items() if k != "variant")) for g in json.load(open("out/app/engines/graphs.json"))]'
+
     echo "total_build_s=$(( finished - started ))"
 } | tee out/app/build-info.txt
 echo "e5desk: built $stage/e5desk (${unpacked} MB unpacked) and $archive (${packed} MB)" \

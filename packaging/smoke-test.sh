@@ -65,10 +65,26 @@ e5 --help > "$work/out.txt" 2>&1 && ok "--help" || fail "--help: $(tail -3 "$wor
 
 echo "smoke-test: first launch (converts the embedded model into the user data folder)"
 log="$home/.local/share/e5desk/e5desk.log"
+# start to a usable window: the log's "window shown" line (polled), then the whole run
+wait_window() {  # pid, t0, lines of "window shown" before -> seconds (or "?")
+    local seen=""
+    while kill -0 "$1" 2>/dev/null; do
+        if [ "$(grep -c "window shown" "$log" 2>/dev/null || true)" -gt "$3" ]; then
+            seen=$(elapsed "$2"); break
+        fi
+        sleep 0.02
+    done
+    echo "${seen:-?}"
+}
 t0=$(date +%s.%N)
-if e5 --screenshot "$work/first.png" > "$work/out.txt" 2>&1; then
-    ok "window + screenshot, first launch $(elapsed "$t0") s"
+e5 --screenshot "$work/first.png" > "$work/out.txt" 2>&1 &
+pid=$!
+first_window_s=$(wait_window "$pid" "$t0" 0)
+if wait "$pid"; then
+    first_s=$(elapsed "$t0")
+    ok "window + screenshot, first launch: to window ${first_window_s} s, whole run ${first_s} s"
 else
+    first_s="?"
     fail "first launch: $(tail -5 "$work/out.txt")"
 fi
 ls "$home/.local/share/e5desk/models/"*/model.safetensors >/dev/null 2>&1 \
@@ -80,14 +96,7 @@ before=$(grep -c "window shown" "$log" 2>/dev/null || true)
 t0=$(date +%s.%N)
 e5 --screenshot "$work/shot.png" > "$work/out.txt" 2>&1 &
 pid=$!
-window_s=""
-while kill -0 "$pid" 2>/dev/null; do
-    if [ "$(grep -c "window shown" "$log" 2>/dev/null || true)" -gt "$before" ]; then
-        window_s=$(elapsed "$t0")
-        break
-    fi
-    sleep 0.02
-done
+window_s=$(wait_window "$pid" "$t0" "$before")
 if wait "$pid"; then
     ready_s=$(elapsed "$t0")
     ok "start to window ${window_s:-?} s; to scores and screenshot ${ready_s} s"
@@ -127,7 +136,9 @@ if e5 embed "$work/lines.txt" --out "$work/app.npy" --no-cache > "$work/out.txt"
 else
     fail "embed (app): $(tail -5 "$work/out.txt")"
 fi
+# the reference: exact float32 torch vectors (the app runs the 4-bit graph in float32)
 HF_HUB_OFFLINE=1 "$py" -m e5desk embed "$work/lines.txt" --out "$work/ref.npy" --no-cache \
+    --precision exact --engine torch \
     > "$work/ref.txt" 2>&1 || fail "embed (source tree): $(tail -5 "$work/ref.txt")"
 cos=$("$py" -c "
 import sys, numpy as np
@@ -170,7 +181,22 @@ for f in "$work"/*.txt; do
     if grep -q "Traceback" "$f"; then fail "traceback in $(basename "$f")"; fi
 done
 
+echo "smoke-test: no torch in the app"
+if find "$app" -maxdepth 3 \( -name "libtorch*" -o -name "torch" \) | grep -q .; then
+    fail "torch is in the app: $(find "$app" -maxdepth 3 -name "libtorch*" | head -3)"
+else ok "no torch in $app"; fi
+if e5 embed "$work/lines.txt" --engine torch --out "$work/t.npy" > "$work/torch.txt" 2>&1; then
+    fail "--engine torch ran without torch"
+elif grep -q "pip install" "$work/torch.txt" && no_traceback "$work/torch.txt"; then
+    ok "--engine torch: '$(head -1 "$work/torch.txt")'"
+else fail "--engine torch: $(head -3 "$work/torch.txt")"; fi
+
 sed 's/^/  build: /' "$info"
+unpacked_mb=$(du -sm "$app" | cut -f1)
+archive_mb=$(( $(stat -c %s "$archive") / 1048576 ))
+echo "smoke-test: figures: unpacked ${unpacked_mb} MB (goal <= 700), archive ${archive_mb} MB" \
+    "(goal <= 300), first launch to window ${first_window_s} s (goal <= 10; whole first" \
+    "run ${first_s} s), second launch to window ${window_s:-?} s"
 if [ "$fails" -gt 0 ]; then
     echo "smoke-test: $fails check(s) failed"
     exit 1

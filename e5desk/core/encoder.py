@@ -156,7 +156,9 @@ def _gpu_possible() -> bool:
 
 def available_devices() -> list[str]:
     """Devices this machine can run on, e.g. ['cpu', 'cuda:0']."""
-    if not _gpu_possible():
+    from e5desk.core.engines.runtimes import torch_installed
+
+    if not _gpu_possible() or not torch_installed():
         return ["cpu"]
     import torch
 
@@ -169,8 +171,12 @@ def available_devices() -> list[str]:
 
 
 def pick_device(device: str = "auto") -> str:
-    if device in ("cpu", "auto") and (device == "cpu" or not _gpu_possible()):
+    from e5desk.core.engines.runtimes import require_torch, torch_installed
+
+    if device in ("cpu", "auto") and (device == "cpu" or not _gpu_possible()
+                                      or not torch_installed()):
         return "cpu"
+    require_torch(f"--device {device}")
     import torch
 
     if device == "auto":
@@ -245,9 +251,13 @@ class Encoder:
         # The engine (e5desk.core.engines): torch keeps the name above; a fused runtime or
         # auto's mix names its own number format, so engines' vectors never share a key.
         from e5desk.core.engines import plan_engine
+        from e5desk.core.engines.graph import shipped_graph
 
         self.engine = engine
-        self.engine_plan = plan_engine(engine, self.device, self.dtype, numbers)
+        # A graph shipped for exactly these weights (the app's): tokenizer + graph only.
+        shipped = (shipped_graph(source.path) if engine != "torch" and self.device == "cpu"
+                   and self.dtype != "int8" else None)
+        self.engine_plan = plan_engine(engine, self.device, self.dtype, numbers, shipped)
         self._engine_runner = None
         numbers = self.engine_plan.numbers
         self.model_id = f"{model}:{numbers}:{long_text}:{self.max_tokens}"
@@ -319,11 +329,16 @@ class Encoder:
                 hf_logging.enable_progress_bar()
 
     def _load_tokenizer(self):
-        from transformers import AutoTokenizer
-
         path = self.source.path
-        tokenizer = self._quiet_hf(lambda: AutoTokenizer.from_pretrained(
-            path, trust_remote_code=False, local_files_only=True))
+        if self.engine_plan.shipped is not None:  # transformers would import torch
+            from e5desk.core.engines.tokenizer import GraphTokenizer
+
+            tokenizer = GraphTokenizer(path)
+        else:
+            from transformers import AutoTokenizer
+
+            tokenizer = self._quiet_hf(lambda: AutoTokenizer.from_pretrained(
+                path, trust_remote_code=False, local_files_only=True))
         if not getattr(tokenizer, "is_fast", False):
             raise ModelError(f"{path}: no fast tokenizer could be built for this model")
         specials = tokenizer("", add_special_tokens=True)["input_ids"]
@@ -333,6 +348,10 @@ class Encoder:
         return tokenizer
 
     def _load_model(self):
+        from e5desk.core.engines.runtimes import require_torch
+
+        require_torch("word alignment, training and --engine torch run the model in "
+                      "torch: this")
         import torch
         from transformers import AutoModel
 
@@ -607,6 +626,8 @@ class Encoder:
 
     def describe(self) -> str:
         how = f"{self.dtype_name}, precision {self.precision}"
+        if self.engine_plan.shipped is not None:  # the graph's own format, not torch's
+            how = "float32 arithmetic"
         if self.engine_plan.fused is not None:
             from e5desk.core.engines import runner
 

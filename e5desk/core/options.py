@@ -6,6 +6,7 @@ Torch-free on purpose: the window imports this and never imports torch.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 
 
@@ -72,10 +73,11 @@ DEFAULT_DEVICE = "auto"
 DEFAULT_PRECISION = "auto"
 DEFAULT_LONG_TEXT = "truncate"
 DEFAULT_TRAIN_PRECISION = "fast"
-# torch until the fused runtime ships with the app: `auto`'s first use exports the model
+# torch where torch is installed (the pip install): `auto`'s first use exports the model
 # (~24 s) and OpenVINO's compiled cache takes ~1.4 GB; openvino/onnxruntime are in the
-# `bench` extra, not the app's dependencies (README, "Engines").
-DEFAULT_ENGINE = "torch"
+# `bench` extra (README, "Engines"). The desktop app has no torch: there `auto` runs the
+# graph shipped in the bundle with ONNX Runtime (find_spec: nothing is imported).
+DEFAULT_ENGINE = "torch" if importlib.util.find_spec("torch") is not None else "auto"
 
 
 def choices_help(choices: tuple[Choice, ...], default: str | None = None) -> str:

@@ -11,6 +11,9 @@ disagree on what a text means, only (within the parity gate) on its last digits.
 - ``onnxruntime``: CPU, float32.
 - ``openvino``: CPU, bfloat16 where the encoder's precision chose bfloat16 (native bf16 CPU),
   else float32.
+- a graph shipped for the model folder (the desktop app's, ``graph.shipped_graph``): its
+  runtime and format for every batch of ``auto`` or that runtime, tokenizer + graph only,
+  torch never imported (the app has no torch).
 - ``auto``: on the CPU, the fused runtime (OpenVINO if installed, else ONNX Runtime) for
   forward batches up to a measured size, torch above it; torch alone on GPUs, for int8, or
   when no runtime is installed (silently) or the export fails its parity check (logged).
@@ -30,14 +33,24 @@ from pathlib import Path
 import numpy as np
 
 from e5desk.core.engines import crossover
-from e5desk.core.engines.runtimes import INSTALL, installed, require
+from e5desk.core.engines.runtimes import (
+    INSTALL,
+    installed,
+    require,
+    require_torch,
+    torch_installed,
+)
 from e5desk.core.errors import Cancelled, E5DeskError, ModelError
 
 log = logging.getLogger(__name__)
 
 FUSED_RUNTIMES = ("onnxruntime", "openvino")
-PARITY_MIN = {"f32": 0.9999, "bf16": 0.999}
+TORCH_NEEDED_SHORT = ("needs torch, which this install does not have: the desktop app runs "
+                      "the embedded models only; install e5desk with pip (pip install e5desk) "
+                      "for other models")
+PARITY_MIN = {"f32": 0.9999, "bf16": 0.999, "q4": 0.999}
 RUNTIME_NAMES = {"onnxruntime": "ONNX Runtime", "openvino": "OpenVINO"}
+FORMAT_NAMES = {"q4": "4-bit weights"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,7 @@ class Fused:
 
     @property
     def display(self) -> str:
-        return f"{RUNTIME_NAMES[self.runtime]} {self.fmt}"
+        return f"{RUNTIME_NAMES[self.runtime]} {FORMAT_NAMES.get(self.fmt, self.fmt)}"
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,7 @@ class EnginePlan:
     fused: Fused | None  # the fused runtime that may run batches; None = torch only
     torch_numbers: str  # the torch number format, e.g. "torch.bfloat16"
     why: str  # one line for the model card
+    shipped: object = None  # graph.ShippedGraph: the fused runtime runs every batch
 
     @property
     def numbers(self) -> str:
@@ -69,7 +83,7 @@ class EnginePlan:
         never mixed in a cache (torch alone keeps the name it always had)."""
         if self.fused is None:
             return self.torch_numbers
-        if self.engine == "auto":
+        if self.engine == "auto" and self.shipped is None:
             return f"auto[{self.fused.label}|{self.torch_numbers}]"
         return self.fused.label
 
@@ -78,11 +92,25 @@ def _fmt_for(runtime: str, dtype: str) -> str:
     return "bf16" if runtime == "openvino" and dtype == "bfloat16" else "f32"
 
 
-def plan_engine(engine: str, device: str, dtype: str, torch_numbers: str) -> EnginePlan:
-    """The plan for ``engine`` on ``device`` with the encoder's number format ``dtype``.
+def plan_engine(engine: str, device: str, dtype: str, torch_numbers: str,
+                shipped=None) -> EnginePlan:
+    """The plan for ``engine`` on ``device`` with the encoder's number format ``dtype``;
+    ``shipped``: the model folder's shipped graph (``graph.shipped_graph``), if any.
     An explicit fused engine that cannot run here raises E5DeskError saying why."""
     if engine == "torch":
+        require_torch("--engine torch")
         return EnginePlan(engine, None, torch_numbers, "torch, as asked")
+    if (shipped is not None and engine in ("auto", shipped.runtime) and device == "cpu"
+            and dtype != "int8" and installed(shipped.runtime)):
+        fused = Fused(shipped.runtime, shipped.fmt)
+        return EnginePlan(engine, fused, torch_numbers,
+                          f"{fused.display} for every batch: the graph shipped for this "
+                          f"model (min cosine {shipped.min_cosine:.5f} to float32 on "
+                          f"{shipped.texts:,} texts)", shipped)
+    if not torch_installed():
+        raise E5DeskError(
+            f"--engine {engine}: this model has no graph shipped with the app, and making "
+            f"one (or running it otherwise) {TORCH_NEEDED_SHORT}")
     if engine in FUSED_RUNTIMES:
         require(engine)
         if device != "cpu":
@@ -128,6 +156,7 @@ def cpu_name() -> str:
 
 def torch_means(encoder, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """One forward batch through the encoder's torch model: mean over the mask."""
+    require_torch("the torch engine")
     import torch
 
     device = encoder.device if encoder.dtype != "int8" else "cpu"
@@ -198,6 +227,8 @@ class EngineRunner:
         from e5desk.core.engines.runtimes import open_session
 
         enc = self.encoder
+        if self.plan.shipped is not None:
+            return self._open_shipped()
         self.graph = graph.ensure_graph(enc.source.path, enc._tokenizer, enc.max_tokens)
         session = open_session(self.fused.runtime, self.graph, self.fused.fmt, self._threads())
         self.min_cosine = graph.parity(self.graph, self.fused.label, session)
@@ -222,6 +253,23 @@ class EngineRunner:
         self.session = session
         return True
 
+    def _open_shipped(self) -> bool:
+        from e5desk.core.engines import graph
+        from e5desk.core.engines.runtimes import open_session
+
+        shipped = self.plan.shipped
+        self.graph = shipped.path
+        session = open_session(self.fused.runtime, shipped.path, self.fused.fmt,
+                               self._threads())
+        self.min_cosine = graph.shipped_parity(shipped, session)
+        want = PARITY_MIN[self.fused.fmt]
+        if self.min_cosine < want:
+            raise E5DeskError(
+                f"the graph shipped in {shipped.path} gives vectors that differ from exact "
+                f"float32 (min cosine {self.min_cosine:.5f} < {want}): reinstall the app")
+        self.session = session
+        return True
+
     def _peek(self) -> None:
         """The stored crossover, if this model was measured here (opens nothing)."""
         from e5desk.core.engines import graph
@@ -238,7 +286,7 @@ class EngineRunner:
             return
 
     def use_fused(self, rows: int, width: int) -> bool:
-        if self.plan.engine != "auto":
+        if self.plan.engine != "auto" or self.plan.shipped is not None:
             return True
         return self.crossover is None or self.crossover.use_fused(rows, width)
 
@@ -246,7 +294,7 @@ class EngineRunner:
         """Which engine runs what, and why (the model card, ``e5desk models``)."""
         if self.fused is None:
             return self.plan.why
-        if self.plan.engine == "auto" and self.crossover is None:
+        if self.plan.engine == "auto" and self.crossover is None and self.plan.shipped is None:
             self._peek()
         if self.plan.engine == "auto" and self.crossover is not None:
             return "auto: " + self.crossover.summary(
@@ -282,7 +330,9 @@ def engines_overview() -> list[str]:
     from e5desk.core.encoder import cpu_has_native_bf16
 
     bf16 = cpu_has_native_bf16()
-    lines = ["torch: every device and precision (always installed with the pip package)"]
+    lines = ["torch: every device and precision (always installed with the pip package)"
+             if torch_installed() else
+             "torch: not in this install (the desktop app): pip install e5desk for it"]
     for r in FUSED_RUNTIMES:
         if not installed(r):
             lines.append(f"{r}: not installed ({INSTALL[r]})")

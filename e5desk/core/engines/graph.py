@@ -12,6 +12,13 @@ written under a temporary name and renamed when complete, so a reader never sees
 graph. Beside the graph lie the probe batch and its exact float32 torch vectors
 (``reference.npz``), against which every runtime and number format is checked once
 (``parity.json``) before it may make vectors.
+
+A graph can also be *shipped* (the desktop app carries the embedded model's): a folder
+``<folder name>-<digest>/`` under a shipped root (the app bundle's ``engines/``, or
+``E5DESK_GRAPHS``) with a ``manifest.json`` naming its runtime, number format and the
+parity measured at export against exact float32 on the benchmark corpus. It is used when its
+digest is the model folder's own, and nothing is written beside it (the app folder stays
+read-only): no torch, no export.
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +47,8 @@ GRAPH_FILE = "model.onnx"
 REFERENCE_FILE = "reference.npz"
 PARITY_FILE = "parity.json"
 SOURCE_FILE = "source.json"
+MANIFEST_FILE = "manifest.json"
+SHIPPED_ENV = "E5DESK_GRAPHS"  # extra shipped roots (os.pathsep-separated)
 OPSET = 17
 FINGERPRINT_FILES = ("config.json",)
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
@@ -262,3 +273,67 @@ def parity(gdir: Path, label: str, forward) -> float:
     known[label] = {"min_cosine": round(worst, 6), "checked": time.strftime("%Y-%m-%d %H:%M")}
     _write_json(path, known)
     return worst
+
+
+@dataclass(frozen=True)
+class ShippedGraph:
+    """A graph made and verified at build time (``manifest.json`` beside it)."""
+
+    path: Path
+    runtime: str  # onnxruntime | openvino
+    fmt: str  # the number format its label carries, e.g. q4 (4-bit weights, f32 compute)
+    min_cosine: float  # to exact float32 torch vectors, measured at export
+    texts: int  # how many texts that was measured on
+
+
+def shipped_roots() -> list[Path]:
+    roots = [Path(p) for p in os.environ.get(SHIPPED_ENV, "").split(os.pathsep) if p]
+    if getattr(sys, "frozen", False):  # the app bundle (PyInstaller)
+        roots.append(Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "engines")
+    return [r for r in roots if r.is_dir()]
+
+
+def read_manifest(gdir: Path) -> ShippedGraph | None:
+    try:
+        m = json.loads((gdir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        if m.get("version") != GRAPH_VERSION or not (gdir / m["graph"]).is_file():
+            return None
+        parity = m["parity"]
+        return ShippedGraph(gdir, m["runtime"], m["fmt"], float(parity["min_cosine"]),
+                            int(parity["texts"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def shipped_graph(folder: Path) -> ShippedGraph | None:
+    """The shipped graph made from exactly this folder's weights, if any (hashes the
+    weights once; remembered by size and mtime)."""
+    roots = shipped_roots()
+    if not roots:
+        return None
+    try:
+        digest = fingerprint(Path(folder))
+    except (OSError, E5DeskError):
+        return None
+    for root in roots:
+        for gdir in sorted(root.glob(f"*-{digest}")):
+            found = read_manifest(gdir)
+            if found is not None:
+                return found
+    return None
+
+
+def shipped_parity(shipped: ShippedGraph, forward) -> float:
+    """The manifest's figure, and the single-text probes run again now (a few ms), so a
+    damaged runtime cannot pass on the build's figure. Writes nothing."""
+    probes = load_reference(shipped.path)
+    quick = min(_cosine(forward(ids, mask), mean) for ids, mask, mean in probes[1:])
+    return min(shipped.min_cosine, quick)
+
+
+def write_manifest(gdir: Path, runtime: str, fmt: str, min_cosine: float, texts: int,
+                   **extra) -> None:
+    _write_json(gdir / MANIFEST_FILE, {
+        "version": GRAPH_VERSION, "graph": GRAPH_FILE, "runtime": runtime, "fmt": fmt,
+        "parity": {"min_cosine": round(min_cosine, 6), "texts": texts,
+                   "against": "exact float32 torch vectors"}, **extra})

