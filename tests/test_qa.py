@@ -434,3 +434,63 @@ def test_doubtful_pairs_list_what_the_translation_leaves_out(real_encoder):
     assert "bakery" in row["missing_in_translation"] and row["added_in_translation"] == ""
     assert any(line.strip().startswith("missing in translation:") and "bakery" in line
                for line in text_lines(findings[:1]))
+
+
+XLIFF2 = '''<?xml version="1.0" encoding="UTF-8"?>
+<xliff xmlns="urn:oasis:names:tc:xliff:document:2.0" version="2.0" srcLang="en" trgLang="de">
+  <file id="f1">
+    <unit id="save">
+      <segment state="final">
+        <source>Your changes have been saved.</source>
+        <target>Ihre Änderungen wurden gespeichert.</target>
+      </segment>
+    </unit>
+    <unit id="upload">
+      <notes><note category="dev">shown after an upload</note></notes>
+      <segment id="s1" state="reviewed">
+        <source>Uploaded {filename} ({size} MB).</source>
+        <target>{filename} hochgeladen.</target>
+      </segment>
+    </unit>
+    <unit id="trial">
+      <segment>
+        <source>The trial lasts 30 days.</source>
+        <target>Die Testphase dauert 31 Tage.</target>
+      </segment>
+    </unit>
+  </file>
+</xliff>
+'''
+
+
+def test_marked_xliff2_segment_state_round_trip(tmp_path):
+    """XLIFF 2.0: flagged segments leave reviewed/final for translated (initial stays),
+    with subState e5desk:needs-review and a note; texts and everything else unchanged."""
+    src = tmp_path / "app2.xlf"
+    src.write_text(XLIFF2, encoding="utf-8")
+    before = read_entries([src])
+    assert [(e.unit_id, e.src_lang, e.tgt_lang) for e in before] == [
+        ("save", "en", "de"), ("upload", "en", "de"), ("trial", "en", "de")]
+    out = tmp_path / "marked.xlf"
+    assert main(["check", str(src), "--checks", "rules", "--mark-fuzzy", str(out)]) == 0
+    assert src.read_text("utf-8") == XLIFF2
+    ns = "{urn:oasis:names:tc:xliff:document:2.0}"
+    units = {u.get("id"): u for u in ET.fromstring(out.read_bytes()).iter(f"{ns}unit")}
+    seg = {k: u.find(f"{ns}segment") for k, u in units.items()}
+    assert seg["save"].get("state") == "final" and seg["save"].get("subState") is None
+    assert seg["upload"].get("state") == "translated"
+    assert seg["upload"].get("subState") == "e5desk:needs-review"
+    assert seg["trial"].get("state") == "initial"  # no state: initial, and stays so
+    assert seg["trial"].get("subState") == "e5desk:needs-review"
+    notes = [n for n in units["upload"].iter(f"{ns}note")]
+    assert [n.get("category") for n in notes] == ["dev", "e5desk"]
+    assert "python-brace-format" in notes[1].text or "icu-format" in notes[1].text
+    assert "numbers" in next(units["trial"].iter(f"{ns}note")).text
+    assert units["save"].find(f"{ns}notes") is None
+    after = read_entries([out])
+    assert [(e.unit_id, e.source, e.target) for e in before] == \
+        [(e.unit_id, e.source, e.target) for e in after]
+    # a second pass over the marked copy keeps one subState per segment
+    again = tmp_path / "again.xlf"
+    assert main(["check", str(out), "--checks", "rules", "--mark-fuzzy", str(again)]) == 0
+    assert again.read_text("utf-8").count("subState=") == 2

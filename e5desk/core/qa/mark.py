@@ -5,7 +5,9 @@ review and the reason beside it.
 - PO: ``#, fuzzy`` and an extracted comment ``#. e5desk: reason`` (Poedit, Lokalize and
   Weblate show both);
 - XLIFF 1.2: ``state="needs-review-translation"`` on the target and a ``<note
-  from="e5desk">``; XLIFF 2.0: a ``<note category="e5desk">`` in the unit's notes;
+  from="e5desk">``; XLIFF 2.0: each segment ``state="translated"`` (was reviewed or
+  final; initial stays) with ``subState="e5desk:needs-review"``, and a ``<note
+  category="e5desk">`` in the unit's notes;
 - TMX: a ``<prop type="x-e5desk-qa">`` on the unit.
 
 The marks are inserted into the original text rather than re-serialised, so a diff of the
@@ -26,6 +28,7 @@ from e5desk.core.qa.report import atomic_open
 COMMENT_PREFIX = "e5desk: "
 TMX_PROP = "x-e5desk-qa"
 XLIFF_STATE = "needs-review-translation"
+XLIFF2_SUBSTATE = "e5desk:needs-review"
 
 
 def _one_line(reason: str) -> str:
@@ -150,10 +153,13 @@ def _scan(raw: bytes, unit_names: tuple[str, ...]):
         local = name.rsplit(":", 1)[-1]
         pos = parser.CurrentByteIndex
         if local in unit_names:
-            current[0] = {"start": pos, "name": name, "children": {}, "depth": len(stack)}
+            current[0] = {"start": pos, "name": name, "children": {}, "depth": len(stack),
+                          "segments": []}
             units.append(current[0])
         elif current[0] is not None:
             current[0]["children"].setdefault(local, (pos, name, dict(attrs)))
+            if local == "segment":
+                current[0]["segments"].append((pos, dict(attrs)))
         stack.append(name)
 
     def end(name):
@@ -190,6 +196,7 @@ def mark_xliff(path: Path, marks: dict[int, list[str]], out: Path) -> int:
         text = "; ".join(_one_line(r) for r in dict.fromkeys(reasons))
         children = u["children"]
         if v2:
+            edits += _segment_states(raw, u["segments"])
             if "notes" in children:
                 notes_end = raw.index(b"</" + (prefix + "notes").encode(), children["notes"][0])
                 note = f'<{prefix}note category="e5desk">{escape(text)}</{prefix}note>'
@@ -216,6 +223,26 @@ def mark_xliff(path: Path, marks: dict[int, list[str]], out: Path) -> int:
         edits.append((at, at, ins))
     _write_edits(raw, edits, out)
     return len(marks)
+
+
+def _segment_states(raw: bytes, segments: list) -> list[tuple[int, int, bytes]]:
+    """XLIFF 2.0 has no needs-review state: its states run initial -> translated ->
+    reviewed -> final. A flagged segment that was reviewed or final goes back to
+    ``translated`` (translated, not reviewed); every flagged segment gets
+    ``subState="e5desk:needs-review"`` (a prefix:value, allowed beside an explicit state).
+    An ``initial`` segment stays initial."""
+    edits = []
+    for start, attrs in segments:
+        end = _tag_end(raw, start)
+        tag = raw[start:end + 1]
+        state = attrs.get("state", "initial")
+        new = re.sub(rb"""\s(?:state|subState)=("[^"]*"|'[^']*')""", b"", tag)
+        close = 2 if new.endswith(b"/>") else 1
+        wanted = "initial" if state == "initial" else "translated"
+        new = (new[:-close].rstrip() + f' state="{wanted}" subState="{XLIFF2_SUBSTATE}"'.encode()
+               + new[-close:])
+        edits.append((start, end + 1, new))
+    return edits
 
 
 def mark_tmx(path: Path, marks: dict[int, list[str]], out: Path) -> int:
