@@ -338,10 +338,11 @@ def align(model: Model, pairs: Sequence[tuple[str | Sequence[str], str | Sequenc
     (spaces and punctuation; Han one character a word, kana by runs, Thai and similar
     scripts by the model's pieces). ``method``/``layer``: None for the measured defaults.
     """
-    from e5desk.core.align import DEFAULT_METHOD, align_pairs
+    from e5desk.workflows.pair import AlignSettings
+    from e5desk.workflows.pair import align as align_workflow
 
-    return align_pairs(model.encoder, pairs, method=method or DEFAULT_METHOD, layer=layer,
-                       progress=progress, cancelled=cancelled)
+    return align_workflow(model.encoder, pairs, AlignSettings(method, layer),
+                          progress=progress, cancelled=cancelled).pairs
 
 
 def check(paths: str | PathLike | Sequence[str | PathLike], *, checks: str = "all",
@@ -392,6 +393,8 @@ def explain(model: Model, query: str, passage: str, *, rule: str = "retrieval",
     ``passage_shares``): the score minus the score with that word deleted, + pushes it up.
     Chinese and Japanese count one character as a word. ``normalise``: rescale each side's
     shares to add up to the score minus the score with that side empty."""
-    from e5desk.core.explain import explain_pair
+    from e5desk.workflows.pair import ExplainSettings
+    from e5desk.workflows.pair import explain as explain_workflow
 
-    return explain_pair(model.encoder, query, passage, rule, task, normalise=normalise)
+    return explain_workflow(model.encoder, query, passage,
+                            ExplainSettings(rule, task, normalise))

@@ -78,7 +78,7 @@ def _sides(src: str, tgt: str, where: str) -> tuple[list[str], list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from e5desk.core.align import align_pairs
+    from e5desk.workflows.pair import AlignSettings, align
 
     if (args.pairs is None) == (args.src is None and args.tgt is None):
         raise E5DeskError("give either PAIRS (one 'source ||| target' per line) or "
@@ -90,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     pairs = read_pairs(args.pairs) if args.pairs else read_two_files(args.src, args.tgt)
     encoder = load_encoder(args)
     with progress_bar("aligning", unit="text") as bar:
-        found = align_pairs(encoder, pairs, method=args.method, layer=args.layer, progress=bar)
+        found = align(encoder, pairs, AlignSettings(args.method, args.layer),
+                      progress=bar).pairs
     with args.out.open("w", encoding="utf-8", newline="\n") as f:
         for a in found:
             if args.format == "pharaoh":

@@ -59,13 +59,13 @@ def format_text(e, describe: str = "") -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from e5desk.core.explain import explain_pair
+    from e5desk.workflows.pair import ExplainSettings, explain
 
     if not args.query.strip() or not args.passage.strip():
         raise E5DeskError("explain needs a query and a passage (both non-empty)")
     encoder = load_encoder(args)
-    e = explain_pair(encoder, args.query, args.passage, args.rule, args.task,
-                     normalise=args.normalise)
+    e = explain(encoder, args.query, args.passage,
+                ExplainSettings(args.rule, args.task, args.normalise))
     if args.json:
         print(json.dumps(e.to_dict(), ensure_ascii=False, indent=2))
     else:

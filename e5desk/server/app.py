@@ -502,33 +502,27 @@ def create_app(settings: ServeSettings | None = None, model=None,
               "measured best). data[i]: src_words, tgt_words, links [[i, j, score]], "
               "pharaoh, unaligned_src, unaligned_tgt.")
     async def align(body: AlignRequest):
-        from e5desk.core.align import DEFAULT_METHOD, METHODS, align_pairs, default_layers
+        from e5desk.workflows.pair import AlignSettings, InputError, align, check_pairs
 
-        if not body.pairs:
-            raise ApiError(400, "pairs is empty: give at least one [source, target]", "pairs")
-        if len(body.pairs) > settings.max_inputs // 2:
-            raise ApiError(400, f"pairs has {len(body.pairs)} pairs; at most "
-                           f"{settings.max_inputs // 2} per request", "pairs")
-        method = body.method or DEFAULT_METHOD
-        if method not in METHODS:
-            raise ApiError(400, f"unknown method {method!r}: expected one of "
-                           f"{', '.join(METHODS)}", "method")
-        for n, pair in enumerate(body.pairs):
-            for k, side in enumerate(pair):
-                for w in [side] if isinstance(side, str) else side:
-                    check_unicode(w, f"pairs[{n}][{k}]", "pairs")
+        chosen = AlignSettings(body.method, body.layer)
         try:
-            from e5desk.core.align import prepare
-
-            prepare(body.pairs)  # words and empty sides checked before the model runs
-        except E5DeskError as exc:
-            raise ApiError(400, str(exc), "pairs") from None
+            if not body.pairs:
+                check_pairs(body.pairs)  # says that it is empty
+            if len(body.pairs) > settings.max_inputs // 2:
+                raise ApiError(400, f"pairs has {len(body.pairs)} pairs; at most "
+                               f"{settings.max_inputs // 2} per request", "pairs")
+            chosen.checked_method()
+            for n, pair in enumerate(body.pairs):
+                for k, side in enumerate(pair):
+                    for w in [side] if isinstance(side, str) else side:
+                        check_unicode(w, f"pairs[{n}][{k}]", "pairs")
+            check_pairs(body.pairs)  # words and empty sides, before the model runs
+        except InputError as exc:
+            raise ApiError(400, str(exc), exc.field) from None
         m = await batcher.model_async()
-        found = await batcher.call(lambda model: align_pairs(
-            model.encoder, body.pairs, method=method, layer=body.layer))
-        layers = list(default_layers(m.encoder)) if body.layer is None else [body.layer]
-        return {"model": m.name, "method": method, "layers": layers,
-                "data": [{**a.to_dict(), "pharaoh": a.pharaoh()} for a in found]}
+        found = await batcher.call(lambda model: align(model.encoder, body.pairs, chosen))
+        return {"model": m.name, "method": found.method, "layers": found.layers,
+                "data": [{**a.to_dict(), "pharaoh": a.pharaoh()} for a in found.pairs]}
 
     # -- score explanation (issue 25) ------------------------------------------------------
     @app.post("/v1/explain", summary="each word's share of a query–passage score",
@@ -537,23 +531,22 @@ def create_app(settings: ServeSettings | None = None, model=None,
               "score minus the score with that word deleted (+ pushes up), as `e5desk "
               "explain`.")
     async def explain(body: ExplainRequest):
-        from e5desk.core.explain import MAX_WORDS, explain_pair, segment
         from e5desk.core.prefix_rules import prefix_rule
+        from e5desk.workflows.pair import ExplainSettings, InputError, check_side, explain
 
-        for name in ("query", "passage"):
-            text = getattr(body, name)
-            check_unicode(text, name, name)
-            if not text.strip():
-                raise ApiError(400, f"{name} is empty", name)
-            if len(segment(text)) > MAX_WORDS:
-                raise ApiError(400, f"{name} has more than {MAX_WORDS} words", name)
         try:
-            rule = prefix_rule(body.rule).name
+            for name in ("query", "passage"):
+                check_unicode(getattr(body, name), name, name)
+                check_side(getattr(body, name), name)
+            prefix_rule(body.rule)
+        except InputError as exc:
+            raise ApiError(400, str(exc), exc.field) from None
         except E5DeskError as exc:
             raise ApiError(400, str(exc), "rule") from None
         m = await batcher.model_async()
-        e = await batcher.call(lambda model: explain_pair(
-            model.encoder, body.query, body.passage, rule, body.task, normalise=body.normalise))
+        chosen = ExplainSettings(body.rule, body.task, body.normalise)
+        e = await batcher.call(lambda model: explain(model.encoder, body.query, body.passage,
+                                                     chosen))
         return {"model": m.name, **e.to_dict()}
 
     @app.get("/docs", include_in_schema=False, response_class=HTMLResponse)
