@@ -54,14 +54,13 @@ def compute_pair(encoder, request: PairRequest, reference: Reference | None = No
                  progress=None, cancelled=None) -> PairResult:
     """Alignment, explanation and band of one pair. A part that fails leaves a note and the
     others stand; only when nothing could be computed is the error raised."""
-    from e5desk.core.align import align_pairs
-    from e5desk.core.explain import explain_pair
+    from e5desk.workflows.pair import ExplainSettings, align, explain
 
     result = PairResult()
     errors: list[str] = []
     try:
-        result.alignment = align_pairs(encoder, [(request.left, request.right)],
-                                       cancelled=cancelled)[0]
+        result.alignment = align(encoder, [(request.left, request.right)],
+                                 cancelled=cancelled).pairs[0]
     except Cancelled:
         raise
     except E5DeskError as exc:
@@ -69,8 +68,8 @@ def compute_pair(encoder, request: PairRequest, reference: Reference | None = No
     if cancelled is not None and cancelled():
         raise Cancelled("pair view cancelled")
     try:
-        e = explain_pair(encoder, request.left, request.right, request.rule, request.task,
-                         cancelled=cancelled)
+        e = explain(encoder, request.left, request.right,
+                    ExplainSettings(request.rule, request.task), cancelled=cancelled)
         result.explanation, result.score = e, e.score
     except Cancelled:
         raise
