@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
 from e5desk.commands._common import READERS, add_device_option, count_int, positive_int
@@ -117,22 +118,22 @@ def run(args: argparse.Namespace) -> int:
                       freeze_embeddings=not args.train_embeddings, precision=args.precision,
                       mini_batch=args.mini_batch, task=args.task, device=args.device,
                       threads=args.threads, verbose=args.verbose)
-    out = args.out.expanduser()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        from e5desk.core.errors import E5DeskError
+    from e5desk.workflows.train import TrainSettings, check_output, fine_tune
 
-        raise E5DeskError(f"{out} already exists and is not empty; choose another --out")
+    settings = TrainSettings(args.data, check_output(args.out), args.model, args.family, cfg,
+                             register=args.register)
     data = load_train_data(args.data, cfg.hard_negatives, args.format, args.join)
     for warning in data[0].warnings:
         print(f"e5desk: warning: {warning}", file=sys.stderr)
     bar = _Bar()
     try:
-        result = train(args.data, out, args.model, args.family, cfg, data=data,
-                       progress=bar.progress, on_log=bar.log,
-                       on_status=lambda t: print(f"e5desk: {t}", file=sys.stderr),
-                       format=args.format, join=args.join)
+        trained = fine_tune(settings, partial(train, data=data, format=args.format,
+                                              join=args.join),
+                            progress=bar.progress, on_log=bar.log,
+                            on_status=lambda t: print(f"e5desk: {t}", file=sys.stderr))
     finally:
         bar.close()
+    result = trained.result
     if result.before or result.after:
         print(metrics_table(result.before, result.after))
         print()
@@ -144,9 +145,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"held-out {DECIDING_METRIC} per epoch ({scores}); kept epoch "
               f"{result.best_epoch}{early}")
     print(f"{result.steps} steps in {result.seconds:.0f} s; model written to {result.out}")
-    if args.register:
-        from e5desk.core.models.discovery import add_configured_folder
+    if trained.note:  # the model is written; the list could not take it
+        from e5desk.core.errors import E5DeskError
 
-        add_configured_folder(result.out)
+        raise E5DeskError(trained.note)
+    if trained.registered:
         print(f"added to e5desk's model list: e5desk --model {result.out}")
     return 0

@@ -31,10 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from e5desk.core.errors import E5DeskError
 from e5desk.gui.tables import ResultTable
-
-TABLE_METRICS = ("MRR@10", "nDCG@10", "Recall@1", "Recall@5", "Recall@10", "P@1")
+from e5desk.workflows.train import TrainSettings, fine_tune, metric_table
 
 
 class _Relay(QObject):
@@ -224,9 +222,9 @@ class FinetunePanel(QDialog):
         def job(progress, cancelled):
             from e5desk.core.train_process import train_in_child
 
-            return train_in_child([Path(data)], out, base, config=cfg, progress=progress,
-                                  cancelled=cancelled, on_log=relay.loss.emit,
-                                  on_status=relay.status.emit)
+            return fine_tune(TrainSettings([Path(data)], out, base, config=cfg),
+                             train_in_child, progress=progress, cancelled=cancelled,
+                             on_log=relay.loss.emit, on_status=relay.status.emit)
 
         self.job = self.session.runner.start("Fine-tuning", job, self._done,
                                              on_error=self._failed, on_cancel=self._cancelled)
@@ -255,9 +253,8 @@ class FinetunePanel(QDialog):
         if self.progress.maximum() == 0:
             self.progress.setRange(0, 1)
 
-    def _done(self, result) -> None:
-        from e5desk.core.models.discovery import add_configured_folder
-
+    def _done(self, trained) -> None:
+        result = trained.result
         self._finish()
         self.result = result
         self.progress.setValue(self.progress.maximum())
@@ -269,19 +266,10 @@ class FinetunePanel(QDialog):
                 self.losses.append((step, loss))
         self.losses.sort()
         self.curve.setData([s for s, _ in self.losses], [v for _, v in self.losses])
-        rows = [m for m in TABLE_METRICS if m in result.before or m in result.after]
-        before = [result.before.get(m) for m in rows]
-        after = [result.after.get(m) for m in rows]
-        change = [None if b is None or a is None else (a - b) * 100
-                  for b, a in zip(before, after, strict=True)]
-        self.table.result_model.set_data(["metric", "base model", "fine-tuned",
-                                          "change (points)"], [rows, before, after, change],
-                                         ["s", ".3f", ".3f", "+.1f"])
+        self.table.result_model.set_data(*metric_table(result.before, result.after))
         self.verdict.setText(result.verdict())
-        try:
-            add_configured_folder(result.out)
-        except E5DeskError as exc:
-            self.status.emit(f"{result.out} was not added to the model list: {exc}")
+        if trained.note:
+            self.status.emit(trained.note)
         self.state.setText(f"{result.steps} steps in {result.seconds:.0f} s; model written to "
                            f"{result.out}")
         self.use_button.setEnabled(True)
