@@ -87,10 +87,12 @@ class Model:
         (a preset name such as ``"web_search"`` or one sentence). A single string gives a
         1-D vector. ``progress(done, total)`` and ``cancelled() -> bool`` as in every job.
         """
+        from e5desk.workflows.embed import EmbedSettings, embed
+
         if isinstance(texts, str):
             return self.encode([texts], role, task, batch_size=batch_size)[0]
-        return self.encoder.encode(list(texts), role=role, task=task, batch_size=batch_size,
-                                   progress=progress, cancelled=cancelled)
+        return embed(self.encoder, texts, EmbedSettings(role, task, batch_size),
+                     progress=progress, cancelled=cancelled)
 
     def encode_detailed(self, texts: Texts, role: str = "query", task: str | None = None, *,
                         progress: Progress | None = None,

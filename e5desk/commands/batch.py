@@ -42,28 +42,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from e5desk.core import batch
+    from e5desk.workflows.batch import BatchSettings, check_engine, plan_batch, run_batch
 
-    if args.engine == "ray":
-        from e5desk.core.batch_ray import require_ray
-
-        require_ray()  # before the model loads: say how to install it
+    settings = BatchSettings(args.inputs, args.out, args.role, args.task, args.shard_rows,
+                             args.text_field, args.engine, args.address, model_options=args)
+    check_engine(settings)  # before the model loads: say how to install Ray
     encoder = load_encoder(args)
     with progress_bar("planning shards", unit="B") as bar:
-        plan = batch.prepare(args.inputs, args.out, encoder, role=args.role, task=args.task,
-                             shard_rows=args.shard_rows, text_field=args.text_field,
-                             progress=bar)
+        plan = plan_batch(encoder, settings, progress=bar)
     pending = plan.pending()
     if plan.resumed:
         print(f"e5desk: continuing {args.out}: {len(plan.shards) - len(pending)} of "
               f"{len(plan.shards)} shards already written", file=sys.stderr)
     with progress_bar(f"embedding ({args.engine})", unit="row") as bar:
-        if args.engine == "ray":
-            from e5desk.core.batch_ray import run_ray
-
-            result = run_ray(plan, args, address=args.address, progress=bar)
-        else:
-            result = batch.run_local(plan, encoder, progress=bar)
+        result = run_batch(encoder, plan, settings, progress=bar)
     rate = sum(s.rows for s in pending) / result.seconds if result.seconds else 0.0
     print(f"e5desk: wrote {args.out} ({result.rows:,} rows in {result.shards} shards, "
           f"{result.computed} computed now, {encoder.describe()}, engine {args.engine}, "

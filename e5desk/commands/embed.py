@@ -6,10 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from e5desk.commands._common import add_model_options, load_encoder, progress_bar, read_lines
-from e5desk.core.errors import E5DeskError
 from e5desk.core.models.families import ROLES
 
 
@@ -28,17 +25,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from e5desk.workflows.embed import EmbedSettings, check_npy_out, embed_detailed, save_npy
+
     texts = read_lines(args.input)
-    if args.out.suffix.lower() != ".npy":
-        raise E5DeskError(f"--out {args.out}: expected a .npy file name")
-    if not args.out.parent.exists():
-        raise E5DeskError(f"--out {args.out}: folder {args.out.parent} does not exist")
+    check_npy_out(args.out)
     encoder = load_encoder(args)
     with progress_bar(f"embedding {args.input.name}") as bar:
-        result = encoder.encode_detailed(texts, role=args.role, task=args.task, progress=bar)
-    tmp = args.out.with_name(args.out.name + ".partial.npy")
-    np.save(tmp, result.vectors)
-    tmp.replace(args.out)
+        result = embed_detailed(encoder, texts, EmbedSettings(args.role, args.task),
+                                progress=bar)
+    save_npy(args.out, result.vectors)
     rate = len(texts) / result.seconds if result.seconds else 0.0
     print(f"e5desk: wrote {args.out} ({result.vectors.shape[0]} x {result.vectors.shape[1]}, "
           f"{encoder.describe()}, {rate:.0f} texts/s)", file=sys.stderr)

@@ -18,6 +18,7 @@ from e5desk.core.models.families import SYMMETRIC_ROLE
 from e5desk.core.options import DEFAULT_ENGINE
 from e5desk.core.workspace import Workspace
 from e5desk.gui.workers import JobRunner
+from e5desk.workflows.embed import EmbedSettings, embed
 
 
 class Session(QObject):
@@ -189,8 +190,8 @@ class Session(QObject):
         encoder, texts = self.encoder, self.texts()
 
         def job(progress, cancelled):
-            return encoder.encode(texts, role=role, task=task, progress=progress,
-                                  cancelled=cancelled)
+            return embed(encoder, texts, EmbedSettings(role, task), progress=progress,
+                         cancelled=cancelled)
 
         def ended() -> list[Callable]:
             # Only the embedding still registered for this key delivers: a model or row
