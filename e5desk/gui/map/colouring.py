@@ -32,6 +32,7 @@ class MapColouring:
         self.row_codes = np.zeros(0, dtype=np.int64)  # colour code per row
         self._langs_for = None
         self._langs = np.zeros(0, dtype=object)
+        self._lang_codes = None  # factorize(lang_names()) of that set
         legend.shown_changed.connect(self._legend_toggled)
 
     def lang_names(self) -> np.ndarray:
@@ -39,7 +40,15 @@ class MapColouring:
         if self._langs_for is not combined:
             self._langs_for = combined
             self._langs = language_names(combined.lang)
+            self._lang_codes = None
         return self._langs
+
+    def lang_codes(self) -> tuple[list[str], np.ndarray]:
+        """Sorted language names and each row's index among them (kept per set)."""
+        names = self.lang_names()
+        if self._lang_codes is None:
+            self._lang_codes = factorize(names)
+        return self._lang_codes
 
     def recolour(self) -> None:
         if self.state.coords is None or self.session.combined is None:
@@ -54,7 +63,7 @@ class MapColouring:
         elif key == "set":
             names, codes = factorize(self.session.combined.set_name)
         else:
-            names, codes = factorize(self.lang_names())
+            names, codes = self.lang_codes()
         self.apply(category_colouring(names, codes, key in ("lang", None)))
 
     def apply(self, colouring: Colouring) -> None:

@@ -10,8 +10,16 @@ from dataclasses import asdict
 
 import numpy as np
 
-from e5desk.core.mapping import analyse_map, closest_to_text, label_levels
+from e5desk.core.mapping import (
+    analyse_map,
+    closest_to_text,
+    label_levels,
+    links_of,
+    nearest_per_language,
+)
 from e5desk.gui.map.state import METHODS, MapState
+
+NEIGHBOURS_NOW = 200_000  # rows; a click on a bigger map finds its neighbours in a job
 
 
 class MapJobs:
@@ -63,3 +71,18 @@ class MapJobs:
         """``done(rows)``: the 10 rows closest to the typed ``text``, best first."""
         self.runner.start("Finding", lambda p, c: closest_to_text(encoder, text, vectors,
                                                                   k=10), done)
+
+    def neighbours(self, vectors: np.ndarray, coords: np.ndarray, row: int, groups, coded,
+                   done: Callable) -> None:
+        """``done((neighbours, link segments))``: the clicked row's nearest sentence in
+        every language and lines to its translations; at once on maps of up to
+        ``NEIGHBOURS_NOW`` rows, in the background above (a product over every row and a
+        pass over every group: ~150 ms at 1M, the GUI stays free)."""
+        def find(progress=None, cancelled=None):
+            return (nearest_per_language(vectors, row, None, groups, coded),
+                    links_of(row, coords, groups))
+
+        if len(vectors) <= NEIGHBOURS_NOW:
+            done(find())
+        else:
+            self.runner.start("Neighbours", find, done)

@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from e5desk.core.mapping import MAP_ROLE, links_of, nearest_per_language
+from e5desk.core.mapping import MAP_ROLE
 from e5desk.gui.map.colouring import MapColouring
 from e5desk.gui.map.controls import MapControls
 from e5desk.gui.map.jobs import MapJobs
@@ -180,8 +180,7 @@ class MapView(OwnsWindow, QWidget):
         return self.map_state.wanted_params()  # core.projection.MapParams
 
     def is_stale(self) -> bool:
-        """True when a map is shown but the controls now ask for another one."""
-        return self.map_state.is_stale()
+        return self.map_state.is_stale()  # a map is shown, the controls ask for another
 
     def _settings_changed(self) -> None:
         """Method or language separation changed: the map and its figures are out of date
@@ -312,11 +311,14 @@ class MapView(OwnsWindow, QWidget):
         combined, vectors = self.session.combined, self.session.vectors(MAP_ROLE)
         if combined is None or vectors is None or self.coords is None:
             return
-        self.selected = row
-        langs = self.colouring.lang_names()
-        self.neighbours.show_neighbours(combined.text, langs, row, nearest_per_language(
-            vectors, row, langs, combined.group))
-        self.map_plot.draw_links(links_of(row, self.coords, combined.group))
+        self.selected, langs = row, self.colouring.lang_names()
+
+        def show(found) -> None:
+            if self.selected == row:
+                self.neighbours.show_neighbours(combined.text, langs, row, found[0])
+                self.map_plot.draw_links(found[1])
+        self.jobs.neighbours(vectors, self.coords, row, combined.group,
+                             self.colouring.lang_codes(), show)
 
     def highlight_rows(self, rows: np.ndarray) -> None:
         """Ring these sentences on the map (when one is drawn)."""
