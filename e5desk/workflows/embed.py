@@ -27,8 +27,9 @@ def embed(encoder, texts: Sequence[str], settings: EmbedSettings | None = None, 
           ) -> np.ndarray:
     """float32 (n, dim), rows L2-normalised, in input order."""
     s = settings or EmbedSettings()
-    return encoder.encode(list(texts), role=s.role, task=s.task, batch_size=s.batch_size,
-                          progress=progress, cancelled=cancelled)
+    extra = {} if s.batch_size is None else {"batch_size": s.batch_size}  # the encoder's own
+    return encoder.encode(list(texts), role=s.role, task=s.task, progress=progress,
+                          cancelled=cancelled, **extra)
 
 
 def embed_detailed(encoder, texts: Sequence[str], settings: EmbedSettings | None = None, *,
