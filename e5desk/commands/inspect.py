@@ -37,6 +37,7 @@ def catalogue_counts(result) -> dict | None:
 
 
 def summary(result) -> dict:
+    from e5desk.core.data.sentence_set import UNKNOWN_LANG
     from e5desk.core.langid import display_name
 
     s = result.sentence_set
@@ -45,7 +46,7 @@ def summary(result) -> dict:
     return {
         "file": str(result.path), "format": result.format, "encoding": result.encoding,
         "rows": len(s),
-        "languages": {k: {"rows": v, "name": display_name(None if k == "?" else k)}
+        "languages": {k: {"rows": v, "name": display_name(None if k == UNKNOWN_LANG else k)}
                       for k, v in langs.items()},
         "groups": len(groups),
         "queries": sum(1 for r in s.role if r == "query"),

@@ -7,13 +7,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from e5desk.core.data.sentence_set import lang_keys
+
 
 def cross_lingual_p_at_1(vectors: np.ndarray, langs: Sequence, groups: Sequence
                          ) -> tuple[float, dict[tuple[str, str], float]]:
     """Share of sentences whose nearest neighbour among language B's sentences is their own
     translation, over every ordered pair of languages (A != B) that share groups.
     Returns (overall share, {(A, B): share})."""
-    langs = np.asarray([str(x or "?") for x in langs])
+    langs = lang_keys(langs)
     groups = np.asarray([None if g is None else str(g) for g in groups], dtype=object)
     has_group = np.array([g is not None for g in groups])
     per_pair: dict[tuple[str, str], float] = {}
@@ -41,7 +43,7 @@ def cross_lingual_p_at_1(vectors: np.ndarray, langs: Sequence, groups: Sequence
 def mixing_score(coords: np.ndarray, langs: Sequence, k: int = 10) -> float:
     """Mean share of each point's k nearest 2-D neighbours that are in another language
     (0 = languages sit apart; 1 - share of own language ~ fully mixed)."""
-    langs = np.asarray([str(x or "?") for x in langs])
+    langs = lang_keys(langs)
     n = len(coords)
     if n < 2:
         return float("nan")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from e5desk.core.data.sentence_set import lang_keys
 from e5desk.core.errors import Cancelled, E5DeskError
 from e5desk.core.jobs import CancelCheck, Progress
 from e5desk.core.prefix_rules import PREFIX_RULES, TASK_RULES, prefix_rule
@@ -57,7 +58,7 @@ def parallel_tasks(langs: Sequence, groups: Sequence, texts: Sequence[str] | Non
     (passages), and per query the positions in b's rows of its translations. With
     ``texts``, a passage with the same text as a translation counts as one too (catalogues
     repeat "mayo" under several contexts)."""
-    langs = np.asarray([str(x or "?") for x in langs])
+    langs = lang_keys(langs)
     groups = np.asarray(groups, dtype=object)
     out = []
     for a, b in itertools.permutations(sorted(set(langs)), 2):
@@ -352,7 +353,7 @@ def suspect_translations(vectors: np.ndarray, texts: Sequence[str], langs: Seque
     without words ("…", "%s") are never flagged."""
     from e5desk.core.translations import is_translatable
 
-    langs = np.asarray([str(x or "?") for x in langs])
+    langs = lang_keys(langs)
     texts = np.asarray([str(t) for t in texts], dtype=object)
     src_rows, tgt_rows = np.flatnonzero(langs == src_lang), np.flatnonzero(langs == tgt_lang)
     tgt_by_group = {groups[j]: j for j in tgt_rows if groups[j] is not None}

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from e5desk.core.data.sentence_set import lang_key, lang_keys
 from e5desk.core.errors import Cancelled, E5DeskError
 from e5desk.core.jobs import CancelCheck, Progress
 from e5desk.core.similarity import top_k_rows
@@ -48,7 +49,7 @@ class MapParams:
 def center_languages(vectors: np.ndarray, langs: Sequence) -> np.ndarray:
     """Subtract each language's mean vector, then L2-normalise each row again."""
     out = np.array(vectors, dtype=np.float32, copy=True)
-    langs = np.asarray([str(x or "?") for x in langs])
+    langs = lang_keys(langs)
     for lang in np.unique(langs):
         rows = langs == lang
         out[rows] -= out[rows].mean(axis=0)
@@ -66,7 +67,7 @@ def lone_languages(langs: Sequence | None) -> list[str]:
         return []
     counts: dict[str, int] = {}
     for x in langs:
-        counts[str(x or "?")] = counts.get(str(x or "?"), 0) + 1
+        counts[lang_key(x)] = counts.get(lang_key(x), 0) + 1
     return sorted(k for k, v in counts.items() if v < 2)
 
 

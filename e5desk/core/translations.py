@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from e5desk.core.data.sentence_set import lang_keys
 from e5desk.core.errors import E5DeskError
 
 # printf / python-format / brace placeholders and markup that carry no words of their own.
@@ -138,7 +139,7 @@ def closest_translations(query: np.ndarray, vectors: np.ndarray, texts: Sequence
     scores sit in a narrow band, so an unrelated sentence can still score 85; what tells a
     translation is a high score with a lead."""
     scores = vectors @ query * 100
-    langs = np.array([str(x or "?") for x in langs])
+    langs = lang_keys(langs)
     usable = np.array([is_translatable(t) for t in texts], dtype=bool)
     out: list[Candidate] = []
     for lang in targets:

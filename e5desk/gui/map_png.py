@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from e5desk.core.data.sentence_set import lang_key
 from e5desk.core.mapping import (
     cluster_centres,
     draw_order,
@@ -61,7 +62,7 @@ def render_map(coords: np.ndarray, langs: Sequence, clusters: Sequence, labels: 
         return xy * scale * np.array([1, -1]) + offset  # y up, as in the window
 
     px = to_px(coords)
-    names = ["?" if x is None or x == "" else str(x) for x in langs]
+    names = [lang_key(x) for x in langs]
     radius = 3.5
     # One shuffled pass (core.mapping.draw_order): no language painted over the others.
     colours = {name: QColor(language_colour(name)) for name in set(names)}

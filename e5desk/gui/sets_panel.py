@@ -33,7 +33,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from e5desk.core.data.sentence_set import CONTEXT_SEPARATOR, group_label
+from e5desk.core.data.sentence_set import (
+    CONTEXT_SEPARATOR,
+    UNKNOWN_LANG,
+    group_label,
+    lang_key,
+)
 from e5desk.gui.session import Session
 from e5desk.gui.tables import ColumnTableModel, Index
 
@@ -52,7 +57,7 @@ def language_choices(present: list[str]) -> list[str]:
     """"code — name" items: the languages of the set first, then common ones."""
     from e5desk.core.langid import display_name
 
-    codes = list(dict.fromkeys([c for c in present if c and c != "?"] + COMMON_LANGUAGES))
+    codes = list(dict.fromkeys([c for c in present if c and c != UNKNOWN_LANG] + COMMON_LANGUAGES))
     return [f"{c} — {display_name(c)}" for c in codes] + [UNKNOWN]
 
 
@@ -64,7 +69,7 @@ def parse_language(text: str) -> tuple[bool, str | None]:
     from e5desk.core.langid import normalize_code
 
     text = text.split(" — ")[0].strip()
-    if text.casefold() in ("", "?", "unknown"):
+    if text.casefold() in ("", UNKNOWN_LANG, "unknown"):
         return True, None
     tag = text.replace("_", "-")
     if langcodes.tag_is_valid(tag):
@@ -133,7 +138,7 @@ class LanguageDelegate(QStyledItemDelegate):
         return combo
 
     def setEditorData(self, editor: QComboBox, index: QModelIndex) -> None:  # noqa: N802
-        current = index.data() or "?"
+        current = index.data() or UNKNOWN_LANG
         i = next((i for i in range(editor.count())
                   if editor.itemText(i).split(" — ")[0] == current), -1)
         if i >= 0:
@@ -216,7 +221,7 @@ class SetsPanel(QWidget):
         header.resizeSection(2, 200)
         langs = Counter()
         for code, count in Counter(c.lang.tolist()).items():  # counted in C, then named
-            langs[str(code or "?")] += count
+            langs[lang_key(code)] += count
         self._fill(self.lang, "All languages", sorted(langs))
         self._fill(self.set_filter, "All sets", sorted(set(map(str, set(c.set_name.tolist())))))
         parts = [f"{lang} {n:,}" for lang, n in langs.most_common()]
@@ -243,7 +248,7 @@ class SetsPanel(QWidget):
         keep = np.ones(len(c), dtype=bool)
         lang, name = self.lang.currentData(), self.set_filter.currentData()
         if lang not in (None, ALL):
-            keep &= np.array([str(x or "?") == lang for x in c.lang])
+            keep &= np.array([lang_key(x) == lang for x in c.lang], dtype=bool)
         if name not in (None, ALL):
             keep &= np.array([str(x) == name for x in c.set_name])
         needle = self.search.text().strip().casefold()
@@ -267,7 +272,7 @@ class SetsPanel(QWidget):
         c = self.session.combined
         if c is None:
             return []
-        return [lang for lang, _ in Counter(str(x or "?") for x in c.lang).most_common()]
+        return [lang for lang, _ in Counter(lang_key(x) for x in c.lang).most_common()]
 
     def _context_menu(self, pos: QPoint) -> None:
         rows = self.selected_rows()

@@ -8,6 +8,20 @@ from pathlib import Path
 
 import numpy as np
 
+# A row without a language, where a language must be named (legends, counts, per-language
+# maths): one marker for the whole program.
+UNKNOWN_LANG = "?"
+
+
+def lang_key(code) -> str:
+    """A row's language as a name: its code, or UNKNOWN_LANG when it has none."""
+    return str(code or UNKNOWN_LANG)
+
+
+def lang_keys(langs) -> np.ndarray:
+    """:func:`lang_key` of every row, as a numpy array of str."""
+    return np.asarray([lang_key(x) for x in langs])
+
 
 def _column(values: Sequence | np.ndarray | None, n: int, fill=None) -> np.ndarray:
     if values is None:
@@ -66,7 +80,7 @@ class SentenceSet:
             self.set_name = _column(None, n, self.name)
 
     def languages(self) -> dict[str, int]:
-        values, counts = np.unique([x or "?" for x in self.lang], return_counts=True)
+        values, counts = np.unique([lang_key(x) for x in self.lang], return_counts=True)
         return dict(sorted(zip(values.tolist(), counts.tolist(), strict=True),
                            key=lambda kv: -kv[1]))
 
