@@ -56,6 +56,8 @@ def test_placeholders_without_flags_are_detected_and_respect_no_format():
     assert found(entry(icu, "{count, plural, one {# Datei} other {# Dateien}}")) == set()
     assert "icu-format" in found(entry(icu, "{n, plural, one {# Datei} other {# Dateien}}"))
     assert "c-format" in found(entry("Copied %s.", "Kopiert."))
+    # without flags (XLIFF, TMX) a named %(x)s is reported as python-format
+    assert found(entry("Task %(id)s is late", "Aufgabe %(nr)s ist spät")) == {"python-format"}
     assert found(entry("100 % sure", "100 % sicher")) == set()
     assert found(entry("Copied %s.", "Kopiert.", ["no-c-format"])) == set()
     # a declared flag decides: python-format does not read {x} as a placeholder
@@ -78,6 +80,11 @@ def test_numbers_urls_whitespace_punctuation_repeats():
     assert found(entry("1,000 files", "1.000 Dateien")) == set()
     assert found(entry("April", "4月", tgt_lang="ja")) == set()  # a number where none was
     assert found(entry("March 3, 2024", "3. März 2024")) == set()
+    # the source's numbers repeated: "24/7" -> "24 h/24, 7 j/7"; a changed one still counts
+    assert found(entry("Support 24/7.", "Assistance 24 h/24, 7 j/7.", tgt_lang="fr")) == set()
+    assert "numbers" in found(entry("Support 24/7.", "Assistance 24 h/24, 6 j/7.",
+                                    tgt_lang="fr"))
+    assert "numbers" in found(entry("Step 1 of 3", "Étape 1 sur 1", tgt_lang="fr"))
     assert "urls" in found(entry("See https://a.example.org/x.", "Siehe https://b.example.org."))
     assert found(entry("See https://a.example.org/en/x.", "Siehe https://a.example.org/de/x."
                        )) == set()
@@ -369,6 +376,18 @@ def test_marked_copy_refuses_the_input_and_missing_folders(files, tmp_path, caps
     assert not list(tmp_path.glob(".*.part"))
 
 
+def test_marked_copy_folder_refused_before_any_check(files, tmp_path, capsys, monkeypatch):
+    import e5desk.core.qa as qa
+
+    def no_work(*a, **k):
+        raise AssertionError("the checks ran before the output was refused")
+
+    monkeypatch.setattr(qa, "run_checks", no_work)
+    assert main(["check", str(files["de.po"]), str(files["app.xlf"]), "--checks", "rules",
+                 "--mark-fuzzy", str(tmp_path / "marked")]) == 2
+    assert "names an existing folder" in capsys.readouterr().err
+
+
 def test_marked_xliff_and_tmx(files, tmp_path, capsys):
     outdir = tmp_path / "marked"
     outdir.mkdir()
@@ -494,3 +513,33 @@ def test_marked_xliff2_segment_state_round_trip(tmp_path):
     again = tmp_path / "again.xlf"
     assert main(["check", str(out), "--checks", "rules", "--mark-fuzzy", str(again)]) == 0
     assert again.read_text("utf-8").count("subState=") == 2
+
+
+def test_every_translation_of_a_repeated_source_is_judged_by_meaning():
+    """An XLIFF beside a memory: one source, a right and a wrong translation in one
+    language. Both are judged (before, only the last one seen was)."""
+    from e5desk.core.qa.run import meaning_findings
+
+    pairs = [("Access denied", "Accès refusé"), ("Show more", "Afficher plus"),
+             ("New password", "Nouveau mot de passe"), ("Upload a file", "Téléverser un fichier"),
+             ("Delete this project", "Supprimer ce projet"), ("Invite people", "Inviter des gens"),
+             ("Time zone", "Fuseau horaire"), ("Dark mode", "Mode sombre")]
+    concept = {t: i for i, pair in enumerate(pairs) for t in pair}
+
+    def encode(texts):
+        v = np.zeros((len(texts), len(pairs) + 1))
+        for r, t in enumerate(texts):
+            v[r, concept[t]] = 1.0
+            v[r, -1] = 0.3  # every text a little alike
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    def unit(n, src, tgt, fmt):
+        return Entry(f"x.{fmt}", fmt, n, src, tgt, "en", "fr", index=n)
+
+    entries = [unit(n, s, t, "xliff") for n, (s, t) in enumerate(pairs)]
+    entries[0] = unit(0, "Access denied", "Afficher plus", "xliff")  # wrong, seen first
+    entries += [unit(n, s, t, "tmx") for n, (s, t) in enumerate(pairs)]  # right, seen last
+    found, _, _ = meaning_findings(entries, encode)
+    flagged = {(x.entry.fmt, x.entry.source) for x in found if x.flagged}
+    assert ("xliff", "Access denied") in flagged
+    assert ("tmx", "Access denied") not in flagged

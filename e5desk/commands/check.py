@@ -79,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
         if path is not None and not path.parent.exists():
             raise E5DeskError(f"{path}: folder {path.parent} does not exist")
     if args.mark_fuzzy is not None:
-        from e5desk.core.qa.mark import check_output
+        from e5desk.core.qa.run import mark_targets
 
-        check_output(args.inputs, args.mark_fuzzy)  # before any work
+        mark_targets(args.inputs, args.mark_fuzzy)  # refused before any work
     notes: list[str] = []
     entries = read_entries(args.inputs, args.format, args.src_lang, notes)
     for note in notes:

@@ -217,7 +217,10 @@ def _pairs(e: Entry) -> list[tuple[str, str, str]]:
 def check_placeholders(e: Entry) -> list[tuple[str, str]]:
     out = []
     for kind in _format_kinds(e):
-        check = "c-format" if kind == "auto-printf" else kind
+        check = kind
+        if kind == "auto-printf":  # %(name)s is Python's shape, the rest printf's
+            named = any(x.startswith("%(") for x in _placeholders(kind, e.source))
+            check = "python-format" if named else "c-format"
         for label, src, tgt in _pairs(e):
             found, wanted = _placeholders(kind, tgt), _placeholders(kind, src)
             ordered = "format" in kind or "printf" in kind
@@ -312,7 +315,10 @@ def check_numbers(e: Entry) -> list[tuple[str, str]]:
             extra = [x for x in t if x not in src_all]
             problem = f"not in the source {', '.join(extra)}" if extra else None
         else:
-            problem = _compare(numbers(src), t, ordered=False)
+            wanted = numbers(src)
+            problem = _compare(wanted, t, ordered=False)
+            if problem and not Counter(wanted) - Counter(t) and set(t) <= set(wanted):
+                problem = None  # "24/7" -> "24 h/24, 7 j/7": the same numbers, repeated
         if problem:
             out.append(("numbers", f"{label + ': ' if label else ''}{problem}"))
     return out

@@ -124,22 +124,30 @@ def meaning_findings(entries: Sequence[Entry], encode: Encode, src_lang: str | N
     entries_of_row: dict[int, list[Entry]] = {}
     first_line: dict[int, int] = {}
 
-    def row(key, lang, text, e: Entry) -> int:
-        k = (key, lang, text)
+    def row(key, lang, text, e: Entry, variant: int = 0) -> int:
+        k = (key, lang, text, variant)
         if k not in rows:
             rows[k] = len(texts)
             texts.append(_plain(e, text))
             langs.append(lang)
-            groups.append("\x04".join(key) if key[0] else key[1])
+            group = "\x04".join(key) if key[0] else key[1]
+            groups.append(f"{group}\x05{variant}" if variant else group)
             first_line[rows[k]] = e.line
         return rows[k]
 
+    # One source translated several ways in a language (an XLIFF beside a memory): each
+    # variant is its own group with its own copy of the source row, so every translation is
+    # judged, not only the last one seen.
+    variants: dict = {}
     for e in entries:
-        s = row(e.key, e.src_lang, e.source, e)
         if e.target:
-            t = row(e.key, e.tgt_lang, e.target, e)
+            seen = variants.setdefault((e.key, e.tgt_lang), {})
+            v = seen.setdefault(e.target, len(seen))
+            row(e.key, e.src_lang, e.source, e, v)
+            t = row(e.key, e.tgt_lang, e.target, e, v)
             entries_of_row.setdefault(t, []).append(e)
-        del s
+        else:
+            row(e.key, e.src_lang, e.source, e)
     pair_counts = Counter((e.src_lang, e.tgt_lang) for e in entries if e.target)
     pairs = [p for p, _ in pair_counts.most_common()
              if src_lang in (None, p[0]) and tgt_lang in (None, p[1]) and p[0] != p[1]]
@@ -205,12 +213,10 @@ def run_checks(entries: Sequence[Entry], checks: Sequence[str], encode: Encode |
     return QAResult(list(entries), sort_findings(findings), chosen, pairs, checked, notes)
 
 
-def mark_copies(findings: Sequence[Finding], inputs: Sequence[str | Path], out: str | Path,
-                formats: dict[str, str] | None = None) -> list[tuple[Path, int]]:
-    """Write each catalogue (PO, XLIFF, TMX) among ``inputs`` with its flagged entries marked
-    for review: to ``out`` (one input) or into the folder ``out`` (several, or ``out`` an
-    existing folder). Returns [(path written, entries marked)]. Untranslated entries are
-    not marked (there is nothing to review)."""
+def mark_targets(inputs: Sequence[str | Path], out: str | Path,
+                 formats: dict[str, str] | None = None) -> dict[Path, Path]:
+    """Where ``mark_copies`` writes each markable input; raises (naming the path) when
+    ``out`` cannot take them, so the command can refuse before any work."""
     from e5desk.core.qa.mark import MARKERS, check_output
 
     out = Path(out)
@@ -231,6 +237,19 @@ def mark_copies(findings: Sequence[Finding], inputs: Sequence[str | Path], out: 
         if not t.parent.is_dir():
             raise E5DeskError(f"{t}: folder {t.parent} does not exist")
         check_output(inputs, t)
+    return targets
+
+
+def mark_copies(findings: Sequence[Finding], inputs: Sequence[str | Path], out: str | Path,
+                formats: dict[str, str] | None = None) -> list[tuple[Path, int]]:
+    """Write each catalogue (PO, XLIFF, TMX) among ``inputs`` with its flagged entries marked
+    for review: to ``out`` (one input) or into the folder ``out`` (several, or ``out`` an
+    existing folder). Returns [(path written, entries marked)]. Untranslated entries are
+    not marked (there is nothing to review)."""
+    from e5desk.core.qa.mark import MARKERS
+
+    formats = formats or {}
+    targets = mark_targets(inputs, out, formats)
     marks: dict[str, dict[int, list[str]]] = {}
     for x in findings:
         if x.flagged and x.check != "untranslated":
@@ -238,7 +257,7 @@ def mark_copies(findings: Sequence[Finding], inputs: Sequence[str | Path], out: 
                 f"{x.check}: {x.reason}" if x.entry.fmt != "tmx"
                 else f"{x.entry.tgt_lang}: {x.check}: {x.reason}")
     written = []
-    for p in markable:
+    for p in targets:
         fmt = formats.get(str(p), input_format(p))
         n = MARKERS[fmt](p, marks.get(str(p), {}), targets[p])
         written.append((targets[p], n))
