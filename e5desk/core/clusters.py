@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from e5desk.core.data.sentence_set import lang_key
+
 WORD = re.compile(r"\w+", re.UNICODE)
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 KANA_ONLY = re.compile(r"^[\u3040-\u309f]+$")  # hiragana pairs are mostly grammar
@@ -94,7 +96,7 @@ def describe_clusters(labels: np.ndarray, texts: Sequence[str], langs: Sequence,
     entropy."""
     labels = np.asarray(labels)
     ids = [int(c) for c in np.unique(labels) if c >= 0]
-    names = [str(x or "?") for x in langs]
+    names = [lang_key(x) for x in langs]
     tokens = [set(tokenize(t)) for t in texts]  # each word once per sentence
     # Words of each language that too many of its sentences use: stop words found in data.
     by_lang: dict[str, Counter] = {}
