@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from e5desk.core.data.sentence_set import lang_key
 from e5desk.core.errors import Cancelled
 from e5desk.core.jobs import CancelCheck, Progress
 
@@ -224,7 +225,7 @@ def describe_sampled(labels: np.ndarray, texts, langs, sample: int = CLUSTER_SAM
         rows = np.union1d(rows, np.concatenate(extra))
     clusters = describe_clusters(labels[rows], [texts[i] for i in rows],
                                  [langs[i] for i in rows])
-    names = np.array(["?" if x is None or x == "" else str(x) for x in langs], dtype=object)
+    names = np.array([lang_key(x) for x in langs], dtype=object)
     codes, inverse = np.unique(names, return_inverse=True)
     counts = np.zeros((int(labels.max(initial=-1)) + 2, len(codes)), dtype=np.int64)
     np.add.at(counts, (labels + 1, inverse), 1)
