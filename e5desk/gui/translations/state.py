@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from e5desk.core.data.sentence_set import group_label
+from e5desk.core.data.sentence_set import group_label, lang_keys
 
 VS_UNRELATED, VS_TRANSLATIONS = "vs unrelated", "vs translations"  # issue 25
 NO_CALIBRATION = "Where the score stands among unrelated pairs of the loaded sentences."
@@ -56,7 +56,7 @@ def mining_rows(combined, s_name: str, t_name: str, a: str, b: str
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows of set ``s_name`` in language ``a`` and of set ``t_name`` in language ``b``."""
     names = np.array([str(x) for x in combined.set_name])
-    langs = np.array([str(x or "?") for x in combined.lang])
+    langs = lang_keys(combined.lang)
     return (np.flatnonzero((names == s_name) & (langs == a)),
             np.flatnonzero((names == t_name) & (langs == b)))
 
