@@ -265,24 +265,30 @@ class SentenceMap:
     langs: list[Any] = field(default_factory=list)
 
 
-def map(model: Model | None, sentences: Texts | SentenceSet, *, method: str = "umap",
-        center_languages: bool | None = None, neighbors: int = 15, min_dist: float = 0.1,
-        seed: int = 42, progress: Progress | None = None,
+def map(model: Model | None, sentences: Texts | SentenceSet, *, method: str | None = None,
+        center_languages: bool | None = None, neighbors: int | None = None,
+        min_dist: float | None = None, seed: int | None = None,
+        progress: Progress | None = None,
         cancelled: CancelCheck | None = None) -> SentenceMap:
     """Place sentences by meaning with the pipeline of ``e5desk map`` and the Map tab
     (``e5desk.core.mapping``): embed in query form (as for clustering), project to 2-D
     (``umap``, ``pca`` or ``tsne``), cluster with HDBSCAN, label clusters by keywords.
     ``center_languages`` subtracts each language's mean vector first ("separate meaning
-    from language"); default: on when every row has a language (e.g. a SentenceSet)."""
+    from language"); default: on when every row has a language (e.g. a SentenceSet).
+    ``method``, ``neighbors``, ``min_dist``, ``seed``: None for the defaults of ``e5desk map``
+    and the Map tab (umap, 15, 0.1, 42: ``e5desk.workflows.map.MapSettings``)."""
     from e5desk.workflows.map import MapSettings, map_sentences
 
     texts = _texts(sentences)
     langs = list(getattr(sentences, "lang", [None] * len(texts)))
     groups = list(getattr(sentences, "group", [None] * len(texts)))
     encode = _encode(model, sentences)
+    given = {"method": method, "neighbors": neighbors, "min_dist": min_dist, "seed": seed}
+    settings = MapSettings(center_languages=center_languages,
+                           **{k: v for k, v in given.items() if v is not None})
     result = map_sentences(lambda t, role, progress=None, cancelled=None:
                            encode(t, role, cancelled=cancelled), texts, langs, groups,
-                           MapSettings(method, neighbors, min_dist, seed, center_languages),
+                           settings,
                            progress=progress, cancelled=cancelled)
     a = result.analysis
     return SentenceMap(result.coords, a.labels, a.clusters, a.summary(), texts, langs)
