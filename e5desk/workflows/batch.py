@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from e5desk.core import batch
+from e5desk.core.embedder import Embedder
 from e5desk.core.jobs import CancelCheck, Progress
 
 
@@ -35,7 +36,7 @@ def check_engine(settings: BatchSettings) -> None:
         require_ray()
 
 
-def plan_batch(encoder, settings: BatchSettings, *, progress: Progress | None = None,
+def plan_batch(encoder: Embedder, settings: BatchSettings, *, progress: Progress | None = None,
                cancelled: CancelCheck | None = None) -> batch.BatchRun:
     """The run planned in ``settings.out``, or the one found there by the same command."""
     return batch.prepare(settings.inputs, settings.out, encoder, role=settings.role,
@@ -44,7 +45,7 @@ def plan_batch(encoder, settings: BatchSettings, *, progress: Progress | None = 
                          cancelled=cancelled)
 
 
-def run_batch(encoder, plan: batch.BatchRun, settings: BatchSettings, *,
+def run_batch(encoder: Embedder, plan: batch.BatchRun, settings: BatchSettings, *,
               progress: Progress | None = None,
               cancelled: CancelCheck | None = None) -> batch.BatchResult:
     """Embed the shards ``plan`` still lacks."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from e5desk.core.embedder import Embedder
 from e5desk.core.errors import E5DeskError
 from e5desk.core.jobs import CancelCheck, Progress
 
@@ -22,7 +23,7 @@ class EmbedSettings:
     batch_size: int | None = None  # None: the encoder's own
 
 
-def embed(encoder, texts: Sequence[str], settings: EmbedSettings | None = None, *,
+def embed(encoder: Embedder, texts: Sequence[str], settings: EmbedSettings | None = None, *,
           progress: Progress | None = None, cancelled: CancelCheck | None = None
           ) -> np.ndarray:
     """float32 (n, dim), rows L2-normalised, in input order."""
@@ -32,8 +33,9 @@ def embed(encoder, texts: Sequence[str], settings: EmbedSettings | None = None, 
                           cancelled=cancelled, **extra)
 
 
-def embed_detailed(encoder, texts: Sequence[str], settings: EmbedSettings | None = None, *,
-                   progress: Progress | None = None, cancelled: CancelCheck | None = None):
+def embed_detailed(encoder: Embedder, texts: Sequence[str],
+                   settings: EmbedSettings | None = None, *, progress: Progress | None = None,
+                   cancelled: CancelCheck | None = None):
     """:func:`embed` with token counts and which texts were truncated (EncodeResult)."""
     s = settings or EmbedSettings()
     return encoder.encode_detailed(list(texts), role=s.role, task=s.task, progress=progress,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from e5desk.core.align import DEFAULT_METHOD, METHODS, Side, WordAlignment, align_pairs
 from e5desk.core.align import default_layers as _default_layers
 from e5desk.core.align import prepare as _prepare
+from e5desk.core.embedder import Embedder
 from e5desk.core.errors import E5DeskError
 from e5desk.core.explain import MAX_WORDS, ScoreExplanation, explain_pair, segment
 from e5desk.core.jobs import CancelCheck, Progress
@@ -56,8 +57,8 @@ def check_pairs(pairs: Sequence[tuple[Side, Side]]) -> None:
         raise InputError(str(exc), "pairs") from None
 
 
-def align(encoder, pairs: Sequence[tuple[Side, Side]], settings: AlignSettings | None = None,
-          *, progress: Progress | None = None,
+def align(encoder: Embedder, pairs: Sequence[tuple[Side, Side]],
+          settings: AlignSettings | None = None, *, progress: Progress | None = None,
           cancelled: CancelCheck | None = None) -> Alignment:
     settings = settings or AlignSettings()
     method = settings.checked_method()
@@ -82,7 +83,7 @@ def check_side(text: str, name: str) -> None:
         raise InputError(f"{name} has more than {MAX_WORDS} words", name)
 
 
-def explain(encoder, query: str, passage: str, settings: ExplainSettings | None = None, *,
+def explain(encoder: Embedder, query: str, passage: str, settings: ExplainSettings | None = None, *,
             progress: Progress | None = None,
             cancelled: CancelCheck | None = None) -> ScoreExplanation:
     settings = settings or ExplainSettings()

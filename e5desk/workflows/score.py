@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from e5desk.core.calibration import Calibration, calibrate_set
+from e5desk.core.embedder import Embedder
 from e5desk.core.jobs import CancelCheck, Progress
 from e5desk.core.scoring import Ranking, pair_score, rank_passages, roles_for
 
@@ -78,7 +79,7 @@ class ScoreResult:
         return scores[:, order], queries, [texts[cols[i]] for i in order]
 
 
-def score_passages(encoder, settings: ScoreSettings, texts: Sequence[str] | None = None,
+def score_passages(encoder: Embedder, settings: ScoreSettings, texts: Sequence[str] | None = None,
                    vectors: np.ndarray | None = None, reference: Reference | None = None, *,
                    encode: Callable[..., np.ndarray] | None = None,
                    progress: Progress | None = None,
@@ -101,7 +102,7 @@ def score_passages(encoder, settings: ScoreSettings, texts: Sequence[str] | None
     return ScoreResult(settings, ranking, vectors, calibration)
 
 
-def score_pair(encoder, query: str, passage: str, rule: str = DEFAULT_RULE,
+def score_pair(encoder: Embedder, query: str, passage: str, rule: str = DEFAULT_RULE,
                task: str | None = None) -> float:
     """One query, one passage -> relevancy score (cosine x 100)."""
     return pair_score(encoder, query, passage, rule, task)
