@@ -51,9 +51,22 @@ def read_vectors(path: str | Path, rows: int | None = None, dim: int | None = No
 
 
 def _read_npy(path: Path) -> np.ndarray:
+    with open(path, "rb") as f:
+        magic = f.read(6)
+    if magic != b"\x93NUMPY":  # numpy's own error speaks of pickles for any other file
+        raise DataError(f"{path}: not a .npy file (it does not start with NumPy's header; "
+                        "save the vectors with numpy.save as float32 rows x dimensions)")
     try:
         raw = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError) as exc:
+        if "object" in str(exc).lower() or "pickle" in str(exc).lower():
+            raise DataError(f"{path}: holds Python objects (a pickled or ragged array), not "
+                            "a table of numbers; save it as float32 rows x dimensions"
+                            ) from None
+        if "mmap length" in str(exc):
+            raise DataError(f"{path}: the file is cut short ({_npy_shape(path)}, but only "
+                            f"{path.stat().st_size:,} bytes); was it copied completely?"
+                            ) from None
         raise DataError(f"{path}: not a readable .npy array ({exc})") from None
     if raw.ndim != 2:
         raise DataError(f"{path}: expected a 2-D array (rows x dimensions), got shape "
@@ -61,6 +74,20 @@ def _read_npy(path: Path) -> np.ndarray:
     if raw.dtype.kind != "f":
         raise DataError(f"{path}: expected float32 or float16 numbers, got {raw.dtype}")
     return raw
+
+
+def _npy_shape(path: Path) -> str:
+    """What the header of a .npy file promises ("1,000 x 384 float32 = 1,536,000 bytes")."""
+    try:
+        with open(path, "rb") as f:
+            major, _ = np.lib.format.read_magic(f)
+            read = (np.lib.format.read_array_header_1_0 if major == 1
+                    else np.lib.format.read_array_header_2_0)
+            shape, _, dtype = read(f)
+    except (OSError, ValueError):
+        return "its header is unreadable"
+    size = int(np.prod(shape)) * dtype.itemsize
+    return f"its header says {' x '.join(f'{x:,}' for x in shape)} {dtype} = {size:,} bytes"
 
 
 def _read_parquet(path: Path) -> np.ndarray:

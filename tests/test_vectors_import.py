@@ -1,0 +1,57 @@
+"""Vectors from elsewhere as a new user gets them wrong: every bad file is refused with the
+file's name and what was expected, through the CLI (exit 2, no traceback)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from e5desk.cli import main
+
+
+@pytest.fixture
+def texts(tmp_path):
+    path = tmp_path / "texts.txt"
+    path.write_text("".join(f"support ticket {i} about topic {i % 3}\n" for i in range(12)),
+                    encoding="utf-8")
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(12, 16)).astype(np.float32)
+    return path, v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def _map(tmp_path, texts_path, vectors_path, capsys) -> tuple[int, str]:
+    code = main(["map", str(texts_path), "--vectors", str(vectors_path), "--method", "pca",
+                 "--out", str(tmp_path / "m.csv")])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name,make,expected", [
+    ("text.npy", lambda p, v: p.write_text("0.1 0.2\n0.3 0.4\n"), "not a .npy file"),
+    ("objects.npy", lambda p, v: np.save(p, np.array([[1.0], [1.0, 2.0]], dtype=object),
+                                         allow_pickle=True), "holds Python objects"),
+    ("cut.npy", lambda p, v: (np.save(p, v), p.write_bytes(p.read_bytes()[:300])),
+     "the file is cut short (its header says 12 x 16 float32 = 768 bytes, but only 300"),
+    ("rows.npy", lambda p, v: np.save(p, v[:-1]), "11 vectors for 12 sentences"),
+    ("nan.npy", lambda p, v: np.save(p, np.where(np.arange(12)[:, None] == 4, np.nan, v)),
+     "row 5 holds a value that is not a finite number"),
+    ("zero.npy", lambda p, v: np.save(p, np.where(np.arange(12)[:, None] == 2, 0, v)),
+     "row 3 is all zeros"),
+    ("one.npy", lambda p, v: np.save(p, v[:, 0]), "expected a 2-D array (rows x dimensions), "
+     "got shape (12,)"),
+    ("ints.npy", lambda p, v: np.save(p, (v * 100).astype(np.int32)), "expected float32"),
+])
+def test_bad_vectors_are_refused_by_name(tmp_path, texts, capsys, name, make, expected):
+    texts_path, v = texts
+    make(tmp_path / name, v)
+    code, err = _map(tmp_path, texts_path, tmp_path / name, capsys)
+    assert code == 2
+    assert f"{name}: " in err and expected in err, err
+    assert "Traceback" not in err
+
+
+def test_float16_npy_maps_like_float32(tmp_path, texts, capsys):
+    texts_path, v = texts
+    np.save(tmp_path / "h.npy", v.astype(np.float16))
+    code, err = _map(tmp_path, texts_path, tmp_path / "h.npy", capsys)
+    assert code == 0, err
+    assert len((tmp_path / "m.csv").read_text(encoding="utf-8").splitlines()) == 13
