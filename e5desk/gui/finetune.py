@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from e5desk.gui.tables import ResultTable
+from e5desk.gui.tables import ResultTable, table_panel
 from e5desk.workflows.train import TrainSettings, fine_tune, metric_table
 
 
@@ -127,17 +127,7 @@ class FinetunePanel(QDialog):
         self.verdict.setWordWrap(True)
         self.verdict.setTextFormat(Qt.TextFormat.PlainText)
         self.verdict.setObjectName("finetuneVerdict")
-        copy, export = self.table.buttons()
-        table_box = QWidget()
-        table_layout = QVBoxLayout(table_box)
-        table_layout.setContentsMargins(0, 0, 0, 0)
-        table_layout.addWidget(self.table, 1)
-        table_layout.addWidget(self.verdict)
-        table_buttons = QHBoxLayout()
-        table_buttons.addStretch(1)
-        table_buttons.addWidget(copy)
-        table_buttons.addWidget(export)
-        table_layout.addLayout(table_buttons)
+        table_box = table_panel(self.table, self.verdict, note_above=True)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.plot)
         split.addWidget(table_box)

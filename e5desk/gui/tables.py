@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QFileDialog,
+    QHBoxLayout,
     QHeaderView,
     QMenu,
     QPushButton,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -37,6 +39,27 @@ from e5desk.core.figures import column_help
 
 Index = QModelIndex | QPersistentModelIndex
 _MUTED = QBrush(QColor(128, 128, 128))
+
+
+def table_panel(table: ResultTable, note: QWidget | None = None,
+                note_above: bool = False) -> QWidget:
+    """``table`` with its Copy and Export CSV… buttons under it; ``note`` beside the
+    buttons, or on its own line above them."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(table, 1)
+    if note is not None and note_above:
+        layout.addWidget(note)
+    row = QHBoxLayout()
+    if note is not None and not note_above:
+        row.addWidget(note, 1)
+    else:
+        row.addStretch(1)
+    for button in table.buttons():
+        row.addWidget(button)
+    layout.addLayout(row)
+    return box
 
 
 def isolate_direction(text: str) -> str:

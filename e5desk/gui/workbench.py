@@ -26,7 +26,7 @@ from e5desk.gui import scores_state as state
 from e5desk.gui.heatmap import Heatmap
 from e5desk.gui.scores_state import NO_CALIBRATION, NO_PAIR, PASSAGE_SOURCES, VS_UNRELATED
 from e5desk.gui.session import Session
-from e5desk.gui.tables import ResultTable, table_text
+from e5desk.gui.tables import ResultTable, table_panel, table_text
 from e5desk.workflows.score import Reference, score_pair, score_passages
 
 
@@ -98,16 +98,7 @@ class Workbench(QWidget):
         self.note = QLabel(NARROW_BAND_NOTE)
         self.note.setWordWrap(True)
         self.note.setObjectName("note")
-        copy, export = self.table.buttons()
-        ranked = QWidget()
-        rl = QVBoxLayout(ranked)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.table, 1)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.note, 1)
-        bottom.addWidget(copy)
-        bottom.addWidget(export)
-        rl.addLayout(bottom)
+        ranked = table_panel(self.table, self.note)
 
         self.heatmap = Heatmap()
         self.pair_query = QLineEdit()
