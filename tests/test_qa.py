@@ -543,3 +543,21 @@ def test_every_translation_of_a_repeated_source_is_judged_by_meaning():
     flagged = {(x.entry.fmt, x.entry.source) for x in found if x.flagged}
     assert ("xliff", "Access denied") in flagged
     assert ("tmx", "Access denied") not in flagged
+
+
+def test_a_tables_message_keys_act_as_contexts(tmp_path):
+    """A wide CSV keyed like "abbrev. month|March" tells two rows with the source "March"
+    apart, as msgctxt does; without a key column the same rows are one message."""
+    rows = [("month|March", "March", "März", "marzo"), ("abbrev. month|March", "March",
+                                                       "Mär.", "mar."),
+            ("save", "Save", "Speichern", "Guardar"), ("ok", "OK", "OK", "Aceptar")]
+    keyed = tmp_path / "keyed.csv"
+    keyed.write_text("key,en,de,es\n" + "".join(",".join(r) + "\n" for r in rows), "utf-8")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("en,de,es\n" + "".join(",".join(r[1:]) + "\n" for r in rows), "utf-8")
+    entries = read_entries([keyed])
+    assert {e.context for e in entries} == {"month|March", "abbrev. month|March", None}
+    assert run_checks(entries, ["same-source"]).findings == []
+    found = run_checks(read_entries([plain]), ["same-source"]).findings
+    assert {(x.entry.source, x.entry.tgt_lang) for x in found} == {("March", "de"),
+                                                                   ("March", "es")}

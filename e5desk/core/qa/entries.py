@@ -208,12 +208,23 @@ def from_sentence_set(path: Path, fmt: str, s, src_lang: str | None = None) -> l
         src = next((r for r in rows if s.lang[r] == source), None)
         if src is None:
             continue
+        context = table_context(str(g), str(s.text[src]))
         for r in rows:
             if r != src and s.lang[r] != source:
                 out.append(Entry(str(path), fmt, int(s.line[r]), str(s.text[src]),
-                                 str(s.text[r]), source, s.lang[r], unit_id=str(g),
-                                 index=int(r)))
+                                 str(s.text[r]), source, s.lang[r], context=context,
+                                 unit_id=str(g), index=int(r)))
     return out
+
+
+def table_context(key: str, source: str) -> str | None:
+    """A table's own message key ("month.march.abbr", "abbrev. month|March") tells two rows
+    with one source apart as msgctxt does; row numbers, plain numbers and keys that are the
+    source text itself say nothing."""
+    if "#row-" in key or not any(ch.isalpha() for ch in key) or \
+            source.strip().casefold().startswith(key.strip().casefold()):
+        return None
+    return key
 
 
 READERS = {"po": read_po, "xliff": read_xliff, "tmx": read_tmx}
