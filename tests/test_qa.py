@@ -85,6 +85,12 @@ def test_numbers_urls_whitespace_punctuation_repeats():
     assert "numbers" in found(entry("Support 24/7.", "Assistance 24 h/24, 6 j/7.",
                                     tgt_lang="fr"))
     assert "numbers" in found(entry("Step 1 of 3", "Étape 1 sur 1", tgt_lang="fr"))
+    # a decimal point moved is a changed number; the locale's separators are not
+    assert "numbers" in found(entry("Files over 25 MB", "Fichiers de plus de 2,5 Mo",
+                                    tgt_lang="fr"))
+    assert found(entry("99.9% uptime", "Disponibilité de 99,9 %", tgt_lang="fr")) == set()
+    assert found(entry("$1,234.50 due", "1 234,50 $ dus", tgt_lang="fr")) == set()
+    assert found(entry("Version 2.4.1", "Version 2.4.1")) == set()
     assert "urls" in found(entry("See https://a.example.org/x.", "Siehe https://b.example.org."))
     assert found(entry("See https://a.example.org/en/x.", "Siehe https://a.example.org/de/x."
                        )) == set()
@@ -561,3 +567,14 @@ def test_a_tables_message_keys_act_as_contexts(tmp_path):
     found = run_checks(read_entries([plain]), ["same-source"]).findings
     assert {(x.entry.source, x.entry.tgt_lang) for x in found} == {("March", "de"),
                                                                    ("March", "es")}
+
+
+def test_a_catalogues_language_and_a_memorys_region_are_one_for_consistency():
+    def e(lang, target, file):
+        return Entry(file, "po", 1, "Save", target, "en", lang)
+
+    found = same_source([e("fr", "Enregistrer", "fr.po"), e("fr-FR", "Sauvegarder", "m.tmx")])
+    assert {x.entry.file for x in found} == {"fr.po", "m.tmx"}
+    # two regions of one language may differ: neither is merged with the other or with fr
+    assert same_source([e("fr-CA", "Enregistrer", "a.po"), e("fr-FR", "Sauvegarder", "b.tmx"),
+                        e("fr", "Sauvegarder", "c.po")]) == []

@@ -49,13 +49,29 @@ def _abbreviates(a: str, b: str) -> bool:
     return len(short) >= 2 and " " not in long_ and long_.startswith(short)
 
 
+def language_of(entries: Sequence[Entry]) -> Callable[[str | None], str | None]:
+    """Which target languages are one for consistency: a catalogue's "fr" and a memory's
+    "fr-FR" are, when fr-FR is the only French region present; fr-CA beside fr-FR stay
+    apart."""
+    codes = {str(e.tgt_lang) for e in entries if e.tgt_lang}
+    regions: dict[str, list[str]] = {}
+    for code in codes:
+        base = code.split("-")[0]
+        if base != code:
+            regions.setdefault(base, []).append(code)
+    merged = {code[0]: base for base, code in regions.items()
+              if len(code) == 1 and base in codes}
+    return lambda lang: merged.get(str(lang), lang) if lang else lang
+
+
 def same_source(entries: Sequence[Entry]) -> list[Finding]:
     """Entries whose source (and context) is translated another way elsewhere; the most
     common translation counts as the norm (on a tie every variant is listed)."""
     groups: dict = {}
+    lang = language_of(entries)
     for e in entries:
         if e.translated and is_wordy(e.source):
-            groups.setdefault((e.tgt_lang, e.key), []).append(e)
+            groups.setdefault((lang(e.tgt_lang), e.key), []).append(e)
     out = []
     for members in groups.values():
         variants = Counter(_norm(" | ".join(e.translations)) for e in members)
@@ -80,9 +96,10 @@ def same_translation(entries: Sequence[Entry]) -> list[Finding]:
     case and end punctuation), in the same language. Entries with a context are left out:
     the context already says why two messages may read alike."""
     groups: dict = {}
+    lang = language_of(entries)
     for e in entries:
         if e.translated and not e.plurals and not e.context and is_wordy(e.target):
-            groups.setdefault((e.tgt_lang, _loose(e.target)), []).append(e)
+            groups.setdefault((lang(e.tgt_lang), _loose(e.target)), []).append(e)
     out = []
     for members in groups.values():
         sources = {_loose(e.source) for e in members}

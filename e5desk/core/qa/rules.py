@@ -299,8 +299,13 @@ def numbers(text: str) -> list[str]:
     text = _SKIP_SPANS.sub(" ", text)
     out = []
     for m in _NUMBER.finditer(text):
-        digits = "".join(str(unicodedata.digit(ch)) for ch in m.group(0) if ch.isdigit())
-        out.append(digits.lstrip("0") or "0")
+        raw = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in m.group(0))
+        parts = re.split(r"[.,'\u00a0\u202f ]", raw)
+        if len(parts) > 1 and len(parts[-1]) != 3:  # "2.5", "2,5", "1 000,50": a fraction
+            whole, fraction = "".join(parts[:-1]), parts[-1]
+            out.append(f"{whole.lstrip('0') or '0'}.{fraction}")
+        else:  # "1,000" = "1.000" = "1 000" (a thousands separator in some locale)
+            out.append("".join(parts).lstrip("0") or "0")
     return out
 
 
