@@ -9,7 +9,7 @@ import time
 import pytest
 
 from e5desk.core.errors import Cancelled, DataError, E5DeskError
-from e5desk.core.process_job import ChildProcess, run_in_process
+from e5desk.core.process_job import Child, ChildProcess, run_in_process
 
 
 def count_to(n: int, progress) -> int:
@@ -89,3 +89,42 @@ def len_of(data, progress) -> int:
 def test_a_job_that_cannot_reach_the_child_fails_here():
     with ChildProcess() as child, pytest.raises(Exception, match="pickle|lambda"):
         child.run(lambda progress: 1)
+
+
+def polite(conn, cancel, steps: int) -> None:
+    """Reports an event per step, stops on its cancel event and says so (a trainer's way)."""
+    for step in range(steps):
+        if cancel.is_set():
+            conn.send(("cancelled", f"stopped after {step} steps"))
+            return
+        conn.send(("event", "loss", step, 1.0 / (step + 1)))
+        time.sleep(0.02)
+    conn.send(("result", steps))
+
+
+def deaf(conn, cancel) -> None:
+    """Never looks at its cancel event."""
+    time.sleep(60)
+
+
+def test_child_relays_events_and_stops_by_itself_on_cancel():
+    losses = []
+    child = Child(polite, 5)
+    assert child.wait(events={"loss": lambda s, loss: losses.append(s)}) == 5
+    assert losses == [0, 1, 2, 3, 4] and not child.stop(wait_s=5)
+    child.close()
+    child = Child(polite, 10_000)
+    with pytest.raises(Cancelled, match=r"stopped after \d+ steps"):
+        child.wait(cancelled=lambda: True, grace_s=30)
+    assert not child.stop(wait_s=5)  # it exited by itself: nothing to clean up for it
+    child.close()
+
+
+def test_child_that_ignores_cancel_is_stopped_after_its_grace():
+    child = Child(deaf)
+    start = time.monotonic()
+    with pytest.raises(Cancelled, match="gave up"):
+        child.wait(cancelled=lambda: True, grace_s=0.5, cancel_message="gave up")
+    assert 0.5 <= time.monotonic() - start < 20
+    assert child.stop(wait_s=0.1) and not child.process.is_alive()
+    child.close()

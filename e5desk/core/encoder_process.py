@@ -10,16 +10,17 @@ text whose vector is not cached (see ``Encoder``).
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import threading
 from collections.abc import Sequence
+from contextlib import suppress
 from functools import partial
 from typing import Any
 
 import numpy as np
 
 from e5desk.core.errors import E5DeskError, ModelError
-from e5desk.core.jobs import CancelCheck, Progress, child_progress, relay, reply
+from e5desk.core.jobs import CancelCheck, Progress, child_progress, reply
+from e5desk.core.process_job import Child
 
 WHAT = "the embedding process"
 
@@ -74,18 +75,11 @@ class EncoderProcess:
     def __init__(self, spec: str | None = None, family: str | None = None,
                  progress: Progress | None = None, cancelled: CancelCheck | None = None,
                  **kwargs: Any) -> None:
-        ctx = mp.get_context("spawn")  # never fork a process that runs Qt threads
-        self._conn, child = ctx.Pipe()
-        self._cancel = ctx.Event()
         self._lock = threading.Lock()
-        self._process = ctx.Process(target=_serve, args=(child, self._cancel, spec, family,
-                                                         kwargs), daemon=True)
-        self._process.start()
-        child.close()
+        self._child = Child(_serve, spec, family, kwargs, what=WHAT, lost=ModelError)
         try:  # a cancelled load stops the child at once
-            info = relay(self._conn, self._process, progress, cancelled, what=WHAT,
-                         lost=ModelError, on_cancel=self.close,
-                         cancel_message="Model loading cancelled.")
+            info = self._child.wait(progress, cancelled, on_cancel=self.close,
+                                    cancel_message="Model loading cancelled.")
         except E5DeskError:
             self.close()
             raise
@@ -104,15 +98,11 @@ class EncoderProcess:
     def _request(self, message: tuple, progress: Progress | None = None,
                  cancelled: CancelCheck | None = None) -> Any:
         with self._lock:
-            self._cancel.clear()
-            try:
-                self._conn.send(message)
-            except (OSError, ValueError):
-                raise ModelError(f"{WHAT} is not running") from None
+            self._child.cancel.clear()
+            self._child.send(message)
             # A cancel is the child's to act on between batches: wait for its answer.
-            return relay(self._conn, self._process, progress, cancelled, what=WHAT,
-                         lost=ModelError, on_cancel=self._cancel.set, grace_s=None,
-                         cancel_message="Embedding cancelled.")
+            return self._child.wait(progress, cancelled, grace_s=None,
+                                    cancel_message="Embedding cancelled.")
 
     # -- the Encoder API ---------------------------------------------------------------
     def format(self, texts: Sequence[str], role: str = "query",
@@ -153,11 +143,7 @@ class EncoderProcess:
         return self.encode_detailed(texts, role, task, batch_size, progress, cancelled).vectors
 
     def close(self) -> None:
-        try:
-            self._conn.send(("close",))
-        except (OSError, ValueError):
-            pass
-        self._process.join(timeout=2)
-        if self._process.is_alive():
-            self._process.terminate()
-        self._conn.close()
+        with suppress(ModelError):  # already gone
+            self._child.send(("close",))
+        self._child.stop(wait_s=2)
+        self._child.close()

@@ -11,13 +11,13 @@ partial folder removed here.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from e5desk.core.errors import Cancelled
-from e5desk.core.jobs import CancelCheck, Progress, child_progress, relay, reply
+from e5desk.core.jobs import CancelCheck, Progress, child_progress, reply
+from e5desk.core.process_job import Child
 
 KILL_AFTER_S = 10.0
 CANCELLED = "Training cancelled: nothing was written."
@@ -48,23 +48,15 @@ def train_in_child(inputs: Sequence[Path], out: Path, base: str | Path | None = 
     """Run :func:`e5desk.core.training.train` in a spawned process -> its TrainResult.
     Raises Cancelled when cancelled (nothing written), the child's E5DeskError otherwise."""
     out = Path(out).expanduser()
-    ctx = mp.get_context("spawn")  # never fork a process that runs Qt threads
-    conn, child_conn = ctx.Pipe(duplex=False)
-    cancel = ctx.Event()
-    process = ctx.Process(target=_child, args=(child_conn, cancel, [Path(p) for p in inputs],
-                                               out, base, family, config), daemon=True)
-    process.start()
-    child_conn.close()
+    child = Child(_child, [Path(p) for p in inputs], out, base, family, config,
+                  what="the training process")
     events = {"loss": on_log, "status": on_status}
     try:
-        return relay(conn, process, progress, cancelled, on_cancel=cancel.set,
-                     grace_s=KILL_AFTER_S, events={k: v for k, v in events.items() if v},
-                     what="the training process", cancel_message=CANCELLED)
+        return child.wait(progress, cancelled, grace_s=KILL_AFTER_S,
+                          events={k: v for k, v in events.items() if v},
+                          cancel_message=CANCELLED)
     finally:
-        process.join(5)
-        if process.is_alive():
-            process.terminate()
-            process.join(5)
-            for partial in out.parent.glob(f".{out.name}.partial-{process.pid}"):
+        if child.stop(wait_s=5):  # it did not stop by itself: its partial folder is ours
+            for partial in out.parent.glob(f".{out.name}.partial-{child.process.pid}"):
                 shutil.rmtree(partial, ignore_errors=True)
-        conn.close()
+        child.close()
