@@ -230,12 +230,10 @@ def score(model: Model, queries: Texts | str, passages: Texts | SentenceSet, *,
     translations); ``none`` feeds raw text. E5 scores sit in a narrow high band (about 70 to
     100): compare ranks, not absolute values.
     """
-    from e5desk.core.scoring import roles_for
+    from e5desk.workflows.score import ScoreSettings, score_matrix
 
-    q_role, p_role = roles_for(rule)
-    q = model.encode(_texts(queries), q_role, task)
-    p = _encode(model, passages)(_texts(passages), p_role, task)
-    return (q @ p.T) * 100
+    return score_matrix(model.encoder, ScoreSettings(_texts(queries), rule, task),
+                        _texts(passages), encode=_encode(model, passages))
 
 
 def rank(model: Model, queries: Texts | str, passages: Texts | SentenceSet, *, top: int = 10,

@@ -57,8 +57,12 @@ def test_encode_is_the_encoders(tiny_model):
     assert card["dimensions"] == str(model.dim) and "runs on" in card
     scores = e5desk.score(model, texts, ["a", "b", "c"])
     assert scores.shape == (2, 3) and np.all(scores <= 100.01)
+    assert scores.dtype == np.float32
     ranking = e5desk.rank(model, texts[0], ["a", "b", "c"], top=2)
     assert ranking.indices.shape == (1, 2)
+    # the matrix and the ranking are the one score workflow: the same numbers
+    np.testing.assert_allclose(scores[0, ranking.indices[0]], ranking.scores[0], atol=1e-3)
+    assert list(ranking.indices[0]) == list(np.argsort(-scores[0], kind="stable")[:2])
     from e5desk.core.errors import E5DeskError
 
     with pytest.raises(E5DeskError, match="unknown role"):

@@ -28,6 +28,10 @@ class ScoreSettings:
     top: int = 10  # results per query
 
     @property
+    def query_role(self) -> str:
+        return roles_for(self.rule)[0]
+
+    @property
     def passage_role(self) -> str:
         return roles_for(self.rule)[1]
 
@@ -79,6 +83,14 @@ class ScoreResult:
         return scores[:, order], queries, [texts[cols[i]] for i in order]
 
 
+def _passage_vectors(encoder: Embedder, settings: ScoreSettings,
+                     texts: Sequence[str] | None, encode: Callable[..., np.ndarray] | None,
+                     progress: Progress | None, cancelled: CancelCheck | None) -> np.ndarray:
+    return (encode or encoder.encode)(list(texts or []), role=settings.passage_role,
+                                      task=settings.task, progress=progress,
+                                      cancelled=cancelled)
+
+
 def score_passages(encoder: Embedder, settings: ScoreSettings, texts: Sequence[str] | None = None,
                    vectors: np.ndarray | None = None, reference: Reference | None = None, *,
                    encode: Callable[..., np.ndarray] | None = None,
@@ -89,9 +101,7 @@ def score_passages(encoder: Embedder, settings: ScoreSettings, texts: Sequence[s
     placed among ``reference``'s unrelated pairs (None: no percentiles)."""
     rule, task = settings.rule, settings.task
     if vectors is None:
-        vectors = (encode or encoder.encode)(list(texts or []), role=settings.passage_role,
-                                             task=task, progress=progress,
-                                             cancelled=cancelled)
+        vectors = _passage_vectors(encoder, settings, texts, encode, progress, cancelled)
         progress = None  # reported by the embedding, the longer part
     ranking = rank_passages(encoder, settings.queries, vectors, rule, task, settings.top,
                             progress, cancelled)
@@ -100,6 +110,19 @@ def score_passages(encoder: Embedder, settings: ScoreSettings, texts: Sequence[s
         calibration = calibrate_set(encoder, reference.sentences, rule, reference.vectors,
                                     task, cancelled)
     return ScoreResult(settings, ranking, vectors, calibration)
+
+
+def score_matrix(encoder: Embedder, settings: ScoreSettings, texts: Sequence[str], *,
+                 encode: Callable[..., np.ndarray] | None = None,
+                 progress: Progress | None = None,
+                 cancelled: CancelCheck | None = None) -> np.ndarray:
+    """Every query (as given, none dropped) against every passage: float32
+    (n_queries, n_passages) of cosine x 100, embedded as ``score_passages`` embeds them
+    (``settings.top`` unused). ``e5desk.score``."""
+    queries = encoder.encode(list(settings.queries), role=settings.query_role,
+                             task=settings.task, cancelled=cancelled)
+    passages = _passage_vectors(encoder, settings, texts, encode, progress, cancelled)
+    return (queries @ passages.T) * 100
 
 
 def score_pair(encoder: Embedder, query: str, passage: str, rule: str = DEFAULT_RULE,
