@@ -18,9 +18,11 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 # Distributions the app imports beyond e5desk's own requirements: the web server for `serve`
-# (the `serve` extra; the spec bundles it only while an e5desk module imports it), and ONNX
-# Runtime, which runs the embedded models from the graphs shipped in the bundle.
-EXTRA_ROOTS = ("fastapi", "uvicorn", "onnxruntime")
+# (the `serve` extra; the spec bundles it only while an e5desk module imports it), and the
+# fused runtime that runs the embedded models from the graphs shipped in the bundle (the spec
+# keeps the one their manifests name).
+EXTRA_ROOTS = ("fastapi", "uvicorn", "onnxruntime", "openvino")
+RUNTIMES = ("onnxruntime", "openvino")
 # Requirements of e5desk the app leaves out, with what only they need (never reached when the
 # closure is walked without them): the app runs the embedded models with ONNX Runtime, and
 # what needs torch (train, batch --engine ray, --engine torch, word alignment, other models)
@@ -32,6 +34,7 @@ APP_LEAVES_OUT = {
                     "graph, which the app cannot run; the shipped path reads tokenizer.json "
                     "with the tokenizers library (e5desk/core/engines/tokenizer.py)",
     "hf-xet": "huggingface_hub's download back end: the app never downloads",
+    "openvino-telemetry": "OpenVINO's usage telemetry: the app never goes to the network",
 }
 
 # Files that are code or build inputs, not data a running program opens.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build the e5desk desktop app (Linux, one folder, no torch: ONNX Runtime runs the embedded
-# models from 4-bit graphs made here with torch, packaging/ship_graphs.py) and its archive:
+# Build the e5desk desktop app (Linux, one folder, no torch: OpenVINO, or ONNX Runtime with
+# E5DESK_APP_RUNTIME=onnxruntime, runs the embedded models from 4-bit graphs made here with
+# torch, packaging/ship_graphs.py) and its archive:
 #
 #   out/app/e5desk-VERSION-linux-x86_64/            e5desk/ (the app), e5desk.desktop,
 #                                                   e5desk.svg, install.sh
@@ -24,8 +25,8 @@ if ! "$py" -c 'import PyInstaller' 2>/dev/null; then
     if [ -n "${E5DESK_NO_LOCK:-}" ]; then lock=(); fi
     "$py" -m pip install --quiet -e ".[app]" "${lock[@]}"
 fi
-if ! "$py" -c 'import onnx, onnxruntime' 2>/dev/null; then
-    echo "e5desk: installing the bench extra (onnx, onnxruntime) into $venv" >&2
+if ! "$py" -c 'import onnx, onnxruntime, openvino' 2>/dev/null; then
+    echo "e5desk: installing the bench extra (onnx, onnxruntime, openvino) into $venv" >&2
     lock=(-c packaging/constraints.txt)
     if [ -n "${E5DESK_NO_LOCK:-}" ]; then lock=(); fi
     "$py" -m pip install --quiet -e ".[bench]" "${lock[@]}"
@@ -43,7 +44,7 @@ if [ -n "${E5DESK_APP_REUSE_GRAPHS:-}" ] && [ -f out/app/engines/graphs.json ]; 
     echo "e5desk: E5DESK_APP_REUSE_GRAPHS: keeping out/app/engines from the last build" >&2
 else
     nice -n 19 "$py" packaging/ship_graphs.py out/app/engines \
-        --texts "${E5DESK_APP_PARITY_TEXTS:-2000}"
+        --texts "${E5DESK_APP_PARITY_TEXTS:-2000}" --runtime "${E5DESK_APP_RUNTIME:-openvino}"
 fi
 graphs=$(date +%s)
 echo "e5desk: building $name with PyInstaller (several minutes)" >&2

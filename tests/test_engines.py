@@ -322,12 +322,15 @@ REAL_TEXTS = [
 ]
 
 
-def _ship(folder, tokenizer_of, root, min_cosine=1.0, texts=0):
+FORMATS = {"onnxruntime": ("q4",), "openvino": ("q4", "q4-bf16")}
+
+
+def _ship(folder, tokenizer_of, root, runtime="onnxruntime"):
     from e5desk.core.engines.compress import make_shipped
 
     f32 = graph.ensure_graph(folder, tokenizer_of._tokenizer, tokenizer_of.max_tokens)
     target, report = make_shipped(f32, root, folder, graph.fingerprint(folder))
-    graph.write_manifest(target, "onnxruntime", "q4", min_cosine, texts)
+    graph.write_manifest(target, runtime, {f: (1.0, 0) for f in FORMATS[runtime]})
     return target, report
 
 
@@ -337,30 +340,41 @@ def shipped_real(embedded_folder, real_encoder, cache_dir, tmp_path_factory):
     if not _has("onnxruntime"):
         pytest.skip("onnxruntime not installed")
     root = tmp_path_factory.mktemp("shipped")
-    _, report = _ship(embedded_folder, real_encoder, root)
-    return root, report
+    target, report = _ship(embedded_folder, real_encoder, root)
+    return root, target, report
 
 
-@needs_ort
+@pytest.mark.parametrize("runtime,precision,fmt,gate", [
+    pytest.param("onnxruntime", "exact", "q4", 0.9999, marks=needs_ort),
+    pytest.param("openvino", "exact", "q4", 0.9999, marks=needs_ov),
+    pytest.param("openvino", "fast", "q4-bf16", 0.999, marks=needs_ov),
+])
 def test_shipped_graph_gives_the_torch_vectors_on_the_real_model(
-        embedded_folder, real_encoder, shipped_real, monkeypatch):
+        embedded_folder, real_encoder, shipped_real, monkeypatch, runtime, precision, fmt,
+        gate):
+    import e5desk.core.encoder as encoder_module
     from e5desk.core.encoder import Encoder
     from e5desk.core.engines.tokenizer import GraphTokenizer
     from e5desk.core.models.discovery import inspect_folder
 
-    root, report = shipped_real
+    root, target, report = shipped_real
     assert report["lossless"] and report["matmuls"] == 72 and report["gathers"] == 1
     assert report["weights_mb"] < 100  # float32: ~450 MB
+    graph.write_manifest(target, runtime, {f: (1.0, 0) for f in FORMATS[runtime]})
     monkeypatch.setenv(graph.SHIPPED_ENV, str(root))
-    enc = Encoder(inspect_folder(embedded_folder), device="cpu", engine="auto")
-    assert enc.engine_plan.shipped is not None and "onnxruntime.q4" in enc.model_id
+    if fmt.endswith("bf16"):  # asked for wherever the CPU says it has bf16
+        monkeypatch.setattr(encoder_module, "cpu_flags", lambda: {"avx512_bf16"})
+    enc = Encoder(inspect_folder(embedded_folder), device="cpu", engine="auto",
+                  precision=precision)
+    assert enc.engine_plan.shipped is not None and f"{runtime}.{fmt}:" in enc.model_id
     assert "shipped" in enc.describe()
     for role in ("query", "passage"):
         want = real_encoder.encode_detailed(REAL_TEXTS, role=role)
         got = enc.encode_detailed(REAL_TEXTS, role=role)
         cosine = float((want.vectors * got.vectors).sum(1).min())
-        print(f"shipped 4-bit graph vs exact float32 torch, {role}: min cosine {cosine:.7f}")
-        assert cosine >= 0.9999
+        print(f"shipped 4-bit graph, {runtime} {fmt}, vs exact float32 torch, {role}: min "
+              f"cosine {cosine:.7f}")
+        assert cosine >= gate
         assert np.allclose(np.linalg.norm(got.vectors, axis=1), 1, atol=1e-5)
         assert np.array_equal(want.token_counts, got.token_counts)
         assert [(t.index, t.tokens, t.kept) for t in want.truncated] == \
@@ -400,7 +414,8 @@ def test_the_fused_path_with_a_shipped_graph_never_imports_torch(embedded_folder
     import subprocess
     import sys
 
-    root, _ = shipped_real
+    root, target, _ = shipped_real
+    graph.write_manifest(target, "onnxruntime", {"q4": (1.0, 0)})
     env = {**os.environ, graph.SHIPPED_ENV: str(root), "E5DESK_CACHE_DIR": str(cache_dir)}
     for torch in ("hidden", "installed"):
         run = subprocess.run([sys.executable, "-c", NO_TORCH_PROBE, str(embedded_folder),
@@ -424,11 +439,19 @@ def test_without_torch_the_torch_paths_say_pip_install(monkeypatch, tmp_path):
             call()
     assert pick_device("auto") == "cpu"
     if _has("onnxruntime"):
-        shipped = graph.ShippedGraph(tmp_path, "onnxruntime", "q4", 0.99999, 2000)
+        parity = {"min_cosine": 0.99999, "texts": 2000}
+        shipped = graph.ShippedGraph(tmp_path, "onnxruntime", {"q4": parity})
         plan = engines.plan_engine("auto", "cpu", "bfloat16", "torch.bfloat16", shipped)
         assert plan.fused == engines.Fused("onnxruntime", "q4") and plan.numbers == \
             "onnxruntime.q4"
         assert "4-bit" in plan.why and "2,000 texts" in plan.why
+    if _has("openvino"):  # bf16 arithmetic only where the precision chose bf16
+        shipped = graph.ShippedGraph(tmp_path, "openvino", {"q4": parity, "q4-bf16": parity})
+        for dtype, fmt in (("bfloat16", "q4-bf16"), ("float32", "q4")):
+            plan = engines.plan_engine("auto", "cpu", dtype, f"torch.{dtype}", shipped)
+            assert plan.numbers == f"openvino.{fmt}"
+        with pytest.raises(E5DeskError, match="pip install"):  # asked for the other runtime
+            engines.plan_engine("onnxruntime", "cpu", "float32", "torch.float32", shipped)
 
 
 def test_a_shipped_graph_is_used_only_for_its_own_weights(tiny_model, cache_dir, tmp_path,

@@ -87,7 +87,7 @@ def test_every_exception_names_a_distribution_of_the_app(contents):
 @pytest.fixture(scope="module")
 def shipped_tiny(tiny_model, tmp_path_factory):
     """A 4-bit graph shipped for the tiny model, as packaging/ship_graphs.py makes them."""
-    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxruntime")  # the tiny graph is exported and checked with it
     pytest.importorskip("onnx")
     from e5desk.core.encoder import Encoder
     from e5desk.core.engines import graph
@@ -100,7 +100,9 @@ def shipped_tiny(tiny_model, tmp_path_factory):
         enc = Encoder.load(str(tiny_model), device="cpu", precision="exact", engine="torch")
         f32 = graph.ensure_graph(tiny_model, enc._tokenizer, enc.max_tokens)
         target, _ = make_shipped(f32, root, tiny_model, graph.fingerprint(tiny_model))
-        graph.write_manifest(target, "onnxruntime", "q4", 1.0, 0)
+        # the runtime the app ships (packaging/build-app.sh: OpenVINO unless told otherwise)
+        runtime = "openvino" if importlib.util.find_spec("openvino") else "onnxruntime"
+        graph.write_manifest(target, runtime, {"q4": (1.0, 0)})
     return root, cache
 
 

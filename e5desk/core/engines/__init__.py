@@ -48,9 +48,9 @@ FUSED_RUNTIMES = ("onnxruntime", "openvino")
 TORCH_NEEDED_SHORT = ("needs torch, which this install does not have: the desktop app runs "
                       "the embedded models only; install e5desk with pip (pip install e5desk) "
                       "for other models")
-PARITY_MIN = {"f32": 0.9999, "bf16": 0.999, "q4": 0.999}
+PARITY_MIN = {"f32": 0.9999, "bf16": 0.999, "q4": 0.999, "q4-bf16": 0.999}
 RUNTIME_NAMES = {"onnxruntime": "ONNX Runtime", "openvino": "OpenVINO"}
-FORMAT_NAMES = {"q4": "4-bit weights"}
+FORMAT_NAMES = {"q4": "4-bit weights, f32", "q4-bf16": "4-bit weights, bf16"}
 
 
 @dataclass(frozen=True)
@@ -102,11 +102,12 @@ def plan_engine(engine: str, device: str, dtype: str, torch_numbers: str,
         return EnginePlan(engine, None, torch_numbers, "torch, as asked")
     if (shipped is not None and engine in ("auto", shipped.runtime) and device == "cpu"
             and dtype != "int8" and installed(shipped.runtime)):
-        fused = Fused(shipped.runtime, shipped.fmt)
+        fused = Fused(shipped.runtime, shipped.fmt_for(dtype))
+        measured = shipped.parity[fused.fmt]
         return EnginePlan(engine, fused, torch_numbers,
                           f"{fused.display} for every batch: the graph shipped for this "
-                          f"model (min cosine {shipped.min_cosine:.5f} to float32 on "
-                          f"{shipped.texts:,} texts)", shipped)
+                          f"model (min cosine {measured['min_cosine']:.5f} to float32 on "
+                          f"{measured['texts']:,} texts)", shipped)
     if not torch_installed():
         raise E5DeskError(
             f"--engine {engine}: this model has no graph shipped with the app, and making "
@@ -259,9 +260,10 @@ class EngineRunner:
 
         shipped = self.plan.shipped
         self.graph = shipped.path
+        # no compiled-model cache: the app folder stays untouched (OpenVINO compiles in ~1 s)
         session = open_session(self.fused.runtime, shipped.path, self.fused.fmt,
-                               self._threads())
-        self.min_cosine = graph.shipped_parity(shipped, session)
+                               self._threads(), cache=False)
+        self.min_cosine = graph.shipped_parity(shipped, self.fused.fmt, session)
         want = PARITY_MIN[self.fused.fmt]
         if self.min_cosine < want:
             raise E5DeskError(

@@ -281,9 +281,20 @@ class ShippedGraph:
 
     path: Path
     runtime: str  # onnxruntime | openvino
-    fmt: str  # the number format its label carries, e.g. q4 (4-bit weights, f32 compute)
-    min_cosine: float  # to exact float32 torch vectors, measured at export
-    texts: int  # how many texts that was measured on
+    # per number format (q4: 4-bit weights, float32 arithmetic; q4-bf16: bfloat16
+    # arithmetic), the min cosine to exact float32 torch vectors measured at build time on
+    # that many texts; a format the build could not measure (no native bf16) is absent
+    parity: dict
+
+    def fmt_for(self, dtype: str) -> str:
+        """The format to run for the encoder's number format: bf16 arithmetic where the
+        precision chose bfloat16 and the build measured it, else the float32 one."""
+        if dtype == "bfloat16" and "q4-bf16" in self.parity:
+            return "q4-bf16"
+        return min(self.parity, key=len)
+
+    def min_cosine(self, fmt: str) -> float:
+        return float(self.parity[fmt]["min_cosine"])
 
 
 def shipped_roots() -> list[Path]:
@@ -298,10 +309,10 @@ def read_manifest(gdir: Path) -> ShippedGraph | None:
         m = json.loads((gdir / MANIFEST_FILE).read_text(encoding="utf-8"))
         if m.get("version") != GRAPH_VERSION or not (gdir / m["graph"]).is_file():
             return None
-        parity = m["parity"]
-        return ShippedGraph(gdir, m["runtime"], m["fmt"], float(parity["min_cosine"]),
-                            int(parity["texts"]))
-    except (OSError, ValueError, KeyError, TypeError):
+        parity = {fmt: {"min_cosine": float(p["min_cosine"]), "texts": int(p["texts"])}
+                  for fmt, p in m["parity"].items()}
+        return ShippedGraph(gdir, m["runtime"], parity) if parity else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -323,17 +334,19 @@ def shipped_graph(folder: Path) -> ShippedGraph | None:
     return None
 
 
-def shipped_parity(shipped: ShippedGraph, forward) -> float:
+def shipped_parity(shipped: ShippedGraph, fmt: str, forward) -> float:
     """The manifest's figure, and the single-text probes run again now (a few ms), so a
     damaged runtime cannot pass on the build's figure. Writes nothing."""
     probes = load_reference(shipped.path)
     quick = min(_cosine(forward(ids, mask), mean) for ids, mask, mean in probes[1:])
-    return min(shipped.min_cosine, quick)
+    return min(shipped.min_cosine(fmt), quick)
 
 
-def write_manifest(gdir: Path, runtime: str, fmt: str, min_cosine: float, texts: int,
+def write_manifest(gdir: Path, runtime: str, parity: dict[str, tuple[float, int]],
                    **extra) -> None:
+    """``parity``: {format: (min cosine to exact float32, texts measured)}."""
     _write_json(gdir / MANIFEST_FILE, {
-        "version": GRAPH_VERSION, "graph": GRAPH_FILE, "runtime": runtime, "fmt": fmt,
-        "parity": {"min_cosine": round(min_cosine, 6), "texts": texts,
-                   "against": "exact float32 torch vectors"}, **extra})
+        "version": GRAPH_VERSION, "graph": GRAPH_FILE, "runtime": runtime,
+        "parity": {fmt: {"min_cosine": round(cos, 7), "texts": n,
+                         "against": "exact float32 torch vectors"}
+                   for fmt, (cos, n) in parity.items()}, **extra})
