@@ -463,37 +463,13 @@ def test_million_point_map_is_all_represented(qtbot):
     image counts every point exactly once; zoomed in on a small region, the view draws
     points again and hovering one shows its sentence. (The way benchmarks/map_scatter.py
     builds it: no model, no background jobs, zero-stride stand-in vectors.)"""
-    from PySide6.QtCore import QObject, Signal
-
-    from e5desk.core.data import SentenceSet
-    from e5desk.core.mapping import MAP_ROLE
-    from e5desk.gui.map import MapView
-    from e5desk.gui.session import Session
-
-    class NoJobs(QObject):
-        running: list = []
-        busy_changed = Signal(bool)
-
-        def start(self, *args, **kwargs):  # the cluster analysis of 1M points is not run
-            return None
-
     n = 1_000_000
     rng = np.random.default_rng(1)
     centres = rng.normal(size=(50, 2)) * 10
     coords = (centres[rng.integers(0, 50, n)] + rng.normal(size=(n, 2))).astype(np.float32)
     langs = np.array(["ar", "de", "en", "es", "fr", "hi", "ja", "ru", "zh"], dtype=object)
-    session = Session(NoJobs())
-    session.add_set(SentenceSet.build(np.char.add("sentence ", np.arange(n).astype(str))
-                                      .astype(object), lang=langs[rng.integers(0, 9, n)]))
-    workspace = session.workspace
-    assert workspace.store_vectors(workspace.model_id, MAP_ROLE, None,
-                                   np.broadcast_to(np.zeros(1, np.float32), (n, 384)))
-    view = MapView(session)
-    qtbot.addWidget(view)
-    view.resize(1400, 900)
-    view.show()
-    qtbot.waitExposed(view)
-    view._show(coords, {"method": "test"})
+    view = map_without_jobs(qtbot, coords, np.char.add("sentence ", np.arange(n).astype(str)),
+                            langs[rng.integers(0, 9, n)])
     item, plot = view.scatter, view.plot
     assert item.budget < n  # the default budget: far fewer points than the map has
     assert "1,000,000 points" in view.lod_note.text()
