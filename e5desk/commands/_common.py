@@ -150,6 +150,20 @@ def load_inputs(paths, format: str | None = None, join: bool = True, vectors=Non
     return combined, results
 
 
+def read_inputs(args: argparse.Namespace):
+    """INPUT... read with the options of ``add_input_options`` -> (combined set, results)."""
+    return load_inputs(args.inputs, args.format, args.join, args.vectors)
+
+
+def embed_texts(args: argparse.Namespace, texts: list[str], role: str,
+                task: str | None = None, what: str = "embedding"):
+    """The --model loaded and ``texts`` embedded in ``role`` under a progress bar
+    -> (encoder, vectors)."""
+    encoder = load_encoder(args)
+    with progress_bar(what) as bar:
+        return encoder, encoder.encode(texts, role=role, task=task, progress=bar)
+
+
 def _whole_number(value: str, minimum: int, too_small: str) -> int:
     try:
         number = int(value)

@@ -16,8 +16,8 @@ from e5desk.commands._common import (
     add_input_options,
     add_model_options,
     load_encoder,
-    load_inputs,
     progress_bar,
+    read_inputs,
 )
 from e5desk.core.prefix_rules import PREFIX_RULES
 from e5desk.workflows.evaluate import AGREEMENT, METRICS
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from e5desk.core.evaluate import EvalData
     from e5desk.workflows.evaluate import agreement_rows
 
-    s, _ = load_inputs(args.inputs, args.format, args.join, args.vectors)
+    s, _ = read_inputs(args)
     data = EvalData.from_set(s)  # checks the input before loading a model: that takes seconds
     if args.model_b is not None and str(args.model_b).strip() not in ("", "embedded",
                                                                        "default"):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import glob
 import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from e5desk.commands._files import atomic_out
 from e5desk.core.errors import E5DeskError
 
 
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             if name.startswith("map") and array.shape == (len(sentences), 2):
                 extra = {"x": array[:, 0], "y": array[:, 1]}
                 break
-        with _atomic(args.out) as tmp:
+        with atomic_out(args.out) as tmp:
             export_table_csv(sentences, tmp, extra)
         written = [args.out]
     else:
@@ -66,11 +65,11 @@ def run(args: argparse.Namespace) -> int:
                               f"{len(sentences)} sentences")
         if args.format == "npy":
             # np.save adds ".npy" to other names: the temporary file must end with it
-            with _atomic(args.out, "" if args.out.suffix == ".npy" else ".npy") as tmp:
+            with atomic_out(args.out, "" if args.out.suffix == ".npy" else ".npy") as tmp:
                 export_npy(vectors, tmp)
             written = [args.out]
         elif args.format == "parquet":
-            with _atomic(args.out) as tmp:
+            with atomic_out(args.out) as tmp:
                 export_parquet(vectors, sentences, tmp, project.embeddings[name].model)
             written = [args.out]
         else:
@@ -101,36 +100,6 @@ def _check_target(project: Path, out: Path, format: str) -> None:
             raise E5DeskError(f"--out {out}: is a folder; give a file name")
         if not out.parent.is_dir():
             raise E5DeskError(f"--out {out}: folder {out.parent} does not exist")
-
-
-@contextlib.contextmanager
-def _atomic(target: Path, suffix: str = ""):
-    """Write to a temporary file beside ``target``, then rename it over the target: an
-    export killed mid-way leaves the previous file whole."""
-    target = Path(target)
-    from e5desk.core.store.project import STALE_SAVE_S
-
-    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.partial*"):
-        with contextlib.suppress(OSError):  # left by an export killed mid-way
-            if time.time() - stale.stat().st_mtime > STALE_SAVE_S:
-                stale.unlink()
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.",
-                                    suffix=f".partial{target.suffix}{suffix}", dir=target.parent)
-    except OSError as exc:
-        raise E5DeskError(f"--out {target}: cannot write there ({exc.strerror})") from None
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as a plain open() would have made it
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise E5DeskError(f"--out {target}: writing failed ({exc.strerror or exc})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _export_projector(export, vectors, sentences, out: Path) -> list[Path]:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
 from e5desk.commands._common import (
     add_input_options,
     add_model_options,
-    load_encoder,
-    load_inputs,
+    embed_texts,
     progress_bar,
+    read_inputs,
 )
+from e5desk.commands._files import write_table
 from e5desk.core.errors import E5DeskError
 from e5desk.core.mapping import MAP_ROLE
 from e5desk.core.projection import METHODS
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             raise E5DeskError(f"{path}: folder {path.parent} does not exist")
     from e5desk.workflows.map import map_vectors
 
-    sentences, _ = load_inputs(args.inputs, args.format, args.join, args.vectors)
+    sentences, _ = read_inputs(args)
     texts, langs, groups = list(sentences.text), list(sentences.lang), list(sentences.group)
     settings = MapSettings(args.method, args.neighbors, args.min_dist, args.seed,
                            args.center_languages)
@@ -61,26 +61,19 @@ def run(args: argparse.Namespace) -> int:
         params = settings.params(langs)  # before the model loads
     except E5DeskError as exc:
         raise E5DeskError(f"--center-languages: {exc} (try --no-center-languages)") from None
-    encoder = load_encoder(args)
-    with progress_bar("embedding") as bar:
-        vectors = encoder.encode(texts, role=MAP_ROLE, progress=bar)
+    _, vectors = embed_texts(args, texts, MAP_ROLE)
     with progress_bar(f"{args.method} map", unit="step") as bar:
         result = map_vectors(vectors, texts, langs, groups, params, progress=bar)
     for note in result.notes:
         print(f"e5desk: note: {note}", file=sys.stderr)
     coords, analysis = result.coords, result.analysis
     labels = analysis.labels
-    clusters = {c.id: c for c in analysis.clusters}
-    tmp = args.out.with_name(args.out.name + ".partial")
-    with tmp.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["x", "y", "cluster", "cluster_label", "lang", "group", "text"])
-        for i, text in enumerate(texts):
-            c = int(labels[i])
-            w.writerow([f"{coords[i, 0]:.5f}", f"{coords[i, 1]:.5f}", c,
-                        clusters[c].label if c in clusters else "", langs[i] or "",
-                        groups[i] or "", text])
-    tmp.replace(args.out)
+    names = {c.id: c.label for c in analysis.clusters}
+    write_table(args.out, ["x", "y", "cluster", "cluster_label", "lang", "group", "text"],
+                ([f"{x:.5f}", f"{y:.5f}", int(c), names.get(int(c), ""), lang or "",
+                  group or "", text]
+                 for (x, y), c, lang, group, text in zip(coords, labels, langs, groups, texts,
+                                                          strict=True)))
     summary = [f"{len(texts)} sentences", *analysis.summary()]
     if args.plot:
         from e5desk.core.process_job import run_named_in_process

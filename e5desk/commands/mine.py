@@ -10,7 +10,6 @@ the inputs), score (ratio margin), cosine, src_text, tgt_text; best score first.
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -20,11 +19,12 @@ from e5desk.commands._common import (
     READERS,
     add_model_options,
     add_vectors_option,
-    load_encoder,
+    embed_texts,
     positive_int,
     progress_bar,
     remember_stored,
 )
+from e5desk.commands._files import write_table
 from e5desk.core.errors import E5DeskError
 from e5desk.core.models.families import SYMMETRIC_ROLE
 from e5desk.core.similarity import DEFAULT_MARGIN_THRESHOLD, DEFAULT_ROUNDS, MODES, mine
@@ -106,24 +106,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("e5desk: the inputs name no languages: every sentence is paired",
               file=sys.stderr)
-    encoder = load_encoder(args)
-    with progress_bar("embedding") as bar:
-        both = encoder.encode([*src.text, *tgt.text], role=SYMMETRIC_ROLE,
-                              progress=bar)
+    _, both = embed_texts(args, [*src.text, *tgt.text], SYMMETRIC_ROLE)
     with progress_bar("mining", unit="sentence") as bar:
         pairs = mine(both[: len(src)], both[len(src):], k=args.k, mode=args.mode,
                      threshold=args.threshold, progress=bar,
                      texts=(list(src.text), list(tgt.text)), rounds=args.rounds)
-    tmp = args.out.with_name(args.out.name + ".partial")
-    with tmp.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f, delimiter="\t", lineterminator="\n")
-        w.writerow(["src_lang", "src_line", "tgt_lang", "tgt_line", "score", "cosine",
-                    "src_text", "tgt_text"])
-        for p in pairs:
-            w.writerow([src.lang[p.src] or "", src.line[p.src], tgt.lang[p.tgt] or "",
-                        tgt.line[p.tgt], f"{p.margin:.4f}", f"{p.cosine * 100:.2f}",
-                        src.text[p.src], tgt.text[p.tgt]])
-    tmp.replace(args.out)
+    write_table(args.out, ["src_lang", "src_line", "tgt_lang", "tgt_line", "score", "cosine",
+                           "src_text", "tgt_text"],
+                ([src.lang[p.src] or "", src.line[p.src], tgt.lang[p.tgt] or "",
+                  tgt.line[p.tgt], f"{p.margin:.4f}", f"{p.cosine * 100:.2f}",
+                  src.text[p.src], tgt.text[p.tgt]] for p in pairs),
+                delimiter="\t", lineterminator="\n")
     print(f"e5desk: wrote {len(pairs)} pairs to {args.out} ({len(src)} x {len(tgt)} "
           f"sentences, mode {args.mode}, margin >= {args.threshold})", file=sys.stderr)
     return 0

@@ -12,9 +12,8 @@ import numpy as np
 from e5desk.commands._common import (
     add_model_options,
     add_vectors_option,
-    load_encoder,
+    embed_texts,
     positive_int,
-    progress_bar,
     rule_name,
 )
 from e5desk.core.errors import E5DeskError
@@ -87,14 +86,12 @@ def run(args: argparse.Namespace) -> int:
     langs = [x or "" for x in sentences.lang]
     # passages.jsonl names passages by doc_id = line number counted from 0
     doc_ids = loaded.format == "jsonl" and all(r == "passage" for r in sentences.role)
-    encoder = load_encoder(args)
     from e5desk.workflows.score import Reference, ScoreSettings, score_passages
 
     settings = ScoreSettings(args.queries, args.rule, args.task,
                              max(args.top, 4 * (FOUND_NEIGHBOURS + 1)))
-    with progress_bar(f"embedding {args.passages.name}") as bar:
-        vectors = encoder.encode(texts, role=settings.passage_role, task=args.task,
-                                 progress=bar)
+    encoder, vectors = embed_texts(args, texts, settings.passage_role, args.task,
+                                   f"embedding {args.passages.name}")
     # issue 25: each score placed among these passages' own unrelated pairs
     scored = score_passages(encoder, settings, vectors=vectors,
                             reference=Reference(sentences, vectors))
