@@ -193,20 +193,14 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
         if not lang_cols:
             raise DataError(f"{path}, line 1: a wide table needs language-code column names "
                             f"such as en, de, zh-Hans (found: {cut_list(header)})")
-        for row in rows:
-            n = table.line_num
-            if not row or not any(c.strip() for c in row):
-                continue
-            if len(row) != len(header):
-                report.skip(n, f"expected {len(header)} fields, found {len(row)}")
-                continue
+        for n, row in _full_rows(rows, table, len(header), report):
             # Without an id column a row number is the meaning, local to this file.
             group = row[group_i] if group_i is not None else f"{path.name}#row-{n}"
             for i in lang_cols:
                 cell = row[i]
                 if not cell.strip():
                     continue
-                if len(cell) > MAX_CHARS or "\x00" in cell:
+                if _unreadable(cell):
                     report.skip(n, f"column {header[i]}: over {MAX_CHARS:,} characters or NUL")
                     continue
                 texts.append(cell)
@@ -221,18 +215,12 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
                             f"{'/'.join(TEXT_NAMES[:3])} (columns: {cut_list(header)}); "
                             "choose one (--text-column)")
     lang_i = find(lang_column, guess.lang, "language")
-    for row in rows:
-        n = table.line_num
-        if not row or not any(c.strip() for c in row):
-            continue
-        if len(row) != len(header):
-            report.skip(n, f"expected {len(header)} fields, found {len(row)}")
-            continue
+    for n, row in _full_rows(rows, table, len(header), report):
         cell = row[text_i]
         if not cell.strip():
             report.skip(n, "empty text")
             continue
-        if len(cell) > MAX_CHARS or "\x00" in cell:
+        if _unreadable(cell):
             report.skip(n, f"over {MAX_CHARS:,} characters or NUL bytes")
             continue
         texts.append(cell)
@@ -240,3 +228,20 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
         groups.append(row[group_i].strip() or None if group_i is not None else None)
         lines.append(n)
     return SentenceSet.build(texts, lang=langs, group=groups, line=lines, source=path)
+
+
+def _full_rows(rows, table, width: int, report):
+    """(line number, row) for each row with text and the header's ``width`` fields; a row
+    with another count is reported, a blank one passed over."""
+    for row in rows:
+        n = table.line_num
+        if not row or not any(c.strip() for c in row):
+            continue
+        if len(row) != width:
+            report.skip(n, f"expected {width} fields, found {len(row)}")
+            continue
+        yield n, row
+
+
+def _unreadable(cell: str) -> bool:
+    return len(cell) > MAX_CHARS or "\x00" in cell

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from e5desk.core.errors import DataError
@@ -21,17 +23,26 @@ KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
          (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
 
 
-def check_regular(path: str | Path) -> os.stat_result:
-    """``path`` is a regular file (or a link to one); else a DataError saying what it is."""
-    path = Path(path)
+@contextlib.contextmanager
+def _reading(path: str | Path) -> Iterator[None]:
+    """An OS failure to find or read ``path`` as a DataError naming it."""
     try:
-        st = os.stat(path)  # follows symlinks: a link to /dev/zero is a device
+        yield
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except PermissionError:
         raise DataError(f"{path}: permission denied") from None
+    except MemoryError:
+        raise DataError(f"{path}: too large for the memory available") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def check_regular(path: str | Path) -> os.stat_result:
+    """``path`` is a regular file (or a link to one); else a DataError saying what it is."""
+    path = Path(path)
+    with _reading(path):
+        st = os.stat(path)  # follows symlinks: a link to /dev/zero is a device
     if not stat.S_ISREG(st.st_mode):
         kind = next((name for test, name in KINDS if test(st.st_mode)), "not a regular file")
         link = " (a link to it)" if path.is_symlink() else ""
@@ -48,15 +59,8 @@ def read_input(path: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
     if st.st_size > max_bytes:
         raise DataError(f"{path}: {st.st_size / 2**30:.1f} GB is over the "
                         f"{max_bytes / 2**30:.0f} GB limit; split the file")
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(max_bytes + 1)
-    except PermissionError:
-        raise DataError(f"{path}: permission denied") from None
-    except MemoryError:
-        raise DataError(f"{path}: too large for the memory available") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    with _reading(path), open(path, "rb") as f:
+        raw = f.read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise DataError(f"{path}: over the {max_bytes / 2**30:.0f} GB limit; split the file")
     return raw
