@@ -33,6 +33,7 @@ import polib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from qa_fr_catalogue import ENTRIES, FUZZY, JS_ENTRIES, OBSOLETE, UNTRANSLATED  # noqa: E402
+from qa_zh_catalogue import ZH, ZH_CONTEXT  # noqa: E402
 
 REAL = Path(__file__).resolve().parent.parent / "tests" / "data" / "real" / "catalogues"
 E5DESK = [sys.executable, "-m", "e5desk"]
@@ -307,6 +308,77 @@ def main() -> None:
         print(f"    [{r['check']}] {Path(r['file']).name} {r['src_text'][:50]!r} -> "
               f"{r['tgt_text'][:40]!r}: {r['reason'][:80]}")
     verify_marked(bad, rows)
+    rehearse_zh(root, args.seed)
+
+
+ZH_INJECT = [
+    ("Showing %s of %s", ("共 %s 项", "共项"), "python-format"),
+    ("Welcome back, {name}!", ("{name}", "{名字}"), "python-brace-format"),
+    ("This action <em>cannot</em> be undone.", ("</em>", ""), "tags"),
+    ("Links expire after 48 hours.", ("48", "24"), "numbers"),
+    ("Files larger than 25 MB cannot be uploaded.", ("25", "2.5"), "numbers"),
+    ("Contact support@tasklane.io if you need help.", ("support@", "help@"), "urls"),
+    ("%(count)d member", ("%(count)d", "%(n)d"), "python-format"),
+]
+
+
+def build_zh(folder: Path, inject: bool, seed: int) -> dict:
+    """zh_CN.po: the entries of ENTRIES that have a Chinese translation (same order, flags,
+    contexts), once clean, once with ZH_INJECT and 10 swapped pairs."""
+    rng = random.Random(seed)
+    truth: dict = {"rules": [], "swaps": []}
+    rows = []
+    for ctx, msgid, _, flags, comment in ENTRIES:
+        key = msgid if isinstance(msgid, str) else msgid[0]
+        zh = ZH_CONTEXT.get((ctx, key)) if ctx else ZH.get(key)
+        if zh is not None:
+            rows.append([ctx, msgid, zh, flags, comment])
+    if inject:
+        for msgid, how, check in ZH_INJECT:
+            x = next(r for r in rows if (r[1] if isinstance(r[1], str) else r[1][0]) == msgid)
+            x[2] = [_apply(f, how) for f in x[2]] if isinstance(x[2], list) else _apply(x[2], how)
+            truth["rules"].append(("zh_CN.po", msgid, check))
+        done = {m for m, _, _ in ZH_INJECT}
+        plain = [r for r in rows if isinstance(r[1], str) and not r[0] and r[1] not in done]
+        picked = rng.sample(plain, 20)
+        for a, b in zip(picked[::2], picked[1::2], strict=True):
+            a[2], b[2] = b[2], a[2]
+            truth["swaps"] += [("zh_CN.po", a[1]), ("zh_CN.po", b[1])]
+    po = _po(lang="zh_CN")
+    po.metadata["Plural-Forms"] = "nplurals=1; plural=0;"
+    po.metadata["Language-Team"] = "Chinese (Simplified)"
+    for n, x in enumerate(rows):
+        po.append(_entry(*x, n, "views"))
+    po.save(str(folder / "zh_CN.po"))
+    return truth
+
+
+def rehearse_zh(root: Path, seed: int) -> None:
+    clean, bad = root / "clean", root / "injected"
+    build_zh(clean, False, seed)
+    truth = build_zh(bad, True, seed)
+    for folder, label in ((clean, "clean"), (bad, "injected")):
+        for names in (["zh_CN.po"], ["zh_CN.po", "fr.po"]):
+            report = folder / "zh-report.csv"
+            r = subprocess.run([*E5DESK, "check", *[str(folder / n) for n in names], "--out",
+                                str(report)], capture_output=True, text=True)
+            rows = [x for x in csv.DictReader(open(report, encoding="utf-8"))
+                    if x["severity"] != "ok" and x["file"].endswith("zh_CN.po")]
+            print(f"zh_CN.po {label}, checked with {' + '.join(names)} (exit {r.returncode}): "
+                  + r.stderr.strip().splitlines()[-1].split(": ", 1)[-1][:160])
+            found = {(x["src_text"], x["check"]) for x in rows}
+            if label == "clean":
+                for x in rows:
+                    if x["check"] != "untranslated":
+                        print(f"    [{x['check']}] {x['src_text'][:40]!r} -> "
+                              f"{x['tgt_text'][:30]!r}: {x['reason'][:90]}")
+                continue
+            missed = [t for t in truth["rules"] if (t[1], t[2]) not in found]
+            meaning = {x["src_text"] for x in rows if x["check"] == "meaning"}
+            hits = sum(m in meaning for _, m in truth["swaps"])
+            print(f"  rule errors found {len(truth['rules']) - len(missed)} of "
+                  f"{len(truth['rules'])} {missed or ''}; swaps flagged {hits} of "
+                  f"{len(truth['swaps'])}")
 
 
 def verify_marked(folder: Path, rows: list[dict]) -> None:

@@ -578,3 +578,28 @@ def test_a_catalogues_language_and_a_memorys_region_are_one_for_consistency():
     # two regions of one language may differ: neither is merged with the other or with fr
     assert same_source([e("fr-CA", "Enregistrer", "a.po"), e("fr-FR", "Sauvegarder", "b.tmx"),
                         e("fr", "Sauvegarder", "c.po")]) == []
+
+
+def test_exchanged_translations_are_found_by_their_swap_gain():
+    from e5desk.core.qa.swaps import swapped_pairs
+
+    rng = np.random.default_rng(3)
+    concepts = rng.normal(size=(8, 32))
+
+    def vec(c, noise=0.35):
+        v = concepts[c] + noise * rng.normal(size=32)
+        return v / np.linalg.norm(v)
+
+    # rows 0..7: sources, 8..15: their translations; entries 2 and 5 exchanged
+    vectors = np.stack([vec(c) for c in range(8)] + [vec(c) for c in range(8)])
+    texts = [f"s{c}" for c in range(8)] + [f"t{c}" for c in range(8)]
+    target_of = list(range(8))
+    target_of[2], target_of[5] = 5, 2
+    pairs = [(c, 8 + target_of[c]) for c in range(8)]
+    found = swapped_pairs(vectors, texts, pairs, [True] * 8)
+    assert set(found) == {2, 5} and found[2][0] == 5 and found[5][0] == 2
+    assert found[2][1] > 30
+    clean = [(c, 8 + c) for c in range(8)]
+    assert swapped_pairs(vectors, texts, clean, [True] * 8) == {}
+    # an entry that may not take part (no words) is never paired
+    assert swapped_pairs(vectors, texts, pairs, [True, True, False] + [True] * 5) == {}

@@ -160,6 +160,7 @@ def meaning_findings(entries: Sequence[Entry], encode: Encode, src_lang: str | N
     for a, b in pairs:
         found = suspect_translations(vectors, texts, langs, groups, a, b)
         checked += len(found)
+        _flag_swaps(found, vectors, texts)
         for x in found:
             if not (x.flagged or all_pairs):
                 continue
@@ -170,6 +171,27 @@ def meaning_findings(entries: Sequence[Entry], encode: Encode, src_lang: str | N
                 out.append(Finding("meaning", e, reason, flagged=flagged, doubt=x.doubt,
                                    score=x.score, src_line=first_line.get(x.src)))
     return out, pairs, checked
+
+
+def _flag_swaps(found: list, vectors: np.ndarray, texts: list[str]) -> None:
+    """Flag pairs of entries whose translations look exchanged (core.qa.swaps), where the
+    suspect rule let them pass."""
+    from e5desk.core.qa.swaps import swapped_pairs
+    from e5desk.core.translations import is_translatable
+
+    usable = [is_translatable(texts[x.src]) and is_translatable(texts[x.tgt]) for x in found]
+    swaps = swapped_pairs(vectors, texts, [(x.src, x.tgt) for x in found], usable)
+    for i, (j, gain) in swaps.items():
+        x, y = found[i], found[j]
+        if not x.flagged:
+            x.flagged, x.doubt = True, max(x.doubt, gain)
+            x.reason = (f"the translations of this entry and of “{_short(texts[y.src])}” look "
+                        f"exchanged: swapped back, the two pairs score {gain:.1f} points more")
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def run_checks(entries: Sequence[Entry], checks: Sequence[str], encode: Encode | None = None,
