@@ -262,7 +262,7 @@ def _csv_rows(path: Path, k: int, start: Cursor, skipped: Skipped,
         if wide:
             group = (record[guess.group] if guess.group is not None
                      else f"{path.name}#row-{here_line}")
-            cells = [(record[i], header[i].replace("_", "-"), group)
+            cells = [(record[i], guess.code(header, i), group)
                      for i in guess.language_columns]
         else:
             cells = [(record[text_i],

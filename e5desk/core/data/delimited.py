@@ -16,7 +16,12 @@ from e5desk.core.errors import DataError, cut_list
 TEXT_NAMES = ("text", "sentence", "sentences", "content", "contents", "passage", "segment")
 LANG_NAMES = ("lang", "language", "locale", "lang_code")
 GROUP_NAMES = ("group", "id", "group_id", "meaning", "pair_id", "tuid", "key", "msgid")
-LANG_HEADER = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+# "en", "zh-Hans", "pt_BR", and in capitals two letters: "EN", "DE-AT" (three capitals are
+# more often an abbreviation, "SKU", than a language)
+LANG_HEADER = re.compile(r"^(?:[a-z]{2,3}|[A-Z]{2})([-_][A-Za-z0-9]{2,8})*$")
+# Country codes people use for languages: not ISO 639-1 codes, so never another language.
+COUNTRY_AS_LANGUAGE = {"jp": "ja", "cn": "zh", "kr": "ko", "ua": "uk", "gr": "el",
+                       "cz": "cs", "dk": "da", "vn": "vi", "iw": "he", "ji": "yi"}
 MAX_CHARS = 100_000
 HEAD_CHARS = 256 * 1024  # enough for the first rows that decide the columns
 
@@ -72,6 +77,13 @@ class ColumnGuess:
     # How an ambiguous name was decided ("id: Indonesian (its cells are words)"), for the
     # load notes and `inspect`.
     decisions: list[str] = field(default_factory=list)
+    # Language columns whose code is not their name ("jp" -> "ja", "German" -> "de").
+    codes: dict[int, str] = field(default_factory=dict)
+    left_out: list[int] = field(default_factory=list)  # wide: columns of no role
+
+    def code(self, header: list[str], i: int) -> str:
+        """The language code of language column ``i``."""
+        return self.codes.get(i, header[i].replace("_", "-"))
 
     def describe(self, header: list[str]) -> str:
         """The roles in one line, as `inspect` prints them."""
@@ -83,6 +95,9 @@ class ColumnGuess:
         else:
             out = (f"text: {name(self.text) or '?'}, language: "
                    f"{name(self.lang) or 'detected'}, group: {name(self.group) or 'none'}")
+        if self.wide and self.left_out:
+            out += (f"; left out: {', '.join(repr(header[i]) for i in self.left_out)} (not "
+                    "a language code: name the column by its language, e.g. en)")
         return out + "".join(f"; {d}" for d in self.decisions)
 
 
@@ -124,9 +139,21 @@ def guess_columns(header: list[str], rows: list[list[str]] | None = None) -> Col
     cells = {i: [r[i] for r in rows if i < len(r)] if rows else [] for i in ambiguous}
     # Without cells to look at, only the other columns decide.
     words = [i for i in ambiguous if (not _id_like(cells[i]) if rows else len(sure) >= 2)]
-    lang_cols = sorted(sure + words)
-    wide = len(lang_cols) >= 2
+    codes: dict[int, str] = {}
     decisions: list[str] = []
+    for i in named:
+        base, _, rest = lower[i].replace("_", "-").partition("-")
+        if base in COUNTRY_AS_LANGUAGE:
+            codes[i] = COUNTRY_AS_LANGUAGE[base] + (f"-{header[i][3:]}" if rest else "")
+            decisions.append(f"column {header[i]!r} read as {codes[i]}: {base} is a country "
+                             "code, not a language code")
+    by_name = {i: c for i, h in enumerate(header) if i not in named
+               and (c := _language_named(h)) is not None}
+    lang_cols = sorted(sure + words)
+    if len(lang_cols) + len(by_name) >= 2 and by_name:  # "English, German, Japanese"
+        codes.update(by_name)
+        lang_cols = sorted(lang_cols + list(by_name))
+    wide = len(lang_cols) >= 2
     if wide:
         for i in ambiguous:
             language = AMBIGUOUS_CODES[lower[i]]
@@ -140,8 +167,25 @@ def guess_columns(header: list[str], rows: list[list[str]] | None = None) -> Col
     text_i = find(TEXT_NAMES)
     if text_i is None and len(header) == 1:
         text_i = 0
-    return ColumnGuess(wide, lang_cols, text_i, find(LANG_NAMES),
-                       find(GROUP_NAMES), decisions)
+    group_i = find(GROUP_NAMES)
+    left_out = [i for i in range(len(header)) if wide and i not in taken and i != group_i]
+    return ColumnGuess(wide, lang_cols, text_i, find(LANG_NAMES), group_i, decisions, codes,
+                       left_out)
+
+
+def _language_named(header: str) -> str | None:
+    """The code of a column named by a language's English name ("German" -> "de"); None
+    for any other name (an exact name only: "Notes" is no language)."""
+    name = header.strip()
+    if not name.isalpha() or len(name) < 4 or name.lower() in TEXT_NAMES + LANG_NAMES:
+        return None
+    import langcodes
+
+    try:
+        lang = langcodes.find(name)
+    except LookupError:
+        return None
+    return lang.language if lang.display_name().lower() == name.lower() else None
 
 
 def sample_rows(text: str, dialect, n: int = _SAMPLE_ROWS) -> list[list[str]]:
@@ -193,6 +237,11 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
         if not lang_cols:
             raise DataError(f"{path}, line 1: a wide table needs language-code column names "
                             f"such as en, de, zh-Hans (found: {cut_list(header)})")
+        left_out = [header[i] for i in guess.left_out if i != group_i and i not in lang_cols]
+        if left_out:  # "source,de,fr": its text would be lost without a word
+            report.notes.append(f"column(s) {', '.join(repr(h) for h in left_out)} left out: "
+                                "not named by a language code (name a column of text by its "
+                                "language, e.g. en)")
         for n, row in _full_rows(rows, table, len(header), report):
             # Without an id column a row number is the meaning, local to this file.
             group = row[group_i] if group_i is not None else f"{path.name}#row-{n}"
@@ -204,7 +253,7 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
                     report.skip(n, f"column {header[i]}: over {MAX_CHARS:,} characters or NUL")
                     continue
                 texts.append(cell)
-                langs.append(header[i].replace("_", "-"))
+                langs.append(guess.code(header, i))
                 groups.append(group)
                 lines.append(n)
         return SentenceSet.build(texts, lang=langs, group=groups, line=lines, source=path)
