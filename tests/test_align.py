@@ -188,6 +188,10 @@ def test_api_and_service(real_encoder):
         assert r.status_code == 400 and "pair 1, target" in r.json()["error"]["message"]
         r = client.post("/v1/align", json={"pairs": [["a", "b"]], "method": "nope"})
         assert r.status_code == 400 and "unknown method" in r.json()["error"]["message"]
+        # a layer the model lacks is the request's fault (400 naming it), not the model's
+        r = client.post("/v1/align", json={"pairs": [["a", "b"]], "layer": -3})
+        assert r.status_code == 400 and r.json()["error"]["param"] == "layer"
+        assert "layers 0 to 12" in r.json()["error"]["message"]
 
 
 def test_encoder_process_relays_token_states(tiny_model):

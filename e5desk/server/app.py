@@ -517,9 +517,10 @@ def create_app(settings: ServeSettings | None = None, model=None,
                     for w in [side] if isinstance(side, str) else side:
                         check_unicode(w, f"pairs[{n}][{k}]", "pairs")
             check_pairs(body.pairs)  # words and empty sides, before the model runs
+            m = await batcher.model_async()
+            chosen.checked_layer(m.encoder)
         except InputError as exc:
             raise ApiError(400, str(exc), exc.field) from None
-        m = await batcher.model_async()
         found = await batcher.call(lambda model: align(model.encoder, body.pairs, chosen))
         return {"model": m.name, "method": found.method, "layers": found.layers,
                 "data": [{**a.to_dict(), "pharaoh": a.pharaoh()} for a in found.pairs]}

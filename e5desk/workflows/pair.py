@@ -39,6 +39,14 @@ class AlignSettings:
                              f"{', '.join(METHODS)}", "method")
         return method
 
+    def checked_layer(self, encoder: Embedder) -> int | None:
+        """The chosen layer, if the model has it (0 = the embeddings)."""
+        depth = getattr(getattr(encoder, "source", None), "layers", None)
+        if self.layer is not None and depth and not 0 <= self.layer <= depth:
+            raise InputError(f"layer {self.layer}: this model has layers 0 to {depth} "
+                             "(0 = the embeddings)", "layer")
+        return self.layer
+
 
 @dataclass
 class Alignment:
@@ -62,6 +70,7 @@ def align(encoder: Embedder, pairs: Sequence[tuple[Side, Side]],
           cancelled: CancelCheck | None = None) -> Alignment:
     settings = settings or AlignSettings()
     method = settings.checked_method()
+    settings.checked_layer(encoder)
     found = align_pairs(encoder, pairs, method=method, layer=settings.layer,
                         progress=progress, cancelled=cancelled)
     layers = list(_default_layers(encoder)) if settings.layer is None else [settings.layer]
