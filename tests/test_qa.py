@@ -178,6 +178,10 @@ def test_similar_sources_by_vectors():
 def test_abbreviations_are_not_doubtful_meanings():
     sources = {"tue", "tuesday", "apr", "april", "enter a number"}
     assert abbreviation(entry("Fri", "Пт", context="abbrev. weekday"), sources)
+    # Arabic writes the whole weekday: the context still says what the entry is
+    assert abbreviation(entry("Wed", "الأربعاء", tgt_lang="ar", context="abbrev. weekday"),
+                        set())
+    assert abbreviation(entry("Wed", "الأربعاء", tgt_lang="ar"), set()) is None
     assert abbreviation(entry("apr", "4月"), sources)  # the catalogue has "April"
     assert abbreviation(entry("Enter a number.", "数値"), sources) is None
     assert abbreviation(entry("Cat", "猫"), sources) is None

@@ -99,10 +99,14 @@ def abbreviation(e: Entry, sources: set[str]) -> str | None:
     doubtful meaning): its msgctxt or comments say so, or the catalogue has the long form
     of its source ("Tue" beside "Tuesday"). None otherwise."""
     src, tgt = e.source.strip(), e.target.strip()
-    if len(src) > SHORT_FORM or len(tgt) > SHORT_FORM or " " in src:
+    if len(src) > SHORT_FORM or " " in src:
         return None
-    if ABBREVIATION_NOTE.search(f"{e.context or ''} {e.comment}"):
+    # a language that does not abbreviate writes the whole word ("Wed" -> "الأربعاء")
+    if len(tgt) <= 3 * SHORT_FORM and ABBREVIATION_NOTE.search(f"{e.context or ''} "
+                                                                f"{e.comment}"):
         return f"an abbreviation by its context ({e.context or e.comment})"
+    if len(tgt) > SHORT_FORM:
+        return None
     short = _loose_word(src)
     if len(short) >= 2 and any(s != short and " " not in s and s.startswith(short)
                                for s in sources):
