@@ -55,3 +55,32 @@ def test_float16_npy_maps_like_float32(tmp_path, texts, capsys):
     code, err = _map(tmp_path, texts_path, tmp_path / "h.npy", capsys)
     assert code == 0, err
     assert len((tmp_path / "m.csv").read_text(encoding="utf-8").splitlines()) == 13
+
+
+def test_parquet_read_batch_by_batch(tmp_path, monkeypatch):
+    """Rows across several batches keep their order and are normalised; a bad row in a
+    later batch is named by its row in the file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import e5desk.core.vectors_import as vi
+
+    monkeypatch.setattr(vi, "BLOCK", 4)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(10, 6)).astype(np.float32) * 3  # not unit rows
+    pq.write_table(pa.table({"text": [str(i) for i in range(10)],
+                             "embedding": [list(map(float, r)) for r in x]}),
+                   tmp_path / "v.parquet", row_group_size=3)
+    got = vi.read_vectors(tmp_path / "v.parquet", rows=10)
+    assert got.dtype == np.float32
+    assert np.allclose(got, x / np.linalg.norm(x, axis=1, keepdims=True), atol=1e-6)
+    rows = [list(map(float, r)) for r in x]
+    rows[9] = rows[9][:5]
+    pq.write_table(pa.table({"embedding": rows}), tmp_path / "r.parquet")
+    with pytest.raises(vi.DataError, match=r"r.parquet: column 'embedding', row 10: 5 numbers"):
+        vi.read_vectors(tmp_path / "r.parquet")
+    rows = [list(map(float, r)) for r in x]
+    rows[6] = None
+    pq.write_table(pa.table({"embedding": rows}), tmp_path / "n.parquet")
+    with pytest.raises(vi.DataError, match=r"n.parquet: column 'embedding', row 7 is empty"):
+        vi.read_vectors(tmp_path / "n.parquet")
