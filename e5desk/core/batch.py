@@ -521,8 +521,10 @@ class StoredEncoder:
                 missing.append(i)
         self.reused += len(texts) - len(missing)
         if len(missing) < len(texts):
-            self.note(f"{len(texts) - len(missing):,} of {len(texts):,} vectors taken from the "
-                      "batch output as stored (not recomputed)")
+            given = self.stored[0][0].provenance.get("imported")
+            where = f"{Path(given).name} (--vectors)" if given else "the batch output as stored"
+            self.note(f"{len(texts) - len(missing):,} of {len(texts):,} vectors taken from "
+                      f"{where} (not recomputed)")
         if missing:
             self._check_dimension()
             out[missing] = self.encoder.encode([texts[i] for i in missing], role=role,
