@@ -64,36 +64,46 @@ ONLY = {
 }
 
 
-def _requires(dist: Distribution) -> list[str]:
-    names = []
+def _requires(dist: Distribution, extras: frozenset[str] = frozenset()
+              ) -> list[tuple[str, frozenset[str]]]:
+    """(name, extras asked for) of what ``dist`` requires, with the requirements of its
+    ``extras`` (e5desk asks for ``langcodes[data]``: language_data's tries are opened when a
+    column header names a language)."""
+    out = []
     for line in dist.requires or []:
         req = Requirement(line)
-        if req.marker is None or req.marker.evaluate({"extra": ""}):
-            names.append(req.name)
-    return names
+        if req.marker is None or any(req.marker.evaluate({"extra": e})
+                                     for e in ("", *extras)):
+            out.append((req.name, frozenset(req.extras)))
+    return out
 
 
 def app_distributions(roots: tuple[str, ...] | None = None,
                       leave_out: set[str] | frozenset[str] = frozenset()
                       ) -> dict[str, Distribution]:
-    """e5desk's required distributions (no extras) and theirs, recursively, plus EXTRA_ROOTS,
-    without APP_LEAVES_OUT and what only they need; {canonical name: Distribution} for those
-    installed. `leave_out`: further names the spec excludes."""
+    """e5desk's required distributions (no extras of e5desk's own, but the extras it asks
+    of others) and theirs, recursively, plus EXTRA_ROOTS, without APP_LEAVES_OUT and what
+    only they need; {canonical name: Distribution} for those installed. `leave_out`: further
+    names the spec excludes."""
     if roots is None:
-        roots = tuple(_requires(distribution("e5desk"))) + EXTRA_ROOTS
+        todo = _requires(distribution("e5desk")) + [(r, frozenset()) for r in EXTRA_ROOTS]
+    else:
+        todo = [(r, frozenset()) for r in roots]
     found: dict[str, Distribution] = {}
-    todo = [canonicalize_name(r) for r in roots]
+    seen: set[tuple[str, frozenset[str]]] = set()
     leave_out = {canonicalize_name(n) for n in [*leave_out, *APP_LEAVES_OUT]}
     while todo:
-        name = todo.pop()
-        if name in found or name in leave_out or name == "e5desk":
+        raw, extras = todo.pop()
+        name = canonicalize_name(raw)
+        if (name, extras) in seen or name in leave_out or name == "e5desk":
             continue
+        seen.add((name, extras))
         try:
-            dist = distribution(name)
+            dist = found.get(name) or distribution(name)
         except PackageNotFoundError:
             continue  # an optional dependency not installed here
         found[name] = dist
-        todo += [canonicalize_name(r) for r in _requires(dist)]
+        todo += _requires(dist, extras)
     return found
 
 

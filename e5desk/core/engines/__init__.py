@@ -207,12 +207,12 @@ class EngineRunner:
         except (Cancelled, KeyboardInterrupt):
             raise
         except E5DeskError as exc:
-            if self.plan.engine != "auto":
+            if self.plan.engine != "auto" or not torch_installed():  # nothing to fall to
                 raise
             self._fall_back(str(exc))
             return False
         except Exception as exc:  # noqa: BLE001 - an export or runtime failure
-            if self.plan.engine != "auto":
+            if self.plan.engine != "auto" or not torch_installed():
                 raise ModelError(f"--engine {self.fused.runtime}: {exc}") from exc
             self._fall_back(f"{type(exc).__name__}: {exc}")
             return False

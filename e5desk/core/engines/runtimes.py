@@ -21,7 +21,7 @@ def installed(runtime: str) -> bool:
 
 # What the torch-only paths say where torch is absent (the desktop app ships without it).
 TORCH_NEEDED = ("needs torch, which this install does not have (the desktop app runs the "
-                "embedded model with ONNX Runtime only): install e5desk with pip "
+                "embedded models from their shipped graphs only): install e5desk with pip "
                 "(pip install e5desk) for it")
 
 
