@@ -40,6 +40,8 @@ def found(e: Entry, checks=RULES) -> set[str]:
     ("c-format", "Copied %s to %s.", "%s nach %s kopiert.", "%s kopiert."),
     ("c-format", "Disk %1$s is %2$d%% full", "Zu %2$d%% voll: %1$s", "Voll: %1$s"),
     ("c-format", "%ld bytes", "%ld Bytes", "%d Bytes"),
+    # a translation may number printf arguments to reorder them (msgfmt accepts it)
+    ("c-format", "Copy %s to %s?", "Nach %2$s kopieren: %1$s?", "Nach %2$s kopieren: %2$s?"),
     ("python-brace-format", "Hi {name}, {count} new", "{count} neu, hallo {name}",
      "Hallo {nom}, {count} neu"),
     ("python-brace-format", "{{literal}} {0}", "{{wörtlich}} {0}", "{{wörtlich}}"),
@@ -182,6 +184,7 @@ def test_abbreviations_are_not_doubtful_meanings():
     assert abbreviation(entry("Wed", "الأربعاء", tgt_lang="ar", context="abbrev. weekday"),
                         set())
     assert abbreviation(entry("Wed", "الأربعاء", tgt_lang="ar"), set()) is None
+    assert abbreviation(entry("translator-credits", "Jean Dupont <jean@example.org>"), set())
     assert abbreviation(entry("apr", "4月"), sources)  # the catalogue has "April"
     assert abbreviation(entry("Enter a number.", "数値"), sources) is None
     assert abbreviation(entry("Cat", "猫"), sources) is None

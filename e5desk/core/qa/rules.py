@@ -106,9 +106,12 @@ _AUTO_PRINTF = re.compile(r"%(?:\((?P<name>[A-Za-z_]\w*)\)|(?P<pos>\d+)\$)?[-#0+
                           r"(?:\.\d+)?(?P<len>l|ll|z)?(?P<conv>[sdifuxXc])(?![A-Za-z])")
 
 
+STRAY = "% (not a valid directive)"
+
+
 def _stray(pattern: re.Pattern, text: str) -> list[str]:
     """A ``%`` that starts no valid directive ("100 %" in a python-format string)."""
-    return ["% (not a valid directive)"] * pattern.sub("", text).count("%")
+    return [STRAY] * pattern.sub("", text).count("%")
 
 
 def python_format(text: str) -> list[str]:
@@ -205,6 +208,21 @@ def _placeholders(kind: str, text: str) -> list[str]:
     return brace_fields(text, python=kind == "python-brace-format")
 
 
+def _numbered(src: list[str], tgt: list[str]) -> list[str]:
+    """printf: a translation may number the source's arguments to reorder them ("%s %s" ->
+    "%2$s %1$s"); the source's placeholders as numbered ones when the translation does."""
+    if not any("$" in x for x in tgt) or any("$" in x for x in src):
+        return src
+    out, n = [], 0
+    for x in src:
+        if x == STRAY or x.startswith("%("):
+            out.append(x)
+        else:
+            n += 1
+            out.append(f"%{n}${x[1:]}")
+    return out
+
+
 def _pairs(e: Entry) -> list[tuple[str, str, str]]:
     """(label, source, translation) to compare: the msgstr, or each plural form against the
     plural source (form 0 may follow the singular)."""
@@ -224,6 +242,8 @@ def check_placeholders(e: Entry) -> list[tuple[str, str]]:
         for label, src, tgt in _pairs(e):
             found, wanted = _placeholders(kind, tgt), _placeholders(kind, src)
             ordered = "format" in kind or "printf" in kind
+            if kind in ("c-format", "auto-printf"):
+                wanted = _numbered(wanted, found)
             if kind in ("python-brace-format", "icu-format"):
                 ordered = all(x == "{}" for x in wanted)
             problem = _compare(wanted, found, ordered)

@@ -94,11 +94,18 @@ def _loose_word(text: str) -> str:
     return str(text).strip().casefold().rstrip(".")
 
 
+# Messages whose translation is by convention no translation of the words.
+CONVENTIONS = {"translator-credits": "the translators' names (a gettext convention)",
+               "translator_credits": "the translators' names (a gettext convention)"}
+
+
 def abbreviation(e: Entry, sources: set[str]) -> str | None:
     """Why a short entry is an abbreviation (so "Fri" -> "Пт", "apr" -> "4月" is no
     doubtful meaning): its msgctxt or comments say so, or the catalogue has the long form
     of its source ("Tue" beside "Tuesday"). None otherwise."""
     src, tgt = e.source.strip(), e.target.strip()
+    if src in CONVENTIONS:
+        return CONVENTIONS[src]
     if len(src) > SHORT_FORM or " " in src:
         return None
     # a language that does not abbreviate writes the whole word ("Wed" -> "الأربعاء")
