@@ -187,8 +187,9 @@ def test_nearest_in_sample_finds_the_true_neighbours():
 def test_clustered_set_maps_with_the_sampled_layout(monkeypatch):
     """Above the (forced) threshold, project() lays out a sample and places the rest; the
     map keeps clusters apart and analyse_map finds them from a sample too."""
-    from e5desk.core.mapping import analyse_map, compute_coords
+    from e5desk.core.mapping import analyse_map
     from e5desk.core.projection import MapParams
+    from e5desk.workflows.map import project_vectors
 
     monkeypatch.setattr(large, "SAMPLED_MAP", 1000)
     monkeypatch.setattr(large, "SAMPLE_ROWS", 800)
@@ -199,7 +200,7 @@ def test_clustered_set_maps_with_the_sampled_layout(monkeypatch):
     monkeypatch.setattr(large, "sampled_umap",
                         lambda *a, **k: calls.append(1) or real(*a, **k))
     x, label = clustered(3000, k=8)
-    coords = compute_coords(x, [None] * 3000, MapParams("umap", n_epochs=100))
+    coords = project_vectors(x, [None] * 3000, MapParams("umap", n_epochs=100))
     assert calls and coords.shape == (3000, 2) and np.isfinite(coords).all()
     assert purity(coords, label) > 0.95
     langs = ["en" if i % 2 else "de" for i in range(3000)]

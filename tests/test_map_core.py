@@ -492,3 +492,31 @@ def test_labels_on_real_shaped_sets_never_overlap_and_more_show_when_zoomed():
         crowded.append(tight.crowded)
         assert tight.shown.sum() >= 1
     assert any(crowded)  # the placement had work to do: on their anchors they collide
+
+
+def test_map_workflow_stages_preview_first_and_levels_for_the_window(parallel):
+    """The window runs the workflow's steps: a PCA preview before any slower map (none when
+    the PCA map is asked for), the same coordinates as the CLI's map_vectors, and the
+    analysis with its labels by level."""
+    from e5desk.core.mapping import label_levels
+    from e5desk.workflows.map import analyse, map_vectors, project_vectors, stages
+
+    umap = MapParams("umap", center_languages=True)
+    assert stages(umap) == [MapParams("pca", center_languages=True), umap]
+    pca = MapParams("pca")
+    assert stages(pca) == [pca]
+    vectors, langs, groups = parallel
+    texts = [f"sentence {g}" for g in groups]
+    cli = map_vectors(vectors, texts, langs, groups, pca)
+    assert np.array_equal(project_vectors(vectors, langs, pca), cli.coords)
+    assert cli.analysis.levels is None
+    with pytest.raises(E5DeskError, match="language for every"):
+        map_vectors(vectors, texts, [None] * 18, groups, MapParams("pca", center_languages=True))
+    rng = np.random.default_rng(1)  # three blobs of 30: clusters, so levels to compare
+    coords = np.concatenate([c + rng.normal(size=(30, 2)) for c in ([0, 0], [20, 0], [0, 20])])
+    texts = ["rain tomorrow"] * 30 + ["open the file"] * 30 + ["train station"] * 30
+    langs = ["en", "de", "ja"] * 30
+    window = analyse(coords, None, texts, langs, None, False, levels=True)
+    assert len(window.clusters) == 3
+    levels = label_levels(coords, window.labels, window.clusters, texts, langs)
+    assert [len(x.clusters) for x in window.levels] == [len(x.clusters) for x in levels] != []

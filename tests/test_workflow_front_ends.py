@@ -9,7 +9,7 @@ FRONT_ENDS = {
     "e5desk.workflows.open_paths": ["e5desk.gui.window_files"],
     "e5desk.workflows.embed": ["e5desk.commands.embed", "e5desk.api", "e5desk.gui.session"],
     "e5desk.workflows.score": ["e5desk.commands.score", "e5desk.api", "e5desk.gui.workbench"],
-    "e5desk.workflows.map": ["e5desk.commands.map", "e5desk.api"],
+    "e5desk.workflows.map": ["e5desk.commands.map", "e5desk.api", "e5desk.gui.map.jobs"],
     "e5desk.workflows.evaluate": ["e5desk.commands.eval", "e5desk.api",
                                   "e5desk.gui.translations.evaluation"],
     "e5desk.workflows.pair": ["e5desk.commands.align", "e5desk.commands.explain",

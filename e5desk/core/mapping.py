@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from e5desk.core.jobs import CancelCheck, Progress
+from e5desk.core.data.sentence_set import UNKNOWN_LANG, lang_key
 from e5desk.core.models.families import SYMMETRIC_ROLE
-from e5desk.core.projection import MapParams, center_languages, lone_languages, project
+from e5desk.core.projection import MapParams, center_languages, lone_languages
 
 # Clustering and features use the query form (model cards): the symmetric rule.
 MAP_RULE = "symmetric"
@@ -46,6 +46,7 @@ class MapAnalysis:
     mixing: float  # share of each point's MIXING_K nearest neighbours in another language
     p_at_1: float | None = None  # cross-lingual P@1 (None: no groups)
     figures: dict = field(default_factory=dict)
+    levels: list | None = None  # label_levels of the map, when asked for (the window)
 
     @property
     def multilingual(self) -> int:
@@ -60,23 +61,6 @@ class MapAnalysis:
         if self.p_at_1 is not None:
             out.append(f"cross-lingual P@1 {self.p_at_1:.3f}")
         return out
-
-
-def compute_coords(vectors: np.ndarray, langs: Sequence, params: MapParams = DEFAULT_PARAMS,
-                   progress: Progress | None = None,
-                   cancelled: CancelCheck | None = None,
-                   notes: list[str] | None = None) -> np.ndarray:
-    """(n, 2) map coordinates (see core.projection.project). ``notes`` (a list) is told
-    what a small map changed (PCA instead of the method, no centring)."""
-    from e5desk.core.errors import E5DeskError
-    from e5desk.core.projection import effective_params
-
-    if params.center_languages and any(x is None or x == "" for x in langs):
-        raise E5DeskError("separating meaning from language needs a language for every "
-                          "sentence; some rows have none")
-    if notes is not None:
-        notes += effective_params(len(vectors), params, list(langs))[1]
-    return project(vectors, params, list(langs), progress=progress, cancelled=cancelled)
 
 
 def analyse_map(coords: np.ndarray, vectors: np.ndarray | None, texts: Sequence[str],
@@ -368,24 +352,25 @@ def score_scale(scores: np.ndarray, n_levels: int = 64, n_bands: int = 5) -> Sco
 
 # -- legend categories --------------------------------------------------------------------
 def language_names(langs: Sequence) -> np.ndarray:
-    """Each row's language as the map names it: its code, or "?" when it has none."""
-    return np.array(["?" if x is None or x == "" else str(x) for x in langs], dtype=object)
+    """Each row's language as the map names it: its code, or UNKNOWN_LANG when it has
+    none."""
+    return np.array([lang_key(x) for x in langs], dtype=object)
 
 
 def factorize(values: Sequence) -> tuple[list[str], np.ndarray]:
-    """Sorted distinct names and each value's index among them (None -> "?")."""
+    """Sorted distinct names and each value's index among them (None -> UNKNOWN_LANG)."""
     index: dict = {}
     codes = np.fromiter((index.setdefault(v, len(index)) for v in values), dtype=np.int64,
                         count=len(values))
-    names = ["?" if v is None else str(v) for v in index]
+    names = [UNKNOWN_LANG if v is None else str(v) for v in index]
     return _sorted_codes(names, codes)
 
 
 def language_label(code: str) -> str:
-    """A legend's name for a language code: "German (de)"; "?" stays "unknown"."""
+    """A legend's name for a language code: "German (de)"; none is "unknown language"."""
     from e5desk.core.langid import display_name
 
-    if code in ("", "?"):
+    if lang_key(code) == UNKNOWN_LANG:
         return "unknown language"
     name = display_name(code)
     return code if name == code else f"{name} ({code})"
@@ -431,7 +416,7 @@ UNKNOWN_COLOUR = "#8c8c8c"
 
 def language_colour(code: str | None) -> str:
     """A fixed colour (hex) for a language code: the same code, the same colour, always."""
-    if code is None or code in ("", "?"):
+    if lang_key(code) == UNKNOWN_LANG:
         return UNKNOWN_COLOUR
     base = str(code).lower().replace("_", "-").split("-")[0]
     slot = _FIXED.get(base)

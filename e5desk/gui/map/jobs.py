@@ -1,7 +1,8 @@
-"""The map's background work: the map itself (a PCA preview at once; the method asked for,
-UMAP of a sample above 200k rows then placed, in a child process with progress and
-cancel) and the clusters with their labels by level. Which finished map is drawn is
-``MapState.accepts``'s rule."""
+"""The map's background work, each step the map workflow's (workflows/map.py, the one the
+CLI and the API run): its stages (a PCA preview at once; the method asked for, UMAP of a
+sample above 200k rows then placed, in a child process with progress and cancel) and the
+clusters with their labels by level. Which finished map is drawn is ``MapState.accepts``'s
+rule."""
 
 from __future__ import annotations
 
@@ -10,14 +11,9 @@ from dataclasses import asdict
 
 import numpy as np
 
-from e5desk.core.mapping import (
-    analyse_map,
-    closest_to_text,
-    label_levels,
-    links_of,
-    nearest_per_language,
-)
+from e5desk.core.mapping import closest_to_text, links_of, nearest_per_language
 from e5desk.gui.map.state import METHODS, MapState
+from e5desk.workflows import map as workflow
 
 NEIGHBOURS_NOW = 200_000  # rows; a click on a bigger map finds its neighbours in a job
 
@@ -36,8 +32,6 @@ class MapJobs:
     def project(self, vectors: np.ndarray, langs: list, show: Callable) -> None:
         """``show(coords, params dict)`` for the preview and the map as they come (either
         may finish first); a newer map cancels both."""
-        from e5desk.core.projection import MapParams, project, project_in_process
-
         params = self.state.wanted_params()
         for job in self.maps:
             job.cancel()
@@ -46,14 +40,14 @@ class MapJobs:
         def shown(p):
             return lambda coords: self.state.accepts(p, params) and show(coords, asdict(p))
 
-        preview = MapParams("pca", center_languages=params.center_languages)
-        self.maps = [self.runner.start(
-            "PCA preview", lambda p, c: project(vectors, preview, langs), shown(preview))]
-        if params.method != "pca":
-            self.maps.append(self.runner.start(
-                f"{METHODS[params.method]} map",
-                lambda p, c: project_in_process(vectors, params, langs, progress=p,
-                                                cancelled=c), shown(params)))
+        def job(p):  # PCA here (instant, remembered), UMAP and t-SNE in a child process
+            return lambda progress, cancelled: workflow.project_vectors(
+                vectors, langs, p, in_child=p.method != "pca", progress=progress,
+                cancelled=cancelled)
+
+        self.maps = [self.runner.start("PCA preview" if p.method == "pca"
+                                       else f"{METHODS[p.method]} map", job(p), shown(p))
+                     for p in workflow.stages(params)]
 
     def analyse(self, coords: np.ndarray, vectors: np.ndarray, combined, centred: bool,
                 done: Callable) -> None:
@@ -61,9 +55,9 @@ class MapJobs:
         texts, langs, groups = list(combined.text), list(combined.lang), list(combined.group)
 
         def analyse(progress, cancelled):
-            analysis = analyse_map(coords, vectors, texts, langs, groups, centred)
-            levels = label_levels(coords, analysis.labels, analysis.clusters, texts, langs)
-            return coords, analysis, levels
+            analysis = workflow.analyse(coords, vectors, texts, langs, groups, centred,
+                                        levels=True)
+            return coords, analysis, analysis.levels
 
         self.runner.start("Clusters", analyse, done)
 
