@@ -53,6 +53,9 @@ def test_placeholders_by_flag(flag, source, good, bad):
 
 def test_placeholders_without_flags_are_detected_and_respect_no_format():
     assert "icu-format" in found(entry("{0} of {1} items", "{0} von {2} Elementen"))
+    # Vue/Angular/Jinja double braces (JSON, XLIFF, tables): a renamed variable is found
+    assert found(entry("Hello {{ name }}!", "Hallo {{name}}!")) == set()
+    assert "icu-format" in found(entry("Hello {{ name }}!", "Hallo {{ nom }}!"))
     assert found(entry("{0} of {1} items", "{1} Elemente, davon {0}")) == set()
     icu = "{count, plural, one {# file} other {# files}}"
     assert found(entry(icu, "{count, plural, one {# Datei} other {# Dateien}}")) == set()
@@ -87,6 +90,8 @@ def test_numbers_urls_whitespace_punctuation_repeats():
     assert "numbers" in found(entry("Support 24/7.", "Assistance 24 h/24, 6 j/7.",
                                     tgt_lang="fr"))
     assert "numbers" in found(entry("Step 1 of 3", "Étape 1 sur 1", tgt_lang="fr"))
+    assert found(entry("1 hour left", "Une heure restante", tgt_lang="fr")) == set()
+    assert "numbers" in found(entry("1 hour left", "2 heures restantes", tgt_lang="fr"))
     # a decimal point moved is a changed number; the locale's separators are not
     assert "numbers" in found(entry("Files over 25 MB", "Fichiers de plus de 2,5 Mo",
                                     tgt_lang="fr"))
@@ -127,8 +132,9 @@ def test_untranslated_and_same_as_source():
     assert found(entry("Enter a number.", "")) == {"untranslated"}
     assert found(entry("…", "")) == set()
     assert "same-as-source" in found(entry("Enter a valid number.", "Enter a valid number."))
-    for name in ("Pyrame", "PDF", "E-mail", "GitHub Actions", "OK"):
-        assert found(entry(name, name)) == set(), name
+    for name in ("Pyrame", "PDF", "E-mail", "GitHub Actions", "OK", "page", "description"):
+        assert found(entry(name, name, tgt_lang="fr")) == set(), name
+    assert "same-as-source" in found(entry("save changes", "save changes", tgt_lang="fr"))
     assert found(entry("Enter a number.", "Enter a number.", tgt_lang="en-GB")) == set()
 
 

@@ -136,6 +136,9 @@ def c_format(text: str, pattern: re.Pattern = _C_FORMAT) -> list[str]:
     return out
 
 
+_DOUBLE_BRACE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+
+
 def brace_fields(text: str, python: bool = True) -> list[str]:
     """Top-level ``{...}`` fields by name ({name}, {0}, {}, {name!r:>10} -> name); ``{{`` is
     a literal in python-brace-format; ICU sub-messages ({n, plural, one {...}}) give their
@@ -145,6 +148,10 @@ def brace_fields(text: str, python: bool = True) -> list[str]:
         ch = text[i]
         if python and depth == 0 and text.startswith(("{{", "}}"), i):
             i += 2
+            continue
+        if not python and depth == 0 and (m := _DOUBLE_BRACE.match(text, i)):
+            out.append("{{" + m.group(1) + "}}")  # Vue/Angular/Jinja "{{ name }}"
+            i = m.end()
             continue
         if ch == "{":
             if depth == 0:
@@ -344,6 +351,9 @@ def check_numbers(e: Entry) -> list[tuple[str, str]]:
             problem = _compare(wanted, t, ordered=False)
             if problem and not Counter(wanted) - Counter(t) and set(t) <= set(wanted):
                 problem = None  # "24/7" -> "24 h/24, 7 j/7": the same numbers, repeated
+            if problem and list((Counter(wanted) - Counter(t)).elements()) == ["1"] and \
+                    not Counter(t) - Counter(wanted):
+                problem = None  # "1 hour left" -> "Une heure restante": one, in words
         if problem:
             out.append(("numbers", f"{label + ': ' if label else ''}{problem}"))
     return out
@@ -495,6 +505,8 @@ def may_stay_as_is(text: str, tgt_lang: str | None = None) -> bool:
     words = re.findall(r"[^\W\d_][\w’'.-]*", _SKIP_SPANS.sub(" ", text))
     if not words or len(words) > 3 or len(text) > 40:
         return False
+    if len(words) == 1 and len(text) <= 20:
+        return True  # one word: "page", "description", "email" are the same in many languages
     return all(w[0].isupper() or w.isupper() or any(c.isdigit() for c in w) for w in words)
 
 
