@@ -616,3 +616,29 @@ def test_exchanged_translations_are_found_by_their_swap_gain():
     assert swapped_pairs(vectors, texts, clean, [True] * 8) == {}
     # an entry that may not take part (no words) is never paired
     assert swapped_pairs(vectors, texts, pairs, [True, True, False] + [True] * 5) == {}
+
+
+def test_a_clear_swap_of_abbreviations_is_still_flagged():
+    """Abbreviations are not doubtful for a loose match, but two exchanged ones are."""
+    from e5desk.core.qa.run import meaning_findings
+
+    pairs = [("Mon", "lun."), ("Tue", "mar."), ("Wed", "mer."), ("Thu", "jeu."),
+             ("Fri", "ven."), ("Sat", "sam."), ("Sun", "dim.")]
+    concept = {t: i for i, pair in enumerate(pairs) for t in pair}
+
+    def encode(texts):
+        v = np.zeros((len(texts), len(pairs) + 1))
+        for r, t in enumerate(texts):
+            v[r, concept[t]], v[r, -1] = 1.0, 0.3
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    def unit(n, src, tgt):
+        return Entry("x.po", "po", n, src, tgt, "en", "fr", context="abbrev. weekday",
+                     index=n)
+
+    clean = [unit(n, s, t) for n, (s, t) in enumerate(pairs)]
+    assert not [x for x in meaning_findings(clean, encode)[0] if x.flagged]
+    swapped = list(clean)
+    swapped[0], swapped[4] = unit(0, "Mon", "ven."), unit(4, "Fri", "lun.")
+    flagged = {x.entry.source for x in meaning_findings(swapped, encode)[0] if x.flagged}
+    assert flagged == {"Mon", "Fri"}

@@ -171,22 +171,23 @@ def meaning_findings(entries: Sequence[Entry], encode: Encode, src_lang: str | N
     for a, b in pairs:
         found = suspect_translations(vectors, texts, langs, groups, a, b)
         checked += len(found)
-        _flag_swaps(found, vectors, texts)
-        for x in found:
+        swapped = _flag_swaps(found, vectors, texts)
+        for n, x in enumerate(found):
             if not (x.flagged or all_pairs):
                 continue
             for e in entries_of_row.get(x.tgt, []):
                 flagged, reason = x.flagged, x.reason
-                if flagged and (why := abbreviation(e, sources)):
+                # an exchange this clear is no abbreviation's loose match ("Mon" <-> "Fri")
+                if flagged and n not in swapped and (why := abbreviation(e, sources)):
                     flagged, reason = False, f"looks fine: {why}"
                 out.append(Finding("meaning", e, reason, flagged=flagged, doubt=x.doubt,
                                    score=x.score, src_line=first_line.get(x.src)))
     return out, pairs, checked
 
 
-def _flag_swaps(found: list, vectors: np.ndarray, texts: list[str]) -> None:
+def _flag_swaps(found: list, vectors: np.ndarray, texts: list[str]) -> set[int]:
     """Flag pairs of entries whose translations look exchanged (core.qa.swaps), where the
-    suspect rule let them pass."""
+    suspect rule let them pass; returns the positions in ``found`` of every such entry."""
     from e5desk.core.qa.swaps import swapped_pairs
     from e5desk.core.translations import is_translatable
 
@@ -198,6 +199,7 @@ def _flag_swaps(found: list, vectors: np.ndarray, texts: list[str]) -> None:
             x.flagged, x.doubt = True, max(x.doubt, gain)
             x.reason = (f"the translations of this entry and of “{_short(texts[y.src])}” look "
                         f"exchanged: swapped back, the two pairs score {gain:.1f} points more")
+    return set(swaps)
 
 
 def _short(text: str, n: int = 60) -> str:
