@@ -642,3 +642,22 @@ def test_a_clear_swap_of_abbreviations_is_still_flagged():
     swapped[0], swapped[4] = unit(0, "Mon", "ven."), unit(4, "Fri", "lun.")
     flagged = {x.entry.source for x in meaning_findings(swapped, encode)[0] if x.flagged}
     assert flagged == {"Mon", "Fri"}
+
+
+def test_a_catalogue_without_a_language_header(tmp_path):
+    """Older catalogues have no Language header: the path says it, else the translations;
+    before, every entry went to language None and the meaning check compared nothing."""
+    from e5desk.core.qa.entries import language_of_catalogue
+
+    body = ('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+            'msgid "Your changes have been saved."\nmsgstr "Vos modifications ont été '
+            'enregistrées."\n\nmsgid "This link has expired."\nmsgstr "Ce lien a expiré."\n')
+    (tmp_path / "src").mkdir()
+    plain = tmp_path / "src" / "app.po"  # "src" is no language: the texts decide
+    plain.write_text(body, "utf-8")
+    assert {e.tgt_lang for e in read_entries([plain])} == {"fr"}
+    layout = tmp_path / "locale" / "pt_BR" / "LC_MESSAGES"
+    layout.mkdir(parents=True)
+    assert language_of_catalogue(layout / "django.po", []) == "pt-BR"
+    assert language_of_catalogue(tmp_path / "sr@latin.po", []) == "sr"
+    assert language_of_catalogue(tmp_path / "messages.po", []) is None

@@ -83,6 +83,31 @@ def entry_start(lines: list[str], linenum: int) -> int:
     return min(i, len(lines) - 1)
 
 
+_PATH_LANG = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?(?:@\w+)?$")
+_STEM_LANG = re.compile(r"^[a-z]{2}(?:[-_][A-Za-z0-9]{2,4})?(?:@\w+)?$")  # fr, pt_BR, sr@latin
+
+
+def language_of_catalogue(path: Path, translations: list[str]) -> str | None:
+    """The language of a catalogue without a ``Language`` header: from its path
+    (``fr.po``, ``pt_BR.po``, ``locale/fr/LC_MESSAGES/django.po``), else the language most
+    of its translations are detected in."""
+    path = Path(path)
+    named = path.stem if _STEM_LANG.match(path.stem) else None
+    if path.parent.name == "LC_MESSAGES" and _PATH_LANG.match(path.parent.parent.name):
+        named = path.parent.parent.name
+    if named:
+        return named.split("@")[0].replace("_", "-")
+    if not translations:
+        return None
+    from collections import Counter
+
+    from e5desk.core.langid import detect
+
+    codes, conf = detect(translations[:500])
+    counts = Counter(c for c, p in zip(codes, conf, strict=True) if p >= 0.5)
+    return counts.most_common(1)[0][0] if counts else None
+
+
 def read_po(path: Path, source_lang: str = "en") -> list[Entry]:
     import polib
 
@@ -92,6 +117,9 @@ def read_po(path: Path, source_lang: str = "en") -> list[Entry]:
         raise DataError(f"{path}: not a readable gettext catalogue ({exc})") from None
     lines = catalogue_lines(path)
     lang = (catalogue.metadata.get("Language") or "").replace("_", "-") or None
+    if lang is None:  # older catalogues: the path says it, else the translations do
+        lang = language_of_catalogue(path, [e.msgstr for e in catalogue
+                                            if e.msgstr and not e.obsolete])
     nplurals = _nplurals(catalogue.metadata.get("Plural-Forms"))
     out = []
     for i, e in enumerate(catalogue):
