@@ -78,6 +78,16 @@ def test_tags_and_inline_codes():
     assert "tags" in found(entry("<b>a</b> <i>b</i>", "<b>a <i>b</b></i>"))  # nesting
     assert "tags" in found(entry('Press <ph 1/> now', "Jetzt drücken"))
     assert found(entry("Line<br/>break", "Zeilen<br/>umbruch")) == set()
+    # a quote left open or an attribute renamed breaks the markup; values are text
+    link = '<a href="%(url)s" title="Help">help</a>'
+    assert found(entry(link, '<a title="Hilfe" href="%(url)s">Hilfe</a>', ["python-format"])
+                 ) == set()
+    assert "tags" in found(entry(link, '<a href="%(url)s title="Hilfe">Hilfe</a>',
+                                 ["python-format"]))
+    assert "tags" in found(entry(link, '<a hre="%(url)s" title="Hilfe">Hilfe</a>',
+                                 ["python-format"]))
+    # nesting is checked on tags with attributes too
+    assert "tags" in found(entry('<a href="x"><b>a</b></a>', '<a href="x"><b>a</a></b>'))
 
 
 def test_numbers_urls_whitespace_punctuation_repeats():

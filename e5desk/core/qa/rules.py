@@ -279,6 +279,13 @@ def tags(text: str) -> list[str]:
         ident = re.match(r"</?[\w:.-]+\s+([\w-]+)\s*/?>$", raw)  # inline codes: <ph 1/>
         if ident and "=" not in raw:
             name += " " + ident.group(1)
+        # attribute names count (values are text a translator may change), and a quote
+        # left open breaks the markup: <a href="%(url)s> or <a hre="...">
+        attrs = sorted(a.lower() for a in re.findall(r"\s([\w:-]+)\s*=", raw))
+        if attrs:
+            name += " " + " ".join(attrs)
+        if raw.count('"') % 2 or raw.count("'") % 2 and not re.search(r"=\s*\"[^\"]*'", raw):
+            name += " (unbalanced quotes)"
         out.append(f"</{name}>" if raw.startswith("</") else
                    f"<{name}/>" if raw.endswith("/>") else f"<{name}>")
     return out
@@ -290,7 +297,7 @@ def _nesting_ok(found: list[str]) -> bool:
     for t in found:
         if t.endswith("/>"):
             continue
-        name = t.strip("</>")
+        name = t.strip("</>").split(" ")[0]  # "<a href>" closes with "</a>"
         if t.startswith("</"):
             if not stack or stack[-1] != name:
                 return False
