@@ -64,3 +64,23 @@ def test_short_ui_strings_mined_es_ja(real_encoder):
     # a placeholder pair the evidence brings in
     page = es.index("Página %(page)d de %(total)d")
     assert (page, ja.index("%(page)d / %(total)d ページ")) in after
+
+
+def test_mine_says_how_many_entries_without_words_it_left_out(tmp_path, capsys):
+    """A wide table's ":" and "%s" rows are never paired; the command says so instead of
+    reporting fewer sentences than the file has without a word (vectors given: no model)."""
+    from e5desk.cli import main
+
+    rows = [("Save", "保存"), ("Cancel", "キャンセル"), ("%s", "%s"), (":", "："),
+            ("Help", "ヘルプ"), ("Open", "開く")]
+    table = tmp_path / "ui.csv"
+    table.write_text("en,ja\n" + "".join(f"{a},{b}\n" for a, b in rows), "utf-8")
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(12, 8)).astype(np.float32)
+    np.save(tmp_path / "v.npy", v)
+    assert main(["mine", str(table), str(table), "--src-lang", "en", "--tgt-lang", "ja",
+                 "--vectors", str(tmp_path / "v.npy"), "--vectors", str(tmp_path / "v.npy"),
+                 "--out", str(tmp_path / "pairs.tsv")]) == 0
+    err = capsys.readouterr().err
+    assert "mining en (4 sentences of ui.csv) against ja (4 of ui.csv); 4 entries without " \
+           "words" in err

@@ -99,10 +99,15 @@ def run(args: argparse.Namespace) -> int:
     src_lang, tgt_lang = mining_languages(src.lang, tgt.lang, args.src_lang, args.tgt_lang)
     if src_lang is not None:
         src_langs, tgt_langs = set(src.lang), set(tgt.lang)
+        wordless = sum(1 for s_, lang in ((src, src_lang), (tgt, tgt_lang))
+                       for x, t in zip(s_.lang, s_.text, strict=True)
+                       if x == lang and not is_translatable(t))
         src = _side(src, src_lang, tgt_langs, tgt_lang, args.src_lang is not None)
         tgt = _side(tgt, tgt_lang, src_langs, src_lang, args.tgt_lang is not None)
         print(f"e5desk: mining {src_lang} ({len(src)} sentences of {args.src.name}) against "
-              f"{tgt_lang} ({len(tgt)} of {args.tgt.name})", file=sys.stderr)
+              f"{tgt_lang} ({len(tgt)} of {args.tgt.name})"
+              + (f"; {wordless} entr{'y' if wordless == 1 else 'ies'} without words "
+                 "(\"%s\", \"…\") left out" if wordless else ""), file=sys.stderr)
     else:
         print("e5desk: the inputs name no languages: every sentence is paired",
               file=sys.stderr)
