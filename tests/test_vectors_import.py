@@ -84,3 +84,35 @@ def test_parquet_read_batch_by_batch(tmp_path, monkeypatch):
     pq.write_table(pa.table({"embedding": rows}), tmp_path / "n.parquet")
     with pytest.raises(vi.DataError, match=r"n.parquet: column 'embedding', row 7 is empty"):
         vi.read_vectors(tmp_path / "n.parquet")
+
+
+def test_a_parquet_table_is_an_input_and_its_own_vectors(tmp_path, capsys):
+    """Issue 28: "row i = sentence i of the given text/CSV/Parquet input": a Parquet file
+    with a text column (and lang/group) is read as a sentence set; before, it was refused
+    as "a binary file, not text"."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from e5desk.core.data import load_sentence_set
+
+    rng = np.random.default_rng(2)
+    v = rng.normal(size=(6, 8)).astype(np.float32)
+    table = pa.table({"id": list(range(6)), "text": ["Save", "Speichern", "Cancel",
+                                                     "Abbrechen", "Help", "Hilfe"],
+                      "lang": ["en", "de"] * 3, "group": ["s", "s", "c", "c", "h", "h"],
+                      "embedding": [list(map(float, r)) for r in v]})
+    pq.write_table(table, tmp_path / "t.parquet")
+    result = load_sentence_set(tmp_path / "t.parquet")
+    s = result.sentence_set
+    assert list(s.text) == ["Save", "Speichern", "Cancel", "Abbrechen", "Help", "Hilfe"]
+    assert list(s.lang) == ["en", "de"] * 3 and list(s.group)[:2] == ["s", "s"]
+    assert main(["map", str(tmp_path / "t.parquet"), "--vectors", str(tmp_path / "t.parquet"),
+                 "--method", "pca", "--out", str(tmp_path / "m.csv")]) == 0
+    pq.write_table(pa.table({"body": ["a", "b"]}), tmp_path / "n.parquet")
+    assert main(["map", str(tmp_path / "n.parquet"), "--method", "pca", "--out",
+                 str(tmp_path / "m.csv")]) == 2
+    assert "n.parquet: which column holds the text?" in capsys.readouterr().err
+    pq.write_table(pa.table({"text": ["a b c", None, "d e f"]}), tmp_path / "e.parquet")
+    result = load_sentence_set(tmp_path / "e.parquet")
+    assert len(result.sentence_set) == 2 and result.skipped == 1
+    assert list(result.sentence_set.line) == [1, 3]

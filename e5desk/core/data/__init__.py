@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from e5desk.core.data import delimited, jsonl, parallel, po, tatoeba, text, tmx, xliff
+from e5desk.core.data import delimited, jsonl, parallel, parquet, po, tatoeba, text, tmx, xliff
 from e5desk.core.data.encoding import decode, read_input
 from e5desk.core.data.result import LoadResult
 from e5desk.core.data.sentence_set import SentenceSet, concat_sets
@@ -22,10 +22,11 @@ __all__ = ["FORMATS", "LoadResult", "SentenceSet", "concat_sets", "detect_format
 
 FORMATS = {"text": text.read, "csv": delimited.read, "jsonl": jsonl.read, "tmx": tmx.read,
            "xliff": xliff.read, "po": po.read, "parallel": parallel.read,
-           "tatoeba": tatoeba.read}
+           "tatoeba": tatoeba.read, "parquet": parquet.read}
 EXTENSIONS = {".txt": "text", ".text": "text", ".csv": "csv", ".tsv": "csv", ".jsonl": "jsonl",
               ".ndjson": "jsonl", ".json": "jsonl", ".tmx": "tmx", ".po": "po", ".pot": "po",
-              ".xlf": "xliff", ".xliff": "xliff"}
+              ".xlf": "xliff", ".xliff": "xliff", ".parquet": "parquet", ".pq": "parquet"}
+BINARY_FORMATS = ("parquet",)  # read by their reader from the file, not decoded as text
 MAX_DETECT = 200_000  # rows without a language detected on load; more would take minutes
 MAX_BYTES = 2 * 2**30
 
@@ -81,11 +82,15 @@ def load_sentence_set(path: str | Path, format: str | None = None,
                             "corpus.de, ...); open the files inside it")
         path = files[0]
         format = format or "parallel"
-    raw = read_input(path, MAX_BYTES)
+    fmt = format or EXTENSIONS.get(path.suffix.lower())
+    if fmt in BINARY_FORMATS:
+        content, encoding, note = None, "binary", None
+    else:
+        raw = read_input(path, MAX_BYTES)
+        content, encoding, note = decode(raw, path)
+        fmt = format or detect_format(path, content[:5000])
     if progress:
         progress(0, 2)
-    content, encoding, note = decode(raw, path)
-    fmt = format or detect_format(path, content[:5000])
     if fmt not in FORMATS:
         raise DataError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
     result = LoadResult(SentenceSet.build([]), path, fmt, encoding)

@@ -46,6 +46,8 @@ def input_format(path: Path, format: str | None = None) -> str:
         return "batch"  # a folder, manifest or shard of `e5desk batch`: its sentence set
     if Path(path).is_dir():
         return "parallel"
+    if Path(path).suffix.lower() in (".parquet", ".pq"):
+        return "parquet"
     head, _, _ = decode(read_input(path)[:20000], path)
     return detect_format(Path(path), head)
 
