@@ -689,9 +689,13 @@ def test_cluster_labels_come_by_level_as_you_zoom(qtbot):
     view._show_clusters((coords, analysis, levels))
     labels = view.cluster_labels
     assert set(labels.item_level.tolist()) == set(range(len(levels)))
-    # Each group's label is words of its own clusters: topics of the rows it covers.
+    # Each group's label is words of its own clusters: topics of the rows it covers; it
+    # reads as its largest cluster and how many more it holds.
+    fine_labels = {c.label for c in analysis.clusters}
     for group in levels[0].clusters:
         assert group.keywords and set(group.keywords) <= set(topics)
+        name, _, more = group.label.partition(" (+")
+        assert name in fine_labels and (not more or int(more.rstrip(")")) >= 1)
 
     # Labels by level: the whole map shows the coarsest level only.
     labels = view.cluster_labels

@@ -126,9 +126,11 @@ class LabelLevel:
 def label_levels(coords: np.ndarray, labels: np.ndarray, clusters: Sequence,
                  texts: Sequence[str], langs: Sequence) -> list[LabelLevel]:
     """Labels by level, coarsest first: the clusters merged into ``LABEL_LEVELS`` groups
-    (Ward linkage of the clusters' mean positions on the map, each group labelled by its
-    own keywords), then the clusters themselves (the ``LABELLED_CLUSTERS`` largest). A
-    level is made only where it has at most two thirds as many labels as the next."""
+    (Ward linkage of the clusters' mean positions on the map; each group is labelled by its
+    largest cluster and how many more it holds, as words shared by neighbouring but different
+    topics read as noise: "einem · gibt"), then the clusters themselves (the
+    ``LABELLED_CLUSTERS`` largest). A level is made only where it has at most two thirds as
+    many labels as the next."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
     from e5desk.core import projection_large as large
@@ -142,6 +144,7 @@ def label_levels(coords: np.ndarray, labels: np.ndarray, clusters: Sequence,
     ids = np.array([c.id for c in clusters])
     means = np.array([coords[labels == c].mean(axis=0) for c in ids], dtype=np.float64)
     tree = linkage(means, "ward")
+    by_id = {c.id: c for c in clusters}
     levels = []
     for k in LABEL_LEVELS:
         if k * 1.5 > len(clusters):
@@ -154,6 +157,11 @@ def label_levels(coords: np.ndarray, labels: np.ndarray, clusters: Sequence,
             groups = large.describe_sampled(merged, texts, langs)
         else:
             groups = describe_clusters(merged, list(texts), list(langs), n_keywords=2)
+        for g in groups:  # a group reads as its largest cluster, and how many more it holds
+            members = [by_id[i] for i in ids[group == g.id]]
+            biggest = max(members, key=lambda c: c.size)
+            g.label = biggest.label + (f" (+{len(members) - 1})" if len(members) > 1 else "")
+            g.keywords = list(biggest.keywords)
         groups = top_clusters(groups)
         levels.append(LabelLevel(groups, cluster_centres(coords, merged, groups)
                                  .reshape(-1, 2)))
