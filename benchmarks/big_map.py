@@ -11,6 +11,8 @@ has one line per vector ("topic 17 meaning 3 row 123"). Written once to --data.
     .venv/bin/python benchmarks/big_map.py pca   --data /tmp/e5big
     .venv/bin/python benchmarks/big_map.py cli   --data /tmp/e5big        # the whole command
     .venv/bin/python benchmarks/big_map.py quality --rows 200000 --samples 25000 50000 100000
+    .venv/bin/python benchmarks/big_map.py quality --shape multilingual --no-full \
+        --samples 100000 --refine 0 20                # placed map refined or not
 
 Results are in the README ("Large sets" table); the machine is shared, so say its load.
 """
@@ -113,7 +115,8 @@ def bench_cli(folder: Path, method: str) -> None:
           f"(after: {load()})", flush=True)
 
 
-def bench_quality(n: int, samples: list[int], full: bool, shape: str = "topics") -> None:
+def bench_quality(n: int, samples: list[int], full: bool, shape: str = "topics",
+                  refines: tuple[int, ...] = (0,)) -> None:
     from map_umap import make_vectors, map_quality
 
     from e5desk.core import projection_large as large
@@ -132,10 +135,12 @@ def bench_quality(n: int, samples: list[int], full: bool, shape: str = "topics")
         rows.append(("full UMAP", time.perf_counter() - t, coords))
         print(f"  full UMAP {n:,}: {rows[-1][1]:.1f} s ({load()})", flush=True)
     for s in samples:
-        t = time.perf_counter()
-        coords = large.sampled_umap(x, sample=s)
-        rows.append((f"sampled {s:,}", time.perf_counter() - t, coords))
-        print(f"  sampled {s:,} of {n:,}: {rows[-1][1]:.1f} s ({load()})", flush=True)
+        for r in refines:
+            t = time.perf_counter()
+            coords = large.sampled_umap(x, sample=s, refine_epochs=r)
+            rows.append((f"sampled {s:,} +{r} ep", time.perf_counter() - t, coords))
+            print(f"  sampled {s:,} of {n:,}, refined {r} epochs: {rows[-1][1]:.1f} s "
+                  f"({load()})", flush=True)
     for name, took, coords in rows:
         keep, trust = map_quality(x, coords)
         print(f"{n:,} rows, {name:18s} {took:6.1f} s  kNN preservation@10 {keep:.3f}  "
@@ -151,6 +156,8 @@ def main() -> None:
     ap.add_argument("--method", default="umap", choices=["umap", "pca"])
     ap.add_argument("--samples", type=int, nargs="+", default=[50_000, 100_000])
     ap.add_argument("--no-full", action="store_true", help="skip the full UMAP (quality)")
+    ap.add_argument("--refine", type=int, nargs="+", default=[0, 20],
+                    help="refinement epochs of the placed rows to compare (quality)")
     ap.add_argument("--shape", choices=["topics", "multilingual"], default="topics",
                     help="quality data: make_set's topics, or map_umap's 9-language set")
     args = ap.parse_args()
@@ -161,7 +168,8 @@ def main() -> None:
     elif args.what == "cli":
         bench_cli(args.data, args.method)
     else:
-        bench_quality(args.rows, args.samples, not args.no_full, args.shape)
+        bench_quality(args.rows, args.samples, not args.no_full, args.shape,
+                      tuple(args.refine))
 
 
 if __name__ == "__main__":

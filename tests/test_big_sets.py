@@ -277,3 +277,27 @@ def test_fingerprint_changes_with_any_row(monkeypatch):
     y[5, 3] += 1e-3  # not a sampled row (every 97th)
     assert large.fingerprint(x) != large.fingerprint(y)
     assert large.fingerprint(x) == large.fingerprint(x.copy())
+
+
+def test_refinement_puts_placed_rows_beside_their_translations():
+    """A sampled map places a row among its nearest *sampled* rows, so a meaning none of
+    whose translations was sampled lands among its neighbours' meanings; the refinement
+    (a few UMAP epochs over every row's kNN graph) brings translations back together."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(3)
+    topics = rng.normal(size=(20, 32))
+    meanings = topics[rng.integers(0, 20, 600)] + rng.normal(size=(600, 32)) * 0.5
+    x = np.repeat(meanings, 5, axis=0) + rng.normal(size=(3000, 32)) * 0.08  # 5 translations
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    meaning = np.repeat(np.arange(600), 5)
+
+    def together(coords):  # share of each row's 4 map neighbours that are its translations
+        _, nn = cKDTree(coords).query(coords, k=5)
+        return float(np.mean(meaning[nn[:, 1:]] == meaning[:, None]))
+
+    placed = large.sampled_umap(x, sample=1000, n_epochs=100, refine_epochs=0)
+    refined = placed.copy()
+    large.refine(refined, x, 0.1, seed=1)
+    assert np.isfinite(refined).all() and not np.array_equal(placed, refined)
+    assert together(refined) > together(placed) + 0.1, (together(placed), together(refined))

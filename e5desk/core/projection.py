@@ -157,7 +157,7 @@ def _nearest_centre(x: np.ndarray, centres: np.ndarray, block: int = 8192) -> np
 
 
 def cell_knn(vectors: np.ndarray, k: int, probes: int = 4, cell_size: int = 512,
-             seed: int = 0, cancelled: CancelCheck | None = None
+             seed: int = 0, cancelled: CancelCheck | None = None, max_cells: int = 1024
              ) -> tuple[np.ndarray, np.ndarray]:
     """Approximate (indices, cosine distances) of each row's k nearest rows, itself first.
 
@@ -168,7 +168,7 @@ def cell_knn(vectors: np.ndarray, k: int, probes: int = 4, cell_size: int = 512,
     x = np.ascontiguousarray(vectors, dtype=np.float32)
     n = len(x)
     k = min(k, n)
-    n_cells = int(np.clip(n // cell_size, 1, 1024))
+    n_cells = int(np.clip(n // cell_size, 1, max_cells))
     rng = np.random.default_rng(seed)
     centres = _spherical_kmeans(x, n_cells, rng)
     if cancelled and cancelled():
