@@ -11,6 +11,21 @@ the rest placed), and once its clusters are labelled colours by cluster, switche
 contours on and selects a rectangle, so the picture shows the density image, labels by
 level, contours and grey unselected points. PCA by default: on this synthetic data the sampled
 UMAP (PCA start, 60 epochs at 100k sampled rows) came out as one round cloud.
+
+``--shape topics`` writes data the UMAP can show, for docs/screenshots/big-map-umap.png:
+each of the 40 topics is one Gaussian blob (a few broad directions plus narrow noise), no
+meanings of 40 near-identical rows. The meanings' kNN graph falls apart into many small
+islands, which UMAP spreads into a uniform disc; inside a topic blob the neighbours
+are connected, so each topic is one island:
+
+    .venv/bin/python benchmarks/big_screenshot.py data --shape topics --rows 1000000 \\
+        --out /tmp/e5big
+    SCREEN=1600x1000 /work/shared/tools/look-at-app docs/screenshots/big-map-umap.png 400 \\
+        .venv/bin/python benchmarks/big_screenshot.py show --out /tmp/e5big --method umap
+
+Seen at 1M (see README): islands by topic (2-D topic purity@10 0.99997 on 20k rows), but
+HDBSCAN found 2 clusters, 48% noise: its min_samples defaults to the min cluster size, 1/40
+of the 20k-row cluster sample (500), which fills the gaps between neighbouring islands.
 """
 
 from __future__ import annotations
@@ -55,6 +70,38 @@ def write_data(folder: Path, n: int, seed: int = 0) -> None:
             theme, word = topics[meaning_topic[m]]
             f.write(f"{fillers[i % 5]} {word} ({theme}) #{m}\n")
     print(f"wrote {folder}: {n:,} rows", flush=True)
+
+
+def write_topics(folder: Path, n: int, seed: int = 0, block: int = 100_000) -> None:
+    """40 topic blobs, 8 themes of 5; written in blocks (1M x 384 float64 would be 3 GB)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    themes = list(THEMES)
+    topics = [(t, w) for t in themes for w in THEMES[t].split()]
+    theme_c = rng.normal(size=(len(themes), 384)) * 2.5
+    topic_c = np.array([theme_c[themes.index(t)] for t, _ in topics]) + rng.normal(
+        size=(len(topics), 384)) * 1.2
+    # 3 broad directions per topic: neighbours follow them, so the blob stays one
+    # connected piece with a dense middle instead of equidistant noise
+    spread = np.array([9.0, 6.0, 4.0])[:, None]
+    axes = rng.normal(size=(len(topics), 3, 384)) / np.sqrt(384) * spread
+    weight = rng.uniform(0.4, 1.6, len(topics))  # topics of unequal size
+    topic = rng.choice(len(topics), size=n, p=weight / weight.sum())
+    out = np.lib.format.open_memmap(folder / "v.npy", mode="w+", dtype=np.float32, shape=(n, 384))
+    for a in range(0, n, block):
+        t = topic[a:a + block]
+        z = rng.normal(size=(len(t), 3))
+        x = topic_c[t] + np.einsum("nk,nkd->nd", z, axes[t]) + rng.normal(size=(len(t), 384)) * 0.4
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        out[a:a + block] = x
+    out.flush()
+    del out
+    fillers = ("about the", "my question on", "news of", "a note about", "help with")
+    with (folder / "texts.txt").open("w", encoding="utf-8") as f:
+        for i, k in enumerate(topic):
+            theme, word = topics[k]
+            f.write(f"{fillers[i % 5]} {word} ({theme}) #{i}\n")
+    print(f"wrote {folder}: {n:,} rows, 40 topic blobs", flush=True)
 
 
 def show(folder: Path, method: str) -> int:
@@ -109,11 +156,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("/tmp/e5shot"))
     ap.add_argument("--rows", type=int, default=250_000)
     ap.add_argument("--method", default="pca", choices=["pca", "umap"],
-                    help="umap: on this data the sampled UMAP (above 200k rows) gives one "
-                         "round cloud with no clusters, PCA shows the 8 themes")
+                    help="umap: on --shape meanings the sampled UMAP (above 200k rows) gives "
+                         "one round cloud, PCA shows the 8 themes; use --shape topics")
+    ap.add_argument("--shape", default="meanings", choices=["meanings", "topics"],
+                    help="data: meanings of 40 rows inside topics (PCA shows it), or topic "
+                         "blobs whose kNN graph is connected (UMAP shows it)")
     args = ap.parse_args()
     if args.what == "data":
-        write_data(args.out, args.rows)
+        (write_topics if args.shape == "topics" else write_data)(args.out, args.rows)
     else:
         sys.exit(show(args.out, args.method))
 
