@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from e5desk.core.data import FORMATS
 from e5desk.core.errors import DataError
 from e5desk.core.options import (
     DEFAULT_DEVICE,
@@ -97,7 +98,7 @@ class progress_bar(ProgressLine):
 
 # The sentence-set readers (e5desk.core.data.FORMATS), listed here so that `--help` needs
 # no import of the readers.
-READERS = ["text", "csv", "jsonl", "tmx", "xliff", "po", "parallel", "tatoeba"]
+READERS = list(FORMATS)  # --format choices: every reader core.data has, named once
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
