@@ -10,7 +10,9 @@ tabs=("${@:-scores map translations}")
 read -r -a tabs <<<"${tabs[*]}"
 for tab in "${tabs[@]}"; do
   for set in sample catalogues; do
-    if [ "$set" = sample ]; then files=(); query="Will it rain tomorrow?"
+    if [ "$set" = sample ] && [ "$tab" = translations ]; then
+      files=(); query="Where is the train station?"  # has a translation in every language
+    elif [ "$set" = sample ]; then files=(); query="Will it rain tomorrow?"
     else files=(tests/data/real/catalogues/*.po --no-sample); query="Enter a valid date"; fi
     for size in 1024x700 1600x1000; do
       for theme in light dark; do
@@ -19,6 +21,7 @@ for tab in "${tabs[@]}"; do
         SCREEN=$size XDG_CONFIG_HOME=$(mktemp -d) "$look" "$out" ${WAIT:-60} \
           .venv/bin/e5desk "${files[@]}" --tab "$tab" --theme "$theme" \
           --query "$query" >/dev/null
+        rm -f "${out%.png}.log"  # look-at-app's log of the run
         echo "$out"
       done
     done

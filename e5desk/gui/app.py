@@ -130,6 +130,9 @@ class AutoPilot:
                 w.workbench.run()
             if self.tab == "translations":
                 w.tabs.setCurrentWidget(w.translations)
+                if self.query:  # the query's translations too, as "How is it said?" shows
+                    w.translations.learner.sentence.setText(self.query)
+                    w.translations.learner.find_translations()
             return
         if not self.mapped:
             self.mapped = True
