@@ -49,3 +49,14 @@ def test_names_that_are_no_languages_stay_out():
     header = ["SKU", "QTY", "Notes", "Status", "text"]
     guess = guess_columns(header, [["A-1", "3", "fragile", "open", "Hello"]])
     assert not guess.wide and guess.language_columns == [] and guess.text == 4
+
+
+def test_a_category_column_is_left_out_without_a_warning(tmp_path):
+    """A topic/status column repeats a few values: no text is lost, so nothing to say (the
+    bundled sample's 'topic' column warned on every start)."""
+    path = tmp_path / "t.csv"
+    rows = [(f"k{i}", ("ui", "errors")[i % 2], f"Text {i}", f"Texte {i}") for i in range(8)]
+    path.write_text("key,topic,en,fr\n" + "".join(",".join(r) + "\n" for r in rows), "utf-8")
+    result = load_sentence_set(path)
+    assert len(result.sentence_set) == 16
+    assert not any("left out" in note for note in result.problems())

@@ -237,12 +237,14 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
         if not lang_cols:
             raise DataError(f"{path}, line 1: a wide table needs language-code column names "
                             f"such as en, de, zh-Hans (found: {cut_list(header)})")
-        left_out = [header[i] for i in guess.left_out if i != group_i and i not in lang_cols]
-        if left_out:  # "source,de,fr": its text would be lost without a word
-            report.notes.append(f"column(s) {', '.join(repr(h) for h in left_out)} left out: "
-                                "not named by a language code (name a column of text by its "
-                                "language, e.g. en)")
+        left_out = [i for i in guess.left_out if i != group_i and i not in lang_cols]
+        seen: dict[int, set] = {i: set() for i in left_out}
+        filled = dict.fromkeys(left_out, 0)
         for n, row in _full_rows(rows, table, len(header), report):
+            for i in left_out:
+                if row[i].strip():
+                    filled[i] += 1
+                    seen[i].add(row[i].strip())
             # Without an id column a row number is the meaning, local to this file.
             group = row[group_i] if group_i is not None else f"{path.name}#row-{n}"
             for i in lang_cols:
@@ -256,6 +258,13 @@ def read(path: Path, text: str, report: LoadResult, text_column: str | None = No
                 langs.append(guess.code(header, i))
                 groups.append(group)
                 lines.append(n)
+        # "source,de,fr": its text would be lost without a word. A column whose values
+        # repeat (a topic, a status: under half of them distinct) is a category, not text.
+        texty = [header[i] for i in left_out if filled[i] and len(seen[i]) * 2 >= filled[i]]
+        if texty:
+            report.notes.append(f"column(s) {', '.join(repr(h) for h in texty)} left out: "
+                                "not named by a language code (name a column of text by its "
+                                "language, e.g. en)")
         return SentenceSet.build(texts, lang=langs, group=groups, line=lines, source=path)
 
     text_i = find(text_column, guess.text, "text")
