@@ -520,3 +520,18 @@ def test_map_workflow_stages_preview_first_and_levels_for_the_window(parallel):
     assert len(window.clusters) == 3
     levels = label_levels(coords, window.labels, window.clusters, texts, langs)
     assert [len(x.clusters) for x in window.levels] == [len(x.clusters) for x in levels] != []
+
+
+def test_a_set_without_languages_is_not_centred_by_language():
+    """Centring one "unknown" group is only subtracting the mean of everything: the window
+    (whose switch is on by default) maps such a set as the CLI does, uncentred, and says so."""
+    from e5desk.core.projection import MapParams, effective_params
+
+    wanted = MapParams("umap", center_languages=True)
+    params, notes = effective_params(500, wanted, [None] * 500)
+    assert params.center_languages is False and params.method == "umap"
+    assert notes == ["not centred by language: no sentence has a language"]
+    params, notes = effective_params(500, wanted, ["en"] * 250 + [None] * 250)
+    assert params.center_languages is True and not notes  # some languages: centred as before
+    params, _ = effective_params(3, wanted, [None] * 3)
+    assert (params.center_languages, params.method) == (False, "pca")  # both rules apply

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from e5desk.core.data.sentence_set import lang_key, lang_keys
+from e5desk.core.data.sentence_set import UNKNOWN_LANG, lang_key, lang_keys
 from e5desk.core.errors import Cancelled, E5DeskError
 from e5desk.core.jobs import CancelCheck, Progress
 from e5desk.core.similarity import top_k_rows
@@ -79,11 +79,24 @@ def effective_params(n: int, params: MapParams, langs: Sequence | None = None
     from dataclasses import replace
 
     notes = []
+    if (params.center_languages and langs is not None and n
+            and all(lang_key(x) == UNKNOWN_LANG for x in langs)):
+        # One "unknown" group: centring would only subtract the mean of everything, which
+        # separates no language and merged a 1M map's topic islands (HDBSCAN: 2 clusters)
+        params = replace(params, center_languages=False)
+        notes.append("not centred by language: no sentence has a language")
+        return _method_fits(n, params, notes)
     lone = lone_languages(langs) if params.center_languages else []
     if lone and n:
         params = replace(params, center_languages=False)
         notes.append("not centred by language: " + ", ".join(lone[:8])
                      + (" has" if len(lone) == 1 else " have") + " a single sentence")
+    return _method_fits(n, params, notes)
+
+
+def _method_fits(n: int, params: MapParams, notes: list[str]) -> tuple[MapParams, list[str]]:
+    from dataclasses import replace
+
     least = {"umap": MIN_UMAP_ROWS, "tsne": MIN_TSNE_ROWS}.get(params.method, 0)
     if n < least:
         notes.append(f"{params.method} needs at least {least} sentences: PCA map of {n}")
