@@ -694,7 +694,7 @@ def test_cluster_labels_come_by_level_as_you_zoom(qtbot):
     fine_labels = {c.label for c in analysis.clusters}
     for group in levels[0].clusters:
         assert group.keywords and set(group.keywords) <= set(topics)
-        name, _, more = group.label.partition("\u200e (+")
+        name, _, more = group.label.partition(" (+")
         assert name in fine_labels and (not more or int(more.rstrip(")")) >= 1)
 
     # Labels by level: the whole map shows the coarsest level only.

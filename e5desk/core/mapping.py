@@ -160,9 +160,7 @@ def label_levels(coords: np.ndarray, labels: np.ndarray, clusters: Sequence,
         for g in groups:  # a group reads as its largest cluster, and how many more it holds
             members = [by_id[i] for i in ids[group == g.id]]
             biggest = max(members, key=lambda c: c.size)
-            # LRM: after a right-to-left last word "(+3)" would be drawn inside its run
-            g.label = biggest.label + (f"\u200e (+{len(members) - 1})" if len(members) > 1
-                                       else "")
+            g.label = biggest.label + (f" (+{len(members) - 1})" if len(members) > 1 else "")
             g.keywords = list(biggest.keywords)
         groups = top_clusters(groups)
         levels.append(LabelLevel(groups, cluster_centres(coords, merged, groups)

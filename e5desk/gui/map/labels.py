@@ -61,7 +61,9 @@ class ClusterLabels:
                 if c.label in seen:
                     continue  # a group of one cluster: its label is already there
                 seen.add(c.label)
-                item = pg.TextItem(c.label, color=text, anchor=(0.5, 0.5),
+                # A left-to-right mark first: a label whose first word is Arabic or Hebrew
+                # made the whole line right-to-left ("password (+3) · المرور")
+                item = pg.TextItem("\u200e" + c.label, color=text, anchor=(0.5, 0.5),
                                    fill=pg.mkBrush(fill), border=pg.mkPen(border))
                 font = item.textItem.font()
                 font.setBold(True)
