@@ -535,3 +535,21 @@ def test_a_set_without_languages_is_not_centred_by_language():
     assert params.center_languages is True and not notes  # some languages: centred as before
     params, _ = effective_params(3, wanted, [None] * 3)
     assert (params.center_languages, params.method) == (False, "pca")  # both rules apply
+
+
+def test_figures_of_a_map_without_languages_do_not_speak_of_languages():
+    """Vectors opened from elsewhere with a plain text file: one unknown language. The
+    figures said "each holds one language: grouped by language" and "languages sit apart"."""
+    from e5desk.core.figures import map_figures
+    from e5desk.core.mapping import analyse_map
+
+    rng = np.random.default_rng(0)
+    coords = np.concatenate([rng.normal(c, 0.3, size=(60, 2)) for c in (0, 8, 16)])
+    texts = [f"topic {i // 60} row {i}" for i in range(len(coords))]
+    figures = map_figures(analyse_map(coords, None, texts, [None] * len(coords)), len(coords))
+    words = " ".join(f.headline + " " + f.plain for f in figures)
+    assert figures[0].headline.startswith("3 clusters")
+    assert "grouped by language" not in words and "sit apart" not in words
+    assert "no sentence has a language" in words
+    known = map_figures(analyse_map(coords, None, texts, ["en"] * len(coords)), len(coords))
+    assert "grouped by language" in known[0].plain  # with a language: as before

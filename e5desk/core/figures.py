@@ -66,6 +66,17 @@ def p_at_1_figure(p_at_1: float) -> Figure:
 
 def map_figures(analysis, n_points: int, k: int = 10) -> list[Figure]:
     """The map's figures (core.mapping.MapAnalysis), clusters first."""
+    from e5desk.core.data.sentence_set import UNKNOWN_LANG
+
+    if analysis.clusters and all(set(c.languages) <= {UNKNOWN_LANG}
+                                 for c in analysis.clusters):
+        # No sentence has a language (vectors from elsewhere, a plain text file): the
+        # language figures would say "languages sit apart" of one unknown language.
+        clusters = cluster_figure(len(analysis.clusters), 0, n_points)
+        return [Figure(clusters.headline, "sentences without a language: grouped by meaning",
+                       clusters.how),
+                Figure("language mixing: –", "no sentence has a language",
+                       "Needs sentences with a language (a lang column, or detected).")]
     out = [cluster_figure(len(analysis.clusters), analysis.multilingual, n_points),
            mixing_figure(analysis.mixing, k)]
     if analysis.p_at_1 is not None:
