@@ -50,14 +50,20 @@ THEMES = {
 }
 
 
-def write_data(folder: Path, n: int, seed: int = 0) -> None:
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
+def _topic_centres(rng) -> tuple[list, np.ndarray]:
+    """(theme, word) per topic and its centre: near its theme's centre."""
     themes = list(THEMES)
     topics = [(t, w) for t in themes for w in THEMES[t].split()]
     theme_c = rng.normal(size=(len(themes), 384)) * 2.5
     topic_c = np.array([theme_c[themes.index(t)] for t, _ in topics]) + rng.normal(
         size=(len(topics), 384)) * 1.2
+    return topics, topic_c
+
+
+def write_data(folder: Path, n: int, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    topics, topic_c = _topic_centres(rng)
     n_meanings = n // 40
     meaning_topic = rng.integers(0, len(topics), n_meanings)
     meaning_c = topic_c[meaning_topic] + rng.normal(size=(n_meanings, 384)) * 0.5
@@ -77,11 +83,7 @@ def write_topics(folder: Path, n: int, seed: int = 0, block: int = 100_000) -> N
     """40 topic blobs, 8 themes of 5; written in blocks (1M x 384 float64 would be 3 GB)."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    themes = list(THEMES)
-    topics = [(t, w) for t in themes for w in THEMES[t].split()]
-    theme_c = rng.normal(size=(len(themes), 384)) * 2.5
-    topic_c = np.array([theme_c[themes.index(t)] for t, _ in topics]) + rng.normal(
-        size=(len(topics), 384)) * 1.2
+    topics, topic_c = _topic_centres(rng)
     # 3 broad directions per topic: neighbours follow them, so the blob stays one
     # connected piece with a dense middle instead of equidistant noise
     spread = np.array([9.0, 6.0, 4.0])[:, None]
