@@ -109,19 +109,25 @@ def _open_catalogue(qtbot, window, path):
     return window.translations
 
 
-@needs_qtbot
-def test_suspects_list_rules_by_kind_and_missing_words(qtbot, window, tmp_path):
+def _checked_en_de(qtbot, window, path):
+    """The catalogue opened and checked en -> de in Suspect translations."""
     from gui_helpers import wait_idle
 
-    po = tmp_path / "de.po"
-    po.write_text(_po_text(), encoding="utf-8")
-    view = _open_catalogue(qtbot, window, po)
+    view = _open_catalogue(qtbot, window, path)
     view.tabs.setCurrentIndex(1)
     view.src_lang.setCurrentText("en")
     view.tgt_lang.setCurrentText("de")
     view.check()
     qtbot.waitUntil(lambda: view.suspect_model.rowCount() > 0, timeout=120_000)
     wait_idle(qtbot, window)
+    return view
+
+
+@needs_qtbot
+def test_suspects_list_rules_by_kind_and_missing_words(qtbot, window, tmp_path):
+    po = tmp_path / "de.po"
+    po.write_text(_po_text(), encoding="utf-8")
+    view = _checked_en_de(qtbot, window, po)
     model = view.suspect_model
     col = {h: i for i, h in enumerate(model.headers)}
     kinds = list(model.columns[col["kind"]])
@@ -207,18 +213,10 @@ def test_similar_strings_list_neighbours_and_flag_diverging_translations(real_en
 
 @needs_qtbot
 def test_similar_strings_panel_follows_the_selected_entry(qtbot, window, tmp_path):
-    from gui_helpers import wait_idle
-
     po = tmp_path / "de.po"
     text = _po_text() + "".join(f'msgid "{s}"\nmsgstr "{t}"\n\n' for s, t in SIMILAR)
     po.write_text(text, encoding="utf-8")
-    view = _open_catalogue(qtbot, window, po)
-    view.tabs.setCurrentIndex(1)
-    view.src_lang.setCurrentText("en")
-    view.tgt_lang.setCurrentText("de")
-    view.check()
-    qtbot.waitUntil(lambda: view.suspect_model.rowCount() > 0, timeout=120_000)
-    wait_idle(qtbot, window)
+    view = _checked_en_de(qtbot, window, po)
     model = view.suspect_model
     sources = list(model.columns[model.headers.index("source (en)")])
     # select the meaning row of "Your changes have been saved." (a "looks fine" row)
