@@ -60,43 +60,39 @@ def center_languages(vectors: np.ndarray, langs: Sequence) -> np.ndarray:
 MIN_TSNE_ROWS = 5  # below this, a "t-SNE" map is the PCA map (its perplexity needs rows)
 
 
+def _language_counts(langs: Sequence | None) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for x in langs if langs is not None else ():
+        counts[lang_key(x)] = counts.get(lang_key(x), 0) + 1
+    return counts
+
+
 def lone_languages(langs: Sequence | None) -> list[str]:
     """Languages with a single sentence: centring by language would erase it (its own mean
     is itself), so a map with any of them is not centred."""
-    if langs is None:
-        return []
-    counts: dict[str, int] = {}
-    for x in langs:
-        counts[lang_key(x)] = counts.get(lang_key(x), 0) + 1
-    return sorted(k for k, v in counts.items() if v < 2)
+    return sorted(k for k, v in _language_counts(langs).items() if v < 2)
 
 
 def effective_params(n: int, params: MapParams, langs: Sequence | None = None
                      ) -> tuple[MapParams, list[str]]:
     """The parameters a map of ``n`` rows really runs with, and a note for each change: too
-    few rows for the method fall back to PCA; centring is left out when a language has one
-    sentence. Never a map of NaN or of points all at (0, 0) from that."""
+    few rows for the method fall back to PCA; centring is left out when no sentence has a
+    language or a language has one sentence. Never a map of NaN or of points all at (0, 0)
+    from that."""
     from dataclasses import replace
 
     notes = []
-    if (params.center_languages and langs is not None and n
-            and all(lang_key(x) == UNKNOWN_LANG for x in langs)):
+    counts = _language_counts(langs) if params.center_languages and n else {}
+    lone = sorted(k for k, v in counts.items() if v < 2)
+    if counts and set(counts) == {UNKNOWN_LANG}:
         # One "unknown" group: centring would only subtract the mean of everything, which
         # separates no language and merged a 1M map's topic islands (HDBSCAN: 2 clusters)
         params = replace(params, center_languages=False)
         notes.append("not centred by language: no sentence has a language")
-        return _method_fits(n, params, notes)
-    lone = lone_languages(langs) if params.center_languages else []
-    if lone and n:
+    elif lone:
         params = replace(params, center_languages=False)
         notes.append("not centred by language: " + ", ".join(lone[:8])
                      + (" has" if len(lone) == 1 else " have") + " a single sentence")
-    return _method_fits(n, params, notes)
-
-
-def _method_fits(n: int, params: MapParams, notes: list[str]) -> tuple[MapParams, list[str]]:
-    from dataclasses import replace
-
     least = {"umap": MIN_UMAP_ROWS, "tsne": MIN_TSNE_ROWS}.get(params.method, 0)
     if n < least:
         notes.append(f"{params.method} needs at least {least} sentences: PCA map of {n}")
