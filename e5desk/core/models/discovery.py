@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from e5desk.core.engines.shipped import graph_only_digest
 from e5desk.core.errors import ModelError, cut, cut_list
 from e5desk.core.models import embedded
 from e5desk.core.models.families import (
@@ -26,6 +27,9 @@ from e5desk.core.models.families import (
     get_family,
 )
 from e5desk.core.paths import user_config_dir, user_data_dir
+
+# a folder shipped beside its 4-bit graph (the desktop app's embedded models): no weight files
+GRAPH_ONLY_WEIGHTS = "4-bit graph (shipped beside the folder)"
 
 log = logging.getLogger(__name__)
 
@@ -273,9 +277,12 @@ def inspect_folder(
         weights = "pickle (loaded with weights_only=True)"
     elif any(path.glob("tf_model.h5")) or any(path.glob("flax_model.msgpack")):
         raise ModelError(f"{path} has only TensorFlow/Flax weights; e5desk needs PyTorch weights")
+    elif graph_only_digest(path):
+        weights = GRAPH_ONLY_WEIGHTS
     else:
         raise ModelError(f"{path} has no weights (model.safetensors or pytorch_model.bin)")
-    _check_weights(path, config, weights)
+    if weights != GRAPH_ONLY_WEIGHTS:
+        _check_weights(path, config, weights)
 
     marker = _read_json(path / embedded.MARKER)
     if origin == "folder" and marker.get("spec") and _in_models_dir(path):

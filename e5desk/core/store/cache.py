@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from e5desk.core.engines.shipped import graph_only_digest
 from e5desk.core.errors import ModelError
 from e5desk.core.paths import user_cache_dir
 
@@ -184,6 +185,9 @@ class EmbeddingCache:
         files = [folder / f for f in CONFIG_FILES if (folder / f).is_file()]
         files += sorted(p for p in folder.iterdir() if p.suffix in WEIGHT_SUFFIXES)
         h = hashlib.sha256()
+        shipped = graph_only_digest(folder)  # the weights are in the graph it names
+        if shipped:
+            h.update(f"graph:{shipped}".encode())
         for f in files:
             h.update(f.name.encode())
             h.update(self._file_digest(f).encode())
