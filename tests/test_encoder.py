@@ -101,6 +101,21 @@ def test_truncation_is_reported_per_text(encoder, tiny_model):
     assert np.abs(result.vectors[1] - ref[0]).max() < 1e-5
 
 
+def test_token_counts_stay_whole_after_a_truncating_call(encoder, tiny_model):
+    """Ids come from the tokenizers backend, past transformers' wrapper: they equal its ids,
+    and a truncating call before (word alignment's token_states) leaves no truncation on."""
+    from transformers import AutoTokenizer
+
+    long_text = "Bahnhof " * 700
+    encoder.token_states(["Wo ist der Bahnhof?", long_text], layers=(1,))
+    result = encoder.encode_detailed([long_text, *TEXTS])
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    want = tok(encoder.format([long_text, *TEXTS], "query"))["input_ids"]
+    assert result.token_counts.tolist() == [len(ids) for ids in want]
+    assert result.truncated[0].tokens == len(want[0]) > 700
+    assert encoder._token_ids(encoder.format(TEXTS, "query")) == want[1:]
+
+
 def test_windows_average_long_texts(tiny_model):
     enc = Encoder(inspect_folder(tiny_model), device="cpu", long_text="windows",
                   precision="exact")

@@ -47,5 +47,10 @@ class GraphTokenizer:
             ids.append(seq)
         return {"input_ids": ids[0] if single else ids}
 
+    @property
+    def backend_tokenizer(self):
+        """The tokenizers object, as transformers' fast tokenizers name it."""
+        return self._tok
+
     def convert_ids_to_tokens(self, ids):
         return [self._tok.id_to_token(int(i)) for i in ids]
