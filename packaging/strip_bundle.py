@@ -79,14 +79,15 @@ def main() -> None:
         print("strip_bundle: no `strip` on PATH (binutils): bundle left unstripped")
         return
     stripped = kept = saved = 0
-    for path in shared_libraries(args.root):
-        got = strip_one(path, args.root, int(args.min_mb * 2**20))
+    root = args.root.resolve()
+    for path in shared_libraries(root):
+        got = strip_one(path, root, int(args.min_mb * 2**20))
         if got > 0:
             stripped += 1
             saved += got
         elif got < 0:
             kept += 1
-            print(f"strip_bundle: {path.relative_to(args.root)} does not load stripped: kept")
+            print(f"strip_bundle: {path.relative_to(root)} does not load stripped: kept")
     print(f"strip_bundle: {stripped} libraries stripped, {kept} kept as they were, "
           f"{saved / 2**20:.0f} MB saved")
 
