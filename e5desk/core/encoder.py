@@ -257,13 +257,13 @@ class Encoder:
         # A graph shipped for exactly these weights (the app's): tokenizer + graph only.
         shipped = (shipped_graph(source.path) if engine != "torch" and self.device == "cpu"
                    and self.dtype != "int8" else None)
+        self.engine_plan = plan_engine(engine, self.device, self.dtype, numbers, shipped)
         if shipped is None and graph_only_digest(source.path):
             raise ModelError(
                 f"{source.path} holds no weights: it runs only from the 4-bit graph shipped "
                 "beside it, on the CPU with --engine auto (or the graph's runtime) and "
                 "--precision auto, fast or exact; for other settings use the embedded model "
                 "of a pip install (pip install e5desk)")
-        self.engine_plan = plan_engine(engine, self.device, self.dtype, numbers, shipped)
         self._engine_runner = None
         numbers = self.engine_plan.numbers
         self.model_id = f"{model}:{numbers}:{long_text}:{self.max_tokens}"
