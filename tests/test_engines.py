@@ -526,31 +526,3 @@ def test_the_app_runs_the_embedded_model_from_the_weightless_folder_beside_its_g
     monkeypatch.delenv(graph.SHIPPED_ENV)
     with pytest.raises(ModelError, match="holds no weights"):
         Encoder(source, device="cpu", engine="auto", cache=False)
-
-
-@needs_ov
-def test_repeated_single_texts_run_in_a_static_model_that_agrees(tiny_model, cache_dir,
-                                                                  monkeypatch):
-    """OpenVINO: single texts of a width seen twice get a model compiled for one row of that
-    width (in the background), used only when it gives the dynamic model's vectors."""
-    from e5desk.core.engines import runner
-
-    text = "Where is the railway station? I would like a cup of coffee."
-    for agreement, used in ((runtimes.SINGLE_AGREEMENT, True), (1.01, False)):
-        monkeypatch.setattr(runtimes, "SINGLE_AGREEMENT", agreement)
-        enc = _encoder(tiny_model, "openvino", cache=False)
-        dynamic = enc.encode([text])
-        session = runner(enc).session
-        assert session.single == {}  # the parity probes compiled nothing
-        enc.encode([text])  # the second single text of this width: compiled now
-        for thread in runtimes._COMPILING:
-            thread.join(timeout=60)
-        width = next(w for w in runtimes.SINGLE_WIDTHS if w >= enc.encode_detailed(
-            [text]).token_counts[0])
-        assert (width in session.single) is used
-        again = enc.encode([text])
-        assert float(again[0] @ dynamic[0]) >= 0.9999
-        # batches and long texts stay on the dynamic model
-        enc.encode([text, text + " Please."])
-        enc.encode(["Bahnhof " * 80])
-        assert set(session.single) <= {width}

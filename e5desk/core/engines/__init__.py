@@ -252,7 +252,6 @@ class EngineRunner:
                                                            self.plan.torch_numbers))
             self.crossover = found
         self.session = session
-        session.serving = True  # probes done: single texts from here on are the user's
         return True
 
     def _open_shipped(self) -> bool:
@@ -271,7 +270,6 @@ class EngineRunner:
                 f"the graph shipped in {shipped.path} gives vectors that differ from exact "
                 f"float32 (min cosine {self.min_cosine:.5f} < {want}): reinstall the app")
         self.session = session
-        session.serving = True
         return True
 
     def _peek(self) -> None:

@@ -4,9 +4,7 @@ dependency of the app (``pip install onnxruntime`` / ``pip install openvino``)."
 
 from __future__ import annotations
 
-import atexit
 import importlib.util
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -62,15 +60,6 @@ class OrtSession:
         return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
 
 
-# One text of up to this many tokens runs in a model compiled for exactly one row of the
-# next width here (padded, mask 0): 7-15 % faster than the dynamic-shape model on a single
-# text (benchmarks/engine_choice.py), ~0.3 s to compile and ~100 MB each, so a width is
-# compiled only when single texts of it repeat (the second one: a search box, a service, not
-# a one-line command), in the background, and used once it agrees with the dynamic model.
-SINGLE_WIDTHS = (16, 32, 64)
-SINGLE_AGREEMENT = 0.9999  # min cosine to the dynamic model's vector for the same text
-
-
 class OvSession:
     """OpenVINO on the CPU; ``bf16`` runs the matmuls in bfloat16 (AMX / AVX-512 BF16).
     Compiled blobs are cached beside the graph, so later loads skip compilation."""
@@ -79,7 +68,6 @@ class OvSession:
         import openvino as ov
 
         core = ov.Core()
-        self.core, self.path = core, gdir / GRAPH_FILE
         config = {"INFERENCE_PRECISION_HINT": "bf16" if fmt.endswith("bf16") else "f32",
                   "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
         if fmt.startswith("q4"):
@@ -94,67 +82,10 @@ class OvSession:
             config["CACHE_DIR"] = str(folder)
         self.compiled = core.compile_model(str(gdir / GRAPH_FILE), "CPU", config)
         self.request = self.compiled.create_infer_request()
-        self.config = {k: v for k, v in config.items() if k != "CACHE_DIR"}
-        self.single: dict[int, object] = {}  # width -> infer request of a (1, width) model
-        self._seen: dict[int, int] = {}  # width -> single texts run dynamically
-        self.serving = False  # set once the parity probes and the crossover have run
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        if ids.shape[0] == 1 and ids.shape[1] <= SINGLE_WIDTHS[-1]:
-            width = next(w for w in SINGLE_WIDTHS if w >= ids.shape[1])
-            request = self.single.get(width)
-            if request is not None:
-                return self._infer(request, *_padded(ids, mask, width))
-            out = self._infer(self.request, ids, mask)
-            self._seen[width] = self._seen.get(width, 0) + self.serving
-            if self._seen[width] == 2:
-                thread = threading.Thread(target=self._compile_single, name="e5desk-openvino",
-                                          args=(width, ids, mask, out), daemon=True)
-                thread.start()
-                _COMPILING.append(thread)
-            return out
-        return self._infer(self.request, ids, mask)
-
-    @staticmethod
-    def _infer(request, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        request.infer({"input_ids": ids, "attention_mask": mask})
-        return np.array(request.get_output_tensor(0).data, dtype=np.float32)
-
-    def _compile_single(self, width: int, ids, mask, want: np.ndarray) -> None:
-        """Compile the graph for one row of ``width`` tokens; use it only if it gives the
-        dynamic model's vector for the text that asked for it."""
-        try:
-            model = self.core.read_model(str(self.path))
-            model.reshape({"input_ids": [1, width], "attention_mask": [1, width]})
-            request = self.core.compile_model(model, "CPU", self.config).create_infer_request()
-            del model
-            got = self._infer(request, *_padded(ids, mask, width))
-            cosine = float((got @ want.T).item() / max(
-                float(np.linalg.norm(got) * np.linalg.norm(want)), 1e-12))
-        except Exception:  # noqa: BLE001 - the dynamic model goes on serving single texts
-            return
-        if cosine >= SINGLE_AGREEMENT:
-            self.single[width] = request
-
-
-_COMPILING: list[threading.Thread] = []
-
-
-@atexit.register
-def _finish_compiling() -> None:
-    """A compile still running while the interpreter shuts down would outlive the runtime
-    it uses: wait for it (a fraction of a second)."""
-    for thread in _COMPILING:
-        thread.join(timeout=30)
-
-
-def _padded(ids: np.ndarray, mask: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """One row padded to ``width`` tokens: masked positions change no vector."""
-    out_ids = np.ones((1, width), dtype=ids.dtype)
-    out_mask = np.zeros((1, width), dtype=mask.dtype)
-    out_ids[:, : ids.shape[1]] = ids
-    out_mask[:, : mask.shape[1]] = mask
-    return out_ids, out_mask
+        self.request.infer({"input_ids": ids, "attention_mask": mask})
+        return np.array(self.request.get_output_tensor(0).data, dtype=np.float32)
 
 
 SESSIONS = {"onnxruntime": OrtSession, "openvino": OvSession}
