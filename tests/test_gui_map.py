@@ -72,6 +72,17 @@ def to_pixels(view, x: float, y: float) -> QPointF:
     return QPointF(view.plot.mapFromScene(view.view_box.mapViewToScene(QPointF(x, y))))
 
 
+def draw_loop(view, corners, steps: int) -> np.ndarray:
+    """Drag the mouse around the polygon ``corners`` (map coordinates), ``steps`` moves per
+    side, back to its start; the corners as the plot placed them (map coordinates)."""
+    pixels = [to_pixels(view, *c) for c in corners]
+    outline = []
+    for a, b in zip(pixels, pixels[1:] + pixels[:1], strict=True):
+        outline += line(a, b, steps)[:-1]
+    drag(view.plot, [*outline, outline[0]])
+    return np.array([to_map(view, p) for p in pixels])
+
+
 def test_colour_by_score_to_the_query(qtbot, window):
     view = sample_map(qtbot, window)
     combined = window.session.combined
@@ -177,12 +188,7 @@ def test_rectangle_and_lasso_selection_table_and_export(qtbot, window, tmp_path)
     cx, cy = view.coords.mean(axis=0)
     sx, sy = view.coords.std(axis=0)
     corners = [(cx - sx, cy - sy), (cx + sx, cy - sy), (cx, cy + sx)]
-    pixels = [to_pixels(view, *c) for c in corners]
-    outline = []
-    for a, b in zip(pixels, pixels[1:] + pixels[:1], strict=True):
-        outline += line(a, b, 10)[:-1]
-    tri = np.array([to_map(view, p) for p in pixels])
-    drag(view.plot, [*outline, outline[0]])
+    tri = draw_loop(view, corners, 10)
     lasso = view.selected_rows()
     # Inside the triangle by half-planes (an independent test from the even-odd rule).
     pts = view.coords.astype(np.float64)
@@ -576,12 +582,7 @@ def test_lasso_selects_and_greys_the_rest(qtbot, window):
     pad = (hi - lo) * 0.01  # (inside the view: autoRange leaves a margin)
     corners = [(lo[0] - pad[0], lo[1] - pad[1]), ((lo[0] + hi[0]) / 2, lo[1] - pad[1]),
                ((lo[0] + hi[0]) / 2, hi[1] + pad[1]), (lo[0] - pad[0], hi[1] + pad[1])]
-    pixels = [to_pixels(view, *c) for c in corners]
-    outline = []
-    for a, b in zip(pixels, pixels[1:] + pixels[:1], strict=True):
-        outline += line(a, b, 8)[:-1]
-    square = np.array([to_map(view, p) for p in pixels])
-    drag(view.plot, [*outline, outline[0]])
+    square = draw_loop(view, corners, 8)
     rows = view.selected_rows()
     x = view.coords[:, 0]
     assert 50 < len(rows) < 526
